@@ -1,0 +1,5 @@
+"""`python -m isobench.cli`."""
+
+from isobench.cli import main
+
+main()

@@ -1,0 +1,528 @@
+"""bench.yaml and tasks/*.yaml: the pydantic models and the one place that reads them.
+
+Every error a user can make in these files ends in one line naming the file, the key and what was
+expected (a `UserError`, exit code 2). `${VAR}` and `${VAR:-default}` are expanded from the environment
+when a file is loaded, in memory only: nothing expanded is ever written back to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from isobench.errors import UserError, one_line
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+# Files whose changes count as tests or benchmarks: they go into the test patch, never into the agent's
+# target files, and an agent's edits to them are discarded before scoring (as SWE-bench does).
+DEFAULT_TEST_PATTERNS = [
+    "tests/**",
+    "test/**",
+    "**/tests/**",
+    "**/test/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+    "benchmarks/**",
+    "**/benchmarks/**",
+]
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors (typos must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Loose(BaseModel):
+    """For sections kept only so the seed's / ISO-Bench's files load: unknown keys are accepted."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+def expand_vars(value: Any, *, source: str = "", key: str = "") -> Any:
+    """Expand `${VAR}` / `${VAR:-default}` in every string of a YAML tree, from the environment.
+
+    A `${VAR}` with no default whose variable is unset stays as written: it may name a secret that
+    is only needed later (e.g. an API key for a provider that is not run), and is checked where used.
+    """
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            return default if default is not None else m.group(0)
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, list):
+        return [expand_vars(v, source=source, key=f"{key}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: expand_vars(v, source=source, key=f"{key}.{k}") for k, v in value.items()}
+    return value
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UserError(f"{path}: not valid YAML{where}: {one_line(problem)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def _validation_error(path: Path, exc: ValidationError) -> UserError:
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-")) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "missing":
+        msg = "required key is missing"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return UserError(f"{path}: {loc}: {one_line(msg)}{more}")
+
+
+# --------------------------------------------------------------------------------------------------
+# bench.yaml
+
+
+class ContainerConfig(Loose):
+    """The seed's `container` block. `engine` picks the sandbox when `sandbox` is not set."""
+
+    engine: str = Field("bwrap", description="bwrap (default), none, docker or podman")
+    image: str | None = Field(None, description="container image, for docker/podman engines")
+    cpus: float | int | None = None
+    memory: str | None = None
+    network_policy: str | None = None
+    gpus: str | None = None
+
+
+class PathsConfig(Strict):
+    work_root: str = "./.work"
+    """Scratch space (kept for the seed's files; isobench keeps its work under the state root)."""
+    state_root: str = "./state"
+    """Where every stage reads and writes its records; `--state-dir` and ISOBENCH_STATE_DIR override."""
+    reports_root: str = "./reports"
+    """Default output folder of `export`."""
+
+
+ProviderKind = Literal["anthropic", "openai", "litellm", "openai_compatible", "scripted", "command"]
+
+_DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+
+
+class ProviderConfig(Strict):
+    """One LLM configuration an agent is run with (the seed's `agents.openhands.llm_configs` entries)."""
+
+    name: str = ""
+    """The provider's name in state, tables and exports; defaults to `provider`."""
+    provider: ProviderKind = "litellm"
+    """anthropic | openai | litellm (any LiteLLM model id) | openai_compatible (any base_url) |
+    scripted (the built-in scripted LLM server) | command (a non-OpenHands agent command)."""
+    model: str = ""
+    """Model id. `anthropic`/`openai` names get their LiteLLM prefix added when missing."""
+    base_url: str | None = None
+    """API base URL, for openai_compatible servers or proxies."""
+    api_key_env: str | None = None
+    """The environment variable holding the API key (default ANTHROPIC_API_KEY / OPENAI_API_KEY)."""
+    config_file: str | None = None
+    """The seed's per-LLM TOML file: model/base_url/prices are read from its [llm] table if present."""
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+    temperature: float | None = None
+    reasoning_effort: str | None = None
+    num_retries: int = 3
+    """Retries of a failing LLM call (with backoff) before the attempt is recorded as api_error."""
+    max_iterations: int | None = None
+    time_budget_minutes: float | None = None
+    max_budget_per_task: float | None = None
+    total_budget_usd: float | None = None
+    """Stop scheduling new attempts of this provider once its recorded cost reaches this."""
+    script: str | None = None
+    """For provider: scripted, the behaviour (oracle, noop, saboteur, ...); defaults to the name."""
+    script_params: dict[str, Any] = Field(default_factory=dict)
+    script_commands: list[str] = Field(default_factory=list)
+    command: str | None = None
+    """For provider: command, a shell template run in the worktree: {prompt_file} {workspace} {out_dir}
+    {model} {max_iterations}."""
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ProviderConfig:
+        if not self.name:
+            self.name = self.provider
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.name):
+            raise ValueError(f"provider name {self.name!r} must be letters, digits, '.', '_' or '-'")
+        if self.api_key_env is None:
+            self.api_key_env = _DEFAULT_KEY_ENV.get(self.provider)
+        if self.provider == "scripted" and not self.script:
+            self.script = self.name
+        if self.provider == "command" and not self.command:
+            raise ValueError("provider: command needs a `command` template")
+        if self.provider == "openai_compatible" and not self.base_url:
+            raise ValueError("provider: openai_compatible needs a `base_url`")
+        return self
+
+    @property
+    def litellm_model(self) -> str:
+        """The model id as LiteLLM wants it (provider prefix added where one is implied)."""
+        m = self.model or ("scripted" if self.provider == "scripted" else "")
+        if self.provider == "anthropic" and not m.startswith("anthropic/"):
+            return f"anthropic/{m}"
+        if self.provider in ("openai", "openai_compatible", "scripted") and not m.startswith("openai/"):
+            return f"openai/{m}"
+        return m
+
+
+class OpenHandsAgentConfig(Strict):
+    """`agents.openhands`: the limits every attempt runs within, and the LLM configurations."""
+
+    cli: str | None = None
+    """The seed's command string; kept for compatibility (OpenHands runs through its SDK here)."""
+    time_budget_minutes: float = 30.0
+    max_iterations: int = 30
+    max_budget_per_task: float | None = 10.0
+    """Dollar cap per attempt (OpenHands' `max_budget_per_task`)."""
+    config_file: str | None = None
+    llm_configs: list[ProviderConfig] = Field(default_factory=list)
+
+
+class AgentsConfig(Loose):
+    default: str = "openhands"
+    openhands: OpenHandsAgentConfig = Field(default_factory=OpenHandsAgentConfig)
+
+
+class LLMBenchmarkingConfig(Strict):
+    enabled: bool = True
+    providers: list[str] = Field(default_factory=list)
+    """Names of the llm_configs to run; empty means all of them."""
+    max_parallel_runs: int = Field(2, ge=1)
+    attempts: int = Field(1, ge=1)
+    """Attempts per (instance, provider): opt@k needs k > 1."""
+    cost_tracking: bool = True
+    result_correlation: bool = True
+    comparative_analysis: bool = True
+
+
+class ScoreConfig(Strict):
+    """The timing protocol of `score` (see the README's "How speed is measured")."""
+
+    min_rounds: int = Field(10, ge=3)
+    max_rounds: int = Field(200, ge=3)
+    target_halfwidth: float = 0.01
+    """Stop adding rounds when every speedup's 95% CI half-width (on the log scale) is at most this."""
+    time_budget_s: float = 60.0
+    """Timing budget per instance; the protocol stops at whichever comes first."""
+    warmup: int = 1
+    values: int = 3
+    min_gain: float = 0.05
+    """A variant is faster than base only if significantly so and by at least this fraction."""
+    match_threshold: float = 0.95
+    """GSO's p: an agent matches the human when agent speedup >= p x human speedup."""
+    admission_min_speedup: float = 1.1
+    """An instance whose human speedup's CI lower bound is below this is marked invalid (noisy)."""
+    test_timeout_s: float = 600.0
+    python: str | None = None
+    """Interpreter for the per-variant venvs (default: the one isobench runs on)."""
+
+
+class BenchConfig(Strict):
+    """bench.yaml."""
+
+    setting: Literal["oracle", "realistic"] = "oracle"
+    """oracle: the prompt names the target files; realistic: the agent must find the bottleneck."""
+    tasks: list[str] = Field(default_factory=lambda: ["tasks/demo.yaml"])
+    """Task files `isobench plan` reads when given none (relative to bench.yaml's folder)."""
+    sandbox: Literal["bwrap", "none", "docker", "podman"] | None = None
+    """Where agents and candidate code run; default: container.engine, else bwrap."""
+    prompt_template: str = "config/prompt.md"
+    container: ContainerConfig = Field(default_factory=ContainerConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    agents: AgentsConfig = Field(default_factory=AgentsConfig)
+    llm_benchmarking: LLMBenchmarkingConfig = Field(default_factory=LLMBenchmarkingConfig)
+    score: ScoreConfig = Field(default_factory=ScoreConfig)
+    metrics: Any = None
+    experiment: Any = None
+
+    root: Path = Field(default=Path("."), exclude=True)
+    """The folder bench.yaml is in: relative paths in it resolve against this."""
+    source: Path = Field(default=Path("bench.yaml"), exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_providers(self) -> BenchConfig:
+        names = [p.name for p in self.agents.openhands.llm_configs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"provider name(s) used twice in llm_configs: {', '.join(dupes)}")
+        unknown = [p for p in self.llm_benchmarking.providers if p not in names]
+        if unknown:
+            raise ValueError(
+                f"llm_benchmarking.providers names {unknown[0]!r}, which is not in agents.openhands.llm_configs"
+            )
+        return self
+
+    @property
+    def providers(self) -> list[ProviderConfig]:
+        """The providers to run, in configured order."""
+        chosen = self.llm_benchmarking.providers
+        all_ = self.agents.openhands.llm_configs
+        return [p for p in all_ if not chosen or p.name in chosen]
+
+    def provider(self, name: str) -> ProviderConfig:
+        for p in self.agents.openhands.llm_configs:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.agents.openhands.llm_configs) or "none"
+        raise UserError(f"{self.source}: no provider named {name!r} in agents.openhands.llm_configs (known: {known})")
+
+    def select_providers(self, names: list[str] | None) -> list[ProviderConfig]:
+        """The providers named on the command line, else the configured set."""
+        if not names:
+            return self.providers
+        return [self.provider(n) for n in names]
+
+    def resolve(self, p: str) -> Path:
+        path = Path(p).expanduser()
+        return path if path.is_absolute() else (self.root / path)
+
+    @property
+    def sandbox_kind(self) -> str:
+        return self.sandbox or self.container.engine or "bwrap"
+
+
+def _read_llm_toml(cfg: ProviderConfig, root: Path, source: Path) -> None:
+    """Fill model/base_url/prices from the seed's per-LLM TOML file; its api_key must be a ${VAR}."""
+    import tomli
+
+    path = Path(cfg.config_file or "")
+    path = path if path.is_absolute() else root / path
+    if not path.is_file():
+        return  # the seed lists these files; a missing one just means "use the YAML's values"
+    try:
+        llm = tomli.loads(path.read_text(encoding="utf-8")).get("llm", {})
+    except tomli.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {one_line(str(exc))}") from None
+    cfg.model = cfg.model or llm.get("model", "")
+    cfg.base_url = cfg.base_url or llm.get("base_url") or None
+    for k in ("input_cost_per_token", "output_cost_per_token"):
+        if getattr(cfg, k) is None and llm.get(k):
+            setattr(cfg, k, float(llm[k]))
+    key = llm.get("api_key")
+    if key:
+        m = _VAR.fullmatch(str(key))
+        if not m:
+            raise UserError(
+                f"{path}: llm.api_key: a literal API key on disk is refused; write ${{VAR}} and export VAR"
+            )
+        cfg.api_key_env = m.group(1)
+
+
+def load_bench(path: Path) -> BenchConfig:
+    """Read and validate bench.yaml. A missing default bench.yaml gives the built-in defaults."""
+    data = _load_yaml(path)
+    data = expand_vars(data)
+    try:
+        cfg = BenchConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(path, exc) from None
+    cfg.root = path.parent.resolve()
+    cfg.source = path
+    for p in cfg.agents.openhands.llm_configs:
+        if p.config_file:
+            _read_llm_toml(p, cfg.root, path)
+    return cfg
+
+
+# --------------------------------------------------------------------------------------------------
+# tasks/*.yaml
+
+
+class OptimizationContract(Strict):
+    target_files: list[str] = Field(default_factory=list)
+    """Files the agent may change; empty means the non-test files the human changed."""
+    strict_targets: bool = False
+    """ISO-Bench's flag: a change outside the targets makes the attempt invalid."""
+    constraints: list[str] = Field(default_factory=list)
+    """Sentences pasted into the prompt."""
+
+
+class Scoring(Strict):
+    primary: str = "wall time of the workload"
+    tie_breaker: str | None = None
+
+
+class Overrides(Strict):
+    """Keys a task sets for all its commits and a commit may override."""
+
+    efficiency_test: list[str] | None = None
+    """Shell commands, run from the repo root, whose run time is the workload (whole-process timing)."""
+    workload_callable: str | None = None
+    """`module:function` timed inside the process (preferred: no interpreter start-up in the ratio)."""
+    tests: list[str] | None = None
+    """Correctness test commands, run from the repo root; a variant is correct when they pass as on
+    the human commit."""
+    target_files: list[str] | None = None
+    setup_commands: list[str] | None = None
+    """Shell commands run once in each variant's copy before install (e.g. generating data)."""
+    install_commands: list[str] | None = None
+    """Shell commands that install the variant into its own venv (run with the venv activated)."""
+    optimization_contract: OptimizationContract | None = None
+    scoring: Scoring | None = None
+
+    @field_validator("workload_callable")
+    @classmethod
+    def _callable_form(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", v):
+            raise ValueError("expected 'module:function', e.g. 'benchmarks.workloads:run'")
+        return v
+
+
+class CommitSpec(Overrides):
+    head: str
+    """The human optimization commit (sha, tag or branch)."""
+    base: str | None = None
+    """Defaults to the head's first parent."""
+
+
+class DiscoverSpec(Strict):
+    """Find human optimization commits in the history instead of (or besides) listing them."""
+
+    rev: str = "HEAD"
+    message_regex: str | None = r"\b(speed ?up|faster|optimi[sz]e|perf(ormance)?|accelerate)\b"
+    """Case-insensitive regular expression the commit message must match."""
+    paths: list[str] = Field(default_factory=list)
+    """Only commits touching at least one of these paths."""
+    max_files_changed: int | None = 10
+    min_lines_changed: int | None = None
+    max_lines_changed: int | None = 2000
+    since: str | None = None
+    until: str | None = None
+    limit: int = Field(20, ge=1)
+    """At most this many commits, newest first."""
+    exclude: list[str] = Field(default_factory=list)
+    """Commits (sha prefixes or refs) never to pick."""
+
+    @field_validator("message_regex")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return v
+
+
+class TaskFile(Overrides):
+    """tasks/*.yaml."""
+
+    name: str
+    description: str = ""
+    repo: str
+    """Local path (relative to the task file's folder) or clone URL."""
+    id: str | None = None
+    """ISO-Bench's family id; informational."""
+    commits: list[CommitSpec] = Field(default_factory=list)
+    discover: DiscoverSpec | None = None
+    test_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_TEST_PATTERNS))
+    """Globs of test and benchmark files (kept out of the agent's patch and the target files)."""
+
+    source: Path = Field(default=Path("task.yaml"), exclude=True)
+
+    @model_validator(mode="after")
+    def _has_commits(self) -> TaskFile:
+        if not self.commits and self.discover is None:
+            raise ValueError("no commits: list them under `commits` or give a `discover` block")
+        return self
+
+
+# ISO-Bench keys that are read elsewhere or declared but unused there; dropped with a note.
+_ISO_UNUSED = ("runner", "env_build", "testpack", "metrics", "agents")
+
+
+def _from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Translate ISO-Bench's task keys (repo.url, repo.human_commit, repo.pairs, ...) to ours."""
+    notes = []
+    for key in _ISO_UNUSED:
+        if key in data:
+            data.pop(key)
+            notes.append(key)
+    repo = data.get("repo")
+    if isinstance(repo, dict):
+        known = {"url", "human_commit", "pre_commit", "pre_parent_index", "pairs", "commits_file"}
+        extra = sorted(set(repo) - known)
+        if extra:
+            raise UserError(f"{path}: repo.{extra[0]}: unknown key")
+        data["repo"] = repo.get("url")
+        if data["repo"] is None:
+            raise UserError(f"{path}: repo.url: required key is missing")
+        commits = list(data.get("commits") or [])
+
+        def pair(human: Any, pre: Any, idx: Any, where: str) -> dict[str, Any]:
+            if idx not in (None, 0, 1) and pre is None:
+                pre = f"{human}^{int(idx) + 1}"
+            elif idx == 1 and pre is None:
+                pre = f"{human}^2"
+            c: dict[str, Any] = {"head": str(human)}
+            if pre:
+                c["base"] = str(pre)
+            return c
+
+        if repo.get("human_commit"):
+            commits.append(pair(repo["human_commit"], repo.get("pre_commit"), repo.get("pre_parent_index"), "repo"))
+        for i, p in enumerate(repo.get("pairs") or []):
+            if not isinstance(p, dict) or "human" not in p:
+                raise UserError(f"{path}: repo.pairs[{i}]: expected a mapping with a `human` commit")
+            commits.append(pair(p["human"], p.get("pre"), p.get("pre_parent_index"), f"repo.pairs[{i}]"))
+        if repo.get("commits_file"):
+            cf = Path(repo["commits_file"])
+            cf = cf if cf.is_absolute() else path.parent / cf
+            if not cf.is_file():
+                raise UserError(f"{path}: repo.commits_file: {cf} not found")
+            for line in cf.read_text().splitlines():
+                parts = line.split("#", 1)[0].split()
+                if not parts:
+                    continue
+                c = {"head": parts[0]}
+                if len(parts) > 1:
+                    c["base"] = (
+                        f"{parts[0]}^{int(parts[1].split('=', 1)[1]) + 1}" if parts[1].startswith("parent=") else parts[1]
+                    )
+                commits.append(c)
+        data["commits"] = commits
+    oc = data.get("optimization_contract")
+    if isinstance(oc, dict) and oc.get("target_files") == []:
+        oc.pop("target_files")
+    if notes:
+        print(f"isobench: note: {path}: ISO-Bench key(s) {', '.join(notes)} are not used by isobench and were ignored",
+              file=sys.stderr)
+    return data
+
+
+def load_task(path: Path) -> TaskFile:
+    """Read and validate one task file (isobench's own keys or ISO-Bench's)."""
+    data = _load_yaml(path)
+    data = expand_vars(data)
+    data = _from_iso_bench(data, path)
+    try:
+        task = TaskFile.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(path, exc) from None
+    task.source = path
+    return task

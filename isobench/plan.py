@@ -1,0 +1,230 @@
+"""`plan`: turn task files into instances (base commit, human head, patches, workload, tests).
+
+Everything is resolved in memory first; records are written only when every task resolved, so an
+error leaves the state directory as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import git
+
+from isobench.config import BenchConfig, CommitSpec, DiscoverSpec, TaskFile, load_task
+from isobench.errors import UserError, one_line
+from isobench.gitutil import (
+    GitError,
+    first_parent,
+    human_diff,
+    matches_any,
+    open_repo,
+    patch_functions,
+    resolve_commit,
+    test_functions,
+)
+from isobench.state import State, fingerprint, read_record, write_record
+
+_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
+
+
+@dataclass
+class Planned:
+    record: dict[str, Any]
+    action: str  # "new" | "updated" | "unchanged"
+
+
+def repo_name(repo: str) -> str:
+    name = repo.rstrip("/").split("/")[-1].split(":")[-1]
+    name = name[:-4] if name.endswith(".git") else name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "repo"
+
+
+def resolve_repo_path(task: TaskFile, state: State) -> Path:
+    """The local repository a task names: a path (relative to the task file) or a clone URL.
+
+    A URL is cloned once into state/repos/ (this needs the network; later plans reuse the clone).
+    """
+    if _URL.match(task.repo):
+        dest = state.root / "repos" / f"{repo_name(task.repo)}.git"
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            proc = subprocess.run(["git", "clone", "--bare", "-q", task.repo, str(dest)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                last = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
+                raise UserError(f"{task.source}: repo: cannot clone {task.repo}: {one_line(last)}")
+        return dest
+    path = Path(task.repo).expanduser()
+    return (path if path.is_absolute() else task.source.parent / path).resolve()
+
+
+def discover_commits(repo: git.Repo, spec: DiscoverSpec) -> list[str]:
+    """Human optimization commits found in the history, newest first (see DiscoverSpec)."""
+    rx = re.compile(spec.message_regex, re.I) if spec.message_regex else None
+    kwargs: dict[str, Any] = {"no_merges": True}
+    if spec.since:
+        kwargs["since"] = spec.since
+    if spec.until:
+        kwargs["until"] = spec.until
+    excluded = tuple(spec.exclude)
+    found: list[str] = []
+    for c in repo.iter_commits(spec.rev, paths=spec.paths or "", **kwargs):
+        if not c.parents or c.hexsha.startswith(excluded):
+            continue
+        if rx and not rx.search(str(c.message)):
+            continue
+        if spec.max_files_changed is not None or spec.min_lines_changed or spec.max_lines_changed:
+            stats = c.stats.total
+            if spec.max_files_changed is not None and stats["files"] > spec.max_files_changed:
+                continue
+            if spec.min_lines_changed and stats["lines"] < spec.min_lines_changed:
+                continue
+            if spec.max_lines_changed and stats["lines"] > spec.max_lines_changed:
+                continue
+        found.append(c.hexsha)
+        if len(found) >= spec.limit:
+            break
+    return found
+
+
+def _pick(commit: CommitSpec | None, task: TaskFile, key: str) -> Any:
+    """A per-commit override, else the task-level value."""
+    if commit is not None and getattr(commit, key) is not None:
+        return getattr(commit, key)
+    return getattr(task, key)
+
+
+def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
+    """Resolve one task file into instance records (not written)."""
+    src = task.source
+    repo_dir = resolve_repo_path(task, state)
+    try:
+        repo = open_repo(repo_dir)
+    except GitError as exc:
+        raise UserError(f"{src}: repo: {exc}") from None
+
+    specs: list[tuple[str, CommitSpec | None]] = [(f"commits[{i}]", c) for i, c in enumerate(task.commits)]
+    if task.discover is not None:
+        try:
+            shas = discover_commits(repo, task.discover)
+        except git.GitCommandError as exc:
+            raise UserError(f"{src}: discover: {one_line(exc.stderr or str(exc))}") from None
+        listed = set()
+        for _, c in specs:
+            try:
+                listed.add(resolve_commit(repo, c.head))  # type: ignore[union-attr]
+            except GitError:
+                pass
+        specs += [(f"discover ({sha[:10]})", CommitSpec(head=sha)) for sha in shas if sha not in listed]
+
+    records = []
+    for where, c in specs:
+        assert c is not None
+        try:
+            head = resolve_commit(repo, c.head)
+        except GitError as exc:
+            raise UserError(f"{src}: {where}.head: {exc} in repository {repo_dir}") from None
+        if c.base is not None:
+            try:
+                base = resolve_commit(repo, c.base)
+            except GitError as exc:
+                raise UserError(f"{src}: {where}.base: {exc} in repository {repo_dir}") from None
+        else:
+            parent = first_parent(repo, head)
+            if parent is None:
+                raise UserError(f"{src}: {where}.head: commit {head[:12]} has no parent; give `base:` explicitly")
+            base = parent
+        if base == head:
+            raise UserError(f"{src}: {where}: base and head are the same commit {head[:12]}")
+
+        efficiency_test = _pick(c, task, "efficiency_test") or []
+        workload_callable = _pick(c, task, "workload_callable")
+        if not efficiency_test and not workload_callable:
+            raise UserError(f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
+                            "(and/or `workload_callable`) for the task or this commit")
+        tests = _pick(c, task, "tests") or []
+        if not tests:
+            raise UserError(f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at "
+                            "least one test command")
+        diff = human_diff(repo_dir, base, head, task.test_patterns)
+        if not diff.changed:
+            raise UserError(f"{src}: {where}: {base[:12]}..{head[:12]} changes no file")
+        contract = _pick(c, task, "optimization_contract")
+        targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
+        if not targets:
+            raise UserError(f"{src}: {where} (head {head[:12]}): the human changed only test files "
+                            f"({', '.join(diff.test_files[:3])}); give `target_files`")
+        hc = repo.commit(head)
+        name = repo_name(task.repo)
+        records.append({
+            "status": "planned",
+            "instance_id": f"{name}-{head[:10]}",
+            "repo": name,
+            "repo_path": str(repo_dir),
+            "task": task.name,
+            "task_file": str(src),
+            "description": task.description,
+            "created_at": datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
+            "base_commit": base,
+            "head_commit": head,
+            "patch": diff.patch,
+            "test_patch": diff.test_patch,
+            "changed_files": diff.changed,
+            "test_files": diff.test_files,
+            "lines_changed": diff.lines_changed,
+            "patch_functions": patch_functions(diff.patch),
+            "test_functions": test_functions(diff.test_patch),
+            "efficiency_test": list(efficiency_test),
+            "workload_callable": workload_callable,
+            "tests": list(tests),
+            "target_files": list(targets),
+            "test_patterns": task.test_patterns,
+            "gt_commit_message": str(hc.message).strip(),
+            "setup_commands": list(_pick(c, task, "setup_commands") or []),
+            "install_commands": list(_pick(c, task, "install_commands") or []),
+            "constraints": list(contract.constraints) if contract else [],
+            "strict_targets": bool(contract.strict_targets) if contract else False,
+            "scoring_primary": (_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
+            "setting": cfg.setting,
+            "api": None,
+            "notes": None,
+        })
+    return records
+
+
+def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool = False) -> list[Planned]:
+    """Plan every task file given; write one record per instance (unchanged ones are left alone)."""
+    records: list[dict[str, Any]] = []
+    for path in task_paths:
+        task = load_task(path)
+        records.extend(plan_task(task, cfg, state))
+    seen: dict[str, str] = {}
+    for r in records:
+        if r["instance_id"] in seen:
+            raise UserError(f"{r['task_file']}: commit {r['head_commit'][:12]} is planned twice "
+                            f"(also from {seen[r['instance_id']]})")
+        seen[r["instance_id"]] = r["task_file"]
+
+    out = []
+    for order, r in enumerate(records):
+        r["plan_order"] = order
+        r["fingerprint"] = fingerprint({k: v for k, v in r.items() if k not in ("plan_order", "status")})
+        existing = state.instance_path(r["instance_id"])
+        old = read_record(existing)
+        if old is not None and old.get("fingerprint") == r["fingerprint"] and not force:
+            out.append(Planned(old, "unchanged"))
+            continue
+        r["planned_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        write_record(existing, r)
+        out.append(Planned(r, "updated" if old is not None else "new"))
+    return out
+
+
+def is_target(path: str, record: dict[str, Any]) -> bool:
+    """Whether an agent's change to `path` is inside the instance's target files."""
+    return path in record["target_files"] or matches_any(path, record["target_files"])

@@ -1,0 +1,154 @@
+"""`prepare`: per instance x provider, a history-free worktree at the base, the prompt, the agent config.
+
+The worktree comes from a snapshot repository holding one orphan commit with the base tree, so the
+human commit, later commits, tags, reflogs and stray objects simply do not exist in it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import tomli_w
+
+from isobench.config import BenchConfig, ProviderConfig
+from isobench.errors import UserError
+from isobench.gitutil import GitError, clone_worktree, make_snapshot
+from isobench.state import State, fingerprint, read_record, remove_tree, write_record
+
+
+@dataclass
+class Prepared:
+    instance_id: str
+    provider: str
+    action: str  # "new" | "redone" | "unchanged" | "failed"
+    record: dict[str, Any]
+
+
+def _bullets(items: list[str], code: bool = True) -> str:
+    return "\n".join(f"- `{i}`" if code else f"- {i}" for i in items)
+
+
+def render_prompt(template: str, inst: dict[str, Any], setting: str) -> str:
+    """The task prompt. It names the workload and tests, never the human diff, message or head sha."""
+    if setting == "oracle":
+        target = "Focus on these files (change only them):\n" + _bullets(inst["target_files"])
+    else:
+        target = ("No file is named: profile the workload and find the bottleneck yourself. "
+                  "Change only the library code, not tests or benchmarks.")
+    workload = list(inst["efficiency_test"])
+    if inst.get("workload_callable"):
+        module, func = inst["workload_callable"].split(":")
+        workload.append(f"python -c 'import {module}; {module}.{func}()'  (the function that is timed)")
+    constraints = ""
+    if inst.get("constraints"):
+        constraints = "\n## Constraints\nYou must follow these constraints:\n" + _bullets(inst["constraints"], False) + "\n"
+    return Template(template).safe_substitute(
+        task_name=inst["task"],
+        description=inst.get("description") or "",
+        target_section=target,
+        workload_section=_bullets(workload),
+        tests_section=_bullets(inst["tests"]),
+        constraints_section=constraints,
+        primary_metric=inst.get("scoring_primary") or "wall time of the workload",
+    )
+
+
+def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str, Any]:
+    """The agent's configuration for one provider: limits and LLM settings, never the API key itself."""
+    oh = cfg.agents.openhands
+    agent = {
+        "name": "openhands" if p.provider != "command" else "command",
+        "max_iterations": p.max_iterations or oh.max_iterations,
+        "time_budget_minutes": p.time_budget_minutes or oh.time_budget_minutes,
+        "max_budget_per_task": p.max_budget_per_task if p.max_budget_per_task is not None else oh.max_budget_per_task,
+        "setting": setting,
+        "command": p.command,
+    }
+    llm = {
+        "provider": p.provider,
+        "model": p.litellm_model,
+        "base_url": p.base_url,
+        "api_key_env": p.api_key_env,
+        "input_cost_per_token": p.input_cost_per_token,
+        "output_cost_per_token": p.output_cost_per_token,
+        "temperature": p.temperature,
+        "reasoning_effort": p.reasoning_effort,
+        "num_retries": p.num_retries,
+        "script": p.script,
+    }
+    # TOML has no null: leave unset keys out.
+    return {"agent": {k: v for k, v in agent.items() if v is not None},
+            "llm": {k: v for k, v in llm.items() if v is not None}}
+
+
+def _ensure_snapshot(state: State, inst: dict[str, Any], force: bool) -> str:
+    snap = state.snapshot_dir(inst["instance_id"])
+    marker = snap / "isobench-snapshot.json"
+    rec = read_record(marker)
+    if rec and rec.get("base_commit") == inst["base_commit"] and not force:
+        return str(rec["snapshot_commit"])
+    remove_tree(snap)
+    try:
+        sha = make_snapshot(Path(inst["repo_path"]), inst["base_commit"], snap)
+    except GitError as exc:
+        raise UserError(f"{inst['task_file']}: {inst['instance_id']}: cannot snapshot base "
+                        f"{inst['base_commit'][:12]}: {exc}") from None
+    write_record(marker, {"status": "done", "base_commit": inst["base_commit"], "snapshot_commit": sha})
+    return sha
+
+
+def _prepare_one(cfg: BenchConfig, state: State, inst: dict[str, Any], p: ProviderConfig, template: str,
+                 snapshot_commit: str, force: bool) -> Prepared:
+    iid = inst["instance_id"]
+    d = state.prepared_dir(iid, p.name)
+    conf = agent_config(cfg, p, inst["setting"])
+    prompt = render_prompt(template, inst, inst["setting"])
+    fp = fingerprint(inst["fingerprint"], conf, prompt, snapshot_commit)
+    old = read_record(d / "prepared.json")
+    if old and old.get("fingerprint") == fp and not force and (d / "worktree" / ".git").exists():
+        return Prepared(iid, p.name, "unchanged", old)
+    remove_tree(d)  # stale partial files of this unit go before it is redone
+    d.mkdir(parents=True)
+    clone_worktree(state.snapshot_dir(iid), d / "worktree")
+    (d / "prompt.md").write_text(prompt, encoding="utf-8")
+    (d / "agent.toml").write_bytes(tomli_w.dumps(conf).encode())
+    rec = write_record(d / "prepared.json", {
+        "status": "prepared",
+        "instance_id": iid,
+        "provider": p.name,
+        "worktree": str(d / "worktree"),
+        "prompt_file": str(d / "prompt.md"),
+        "agent_config": str(d / "agent.toml"),
+        "snapshot_commit": snapshot_commit,
+        "base_commit": inst["base_commit"],
+        "setting": inst["setting"],
+        "fingerprint": fp,
+        "prepared_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+    return Prepared(iid, p.name, "redone" if old else "new", rec)
+
+
+def prepare(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], providers: list[ProviderConfig],
+            *, force: bool = False, workers: int | None = None) -> list[Prepared]:
+    """Prepare every (instance, provider); unchanged units are skipped. Git work runs in a few threads."""
+    template_path = cfg.resolve(cfg.prompt_template)
+    if not template_path.is_file():
+        raise UserError(f"{cfg.source}: prompt_template: {template_path} not found")
+    template = template_path.read_text(encoding="utf-8")
+    if not providers:
+        raise UserError(f"{cfg.source}: agents.openhands.llm_configs: no provider configured")
+    workers = workers or min(8, (os.cpu_count() or 2) * 2)
+
+    def one_instance(inst: dict[str, Any]) -> list[Prepared]:
+        snap = _ensure_snapshot(state, inst, force)
+        return [_prepare_one(cfg, state, inst, p, template, snap, force) for p in providers]
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one_instance, instances))
+    return [r for rs in results for r in rs]

@@ -1,0 +1,205 @@
+"""The state directory: its layout, atomic writes, the lock, and the records every stage leaves.
+
+Layout (one directory per unit of work; the record file is written last, atomically, and is the
+unit's "done" marker)::
+
+    state/
+      isobench.lock                       held by the one isobench process that mutates this state
+      isobench.lock.pid                   that process's pid (for the "in use" message)
+      plan/<instance_id>/instance.json    one planned instance (canonical fields)
+      prepare/<instance_id>/base.git      the base snapshot: one orphan commit, no history
+      prepare/<instance_id>/<provider>/   worktree/, prompt.md, agent.toml, prepared.json
+      runs/<instance_id>/<provider>/<attempt>/   workspace/, events.jsonl, agent.log, model_patch.diff,
+                                          test_edits.diff, result.json
+      score/<instance_id>/                envs/<variant>/, samples.jsonl, variants/<name>.json, score.json
+      correlate/correlation.json
+      export/                             written by `export` when no --out is given
+
+Every record is JSON with `schema_version` and `status`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from isobench import SCHEMA_VERSION
+from isobench.errors import UserError
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so a reader sees the old or the new content, never a torn one (temp + fsync + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Stamp `schema_version` and write a JSON record atomically."""
+    record = {"schema_version": SCHEMA_VERSION, **record}
+    if "status" not in record:
+        raise ValueError(f"record for {path} has no status")
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=False, default=str) + "\n")
+    return record
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A record, or None if the unit has none yet. A corrupt record is reported, never ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: corrupt record ({exc.msg}); delete it to redo that unit") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: corrupt record (not a JSON object); delete it to redo that unit")
+    return data
+
+
+def fingerprint(*parts: Any) -> str:
+    """A content hash of a unit's inputs: same inputs, same hash, so finished work is recognised."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a unit's stale partial files before it is redone."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+class State:
+    """Paths into one state directory. Creating it does not touch the disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).absolute()
+
+    # --- layout -----------------------------------------------------------------------------------
+    @property
+    def plan_dir(self) -> Path:
+        return self.root / "plan"
+
+    def instance_dir(self, iid: str) -> Path:
+        return self.plan_dir / iid
+
+    def instance_path(self, iid: str) -> Path:
+        return self.instance_dir(iid) / "instance.json"
+
+    def snapshot_dir(self, iid: str) -> Path:
+        return self.root / "prepare" / iid / "base.git"
+
+    def prepared_dir(self, iid: str, provider: str) -> Path:
+        return self.root / "prepare" / iid / provider
+
+    def attempt_dir(self, iid: str, provider: str, attempt: int) -> Path:
+        return self.root / "runs" / iid / provider / str(attempt)
+
+    def score_dir(self, iid: str) -> Path:
+        return self.root / "score" / iid
+
+    @property
+    def correlate_path(self) -> Path:
+        return self.root / "correlate" / "correlation.json"
+
+    # --- records ----------------------------------------------------------------------------------
+    def instances(self) -> list[dict[str, Any]]:
+        """Every planned instance, in plan order (then by id)."""
+        out = []
+        if self.plan_dir.is_dir():
+            for d in sorted(self.plan_dir.iterdir()):
+                rec = read_record(d / "instance.json")
+                if rec is not None:
+                    out.append(rec)
+        out.sort(key=lambda r: (r.get("plan_order", 0), r["instance_id"]))
+        return out
+
+    def instance(self, iid: str) -> dict[str, Any]:
+        rec = read_record(self.instance_path(iid))
+        if rec is None:
+            raise UserError(f"{self.root}: no planned instance {iid!r}; run `isobench plan` first")
+        return rec
+
+    def select_instances(self, ids: list[str] | None) -> list[dict[str, Any]]:
+        """The instances named (exact id or unique prefix), or all of them."""
+        all_ = self.instances()
+        if not ids:
+            return all_
+        out = []
+        for want in ids:
+            hits = [r for r in all_ if r["instance_id"] == want] or [
+                r for r in all_ if r["instance_id"].startswith(want)
+            ]
+            if len(hits) != 1:
+                what = "matches no" if not hits else "matches more than one"
+                raise UserError(f"--instances: {want!r} {what} planned instance in {self.root}")
+            out.append(hits[0])
+        return out
+
+    def prepared(self, iid: str, provider: str) -> dict[str, Any] | None:
+        return read_record(self.prepared_dir(iid, provider) / "prepared.json")
+
+    def attempt_result(self, iid: str, provider: str, attempt: int) -> dict[str, Any] | None:
+        return read_record(self.attempt_dir(iid, provider, attempt) / "result.json")
+
+    def attempts(self, iid: str, provider: str) -> list[dict[str, Any]]:
+        """Every finished attempt record of one (instance, provider), by attempt number."""
+        d = self.root / "runs" / iid / provider
+        out = []
+        if d.is_dir():
+            for a in sorted((p for p in d.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
+                rec = read_record(a / "result.json")
+                if rec is not None:
+                    out.append(rec)
+        return out
+
+    def score_record(self, iid: str) -> dict[str, Any] | None:
+        return read_record(self.score_dir(iid) / "score.json")
+
+    # --- the lock ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, command: str) -> Iterator[None]:
+        """Hold the state directory for one mutating command; a second process gets a clear refusal.
+
+        An OS file lock (fcntl), so a process killed with -9 releases it and the next run proceeds.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.root / "isobench.lock"), timeout=0)
+        pid_file = self.root / "isobench.lock.pid"
+        try:
+            lock.acquire()
+        except Timeout:
+            holder = "another isobench process"
+            with contextlib.suppress(OSError):
+                holder = "isobench pid " + pid_file.read_text().strip()
+            raise UserError(
+                f"state directory {self.root} is in use by {holder}; wait for it to finish or stop it"
+            ) from None
+        try:
+            atomic_write_text(pid_file, f"{os.getpid()} ({command})\n")
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                pid_file.unlink()
+            lock.release()

@@ -1,0 +1,41 @@
+"""`status`: how many units of each stage are pending, done or failed, per provider."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from isobench.config import BenchConfig
+from isobench.state import State
+
+# Attempt statuses that finished (the agent ran to an end) but did not succeed.
+RUN_FAILED = {"agent_error", "timeout", "budget_exceeded", "iterations_exhausted", "api_error", "runtime_error"}
+
+
+def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
+    """Counts per stage and provider, read from the records alone (no lock: it only reads)."""
+    insts = state.instances()
+    ids = [r["instance_id"] for r in insts]
+    providers = [p.name for p in cfg.providers]
+    attempts = cfg.llm_benchmarking.attempts
+    out: dict[str, Any] = {"state_dir": str(state.root), "instances": len(ids),
+                           "plan": {"done": len(ids)}, "prepare": {}, "run": {}, "score": {}}
+    for p in providers:
+        done = sum(1 for i in ids if (state.prepared(i, p) or {}).get("status") == "prepared")
+        out["prepare"][p] = {"pending": len(ids) - done, "done": done, "failed": 0}
+        statuses: Counter[str] = Counter()
+        for i in ids:
+            for a in range(1, attempts + 1):
+                rec = state.attempt_result(i, p, a)
+                statuses[rec["status"] if rec else "pending"] += 1
+        failed = sum(n for s, n in statuses.items() if s in RUN_FAILED)
+        out["run"][p] = {"pending": statuses["pending"] + statuses["interrupted"], "done": statuses["success"],
+                         "failed": failed, "by_status": dict(sorted(statuses.items()))}
+    sc: Counter[str] = Counter()
+    for i in ids:
+        rec = state.score_record(i)
+        sc["pending" if rec is None else ("done" if rec.get("status") == "scored" else "failed")] += 1
+    out["score"] = {"all": {"pending": sc["pending"], "done": sc["done"], "failed": sc["failed"]}}
+    corr = state.correlate_path.exists()
+    out["correlate"] = {"all": {"pending": 0 if corr else 1, "done": 1 if corr else 0, "failed": 0}}
+    return out
