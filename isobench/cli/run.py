@@ -1,14 +1,60 @@
-"""`isobench run`."""
+"""`isobench run`: the agents, in parallel, with a live display."""
 
 from __future__ import annotations
 
+import signal
+from typing import Annotated
+
 import typer
 
-from isobench.errors import UserError
+from isobench.cli.common import ctx_of, print_json, split_csv
+
+# Exit 1 means the harness could not get an answer for some attempt (the endpoint or isobench failed).
+# An agent that ran out of time, iterations or budget is a result, not a failure: `run && score` goes on.
+INFRA_FAILURES = {"api_error", "runtime_error"}
+
+
+def sandbox_for(cfg, no_sandbox: bool):  # type: ignore[no-untyped-def]
+    from isobench.sandbox import get_sandbox
+
+    return get_sandbox("none" if no_sandbox else cfg.sandbox_kind, image=cfg.container.image)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
-    def run_cmd(ctx: typer.Context) -> None:
-        """Not implemented yet."""
-        raise UserError("`isobench run` is not implemented yet")
+    def run_cmd(
+        ctx: typer.Context,
+        providers: Annotated[list[str] | None, typer.Option("--providers", "-p",
+                             help="Providers (comma-separated) [default: bench.yaml's]")] = None,
+        instances: Annotated[list[str] | None, typer.Option("--instances", "-i",
+                             help="Instance ids or unique prefixes (comma-separated) [default: all]")] = None,
+        attempts: Annotated[int | None, typer.Option("--attempts", "-k", min=1,
+                            help="Attempts per instance and provider [default: llm_benchmarking.attempts]")] = None,
+        max_parallel: Annotated[int | None, typer.Option("--max-parallel", "-j", min=1,
+                                help="Agents at once [default: llm_benchmarking.max_parallel_runs]")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Re-run attempts that already finished.")] = False,
+        no_sandbox: Annotated[bool, typer.Option("--no-sandbox",
+                              help="Run agents directly on this machine (no isolation).")] = False,
+        json_out: Annotated[bool, typer.Option("--json", help="Print the attempts' results as JSON at the end.")] = False,
+    ) -> None:
+        """Run the agent on every prepared unit that has no finished attempt yet."""
+        from isobench.progress import make_reporter
+        from isobench.run import run
+
+        c = ctx_of(ctx)
+        cfg = c.config()
+        state = c.state()
+        provs = cfg.select_providers(split_csv(providers))
+        insts = state.select_instances(split_csv(instances))
+        sandbox = sandbox_for(cfg, no_sandbox)
+        # `kill` (SIGTERM) stops a run the way Ctrl-C does: agents killed, units left to redo.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        with state.lock("run"):
+            summary = run(cfg, state, insts, provs, make_reporter(quiet=json_out), sandbox=sandbox,
+                          attempts=attempts, max_parallel=max_parallel, force=force)
+        if json_out:
+            print_json(summary.results)
+        if summary.interrupted:
+            raise typer.Exit(130)
+        if any(r["status"] in INFRA_FAILURES for r in summary.results):
+            raise typer.Exit(1)

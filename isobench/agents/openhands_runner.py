@@ -1,0 +1,310 @@
+"""One OpenHands SDK agent run, as one process: ``python -m isobench.agents.openhands_runner SPEC_JSON``.
+
+SPEC_JSON is a JSON file::
+
+    {"workspace": "/abs/dir", "prompt_file": "/abs/prompt.md", "out_dir": "/abs/dir",
+     "max_iterations": 30, "max_budget_usd": 10.0 | null,
+     "llm": {"model": "openai/scripted", "base_url": "http://...", "api_key_env": "OPENAI_API_KEY" | null,
+             "input_cost_per_token": float | null, "output_cost_per_token": float | null,
+             "num_retries": 2, "temperature": float | null, "reasoning_effort": str | null,
+             "extra": {<any other openhands.sdk.LLM field>: value}}}
+
+The API key is read from the environment variable named by ``api_key_env`` (a dummy key when
+null) and is never written or logged. Outputs in ``out_dir``:
+
+- ``events.jsonl``: every SDK event, one JSON line each, flushed as it happens;
+- ``progress.json``: ``{"iterations", "cost_usd", "prompt_tokens", "completion_tokens", "last_event"}``,
+  rewritten atomically after each event;
+- ``conversation/``: the SDK's own persistence;
+- ``runner_result.json`` (atomic, written last): ``status``, ``execution_status``, ``iterations``,
+  ``prompt_tokens``, ``completion_tokens``, ``cost_usd``, ``model``, ``openhands_version``,
+  ``error``, ``finish_message``, ``wall_s``.
+
+``iterations`` counts LLM responses that drove an agent step, i.e. the SDK's
+``max_iteration_per_run`` counter. Status and exit code:
+
+======================  ====  ==========================================================
+status                  exit  when
+======================  ====  ==========================================================
+success                 0     the agent called ``finish``
+iterations_exhausted    1     the SDK stopped the run at ``max_iterations`` (MaxIterationsReached)
+budget_exceeded         1     accumulated cost reached ``max_budget_usd`` (SDK's MaxBudgetReached)
+agent_error             1     any other agent-side stop (stuck, tool/agent exception)
+runtime_error           2     our own failure (bad spec, SDK setup failed, ...)
+api_error               3     the LLM endpoint refused or failed after retries (HTTP/auth errors)
+======================  ====  ==========================================================
+
+SIGTERM (the parent's timeout) exits promptly; the terminal tool's shell runs in its own
+session, so the handler kills that process group too before exiting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+STATUS_EXIT_CODES: dict[str, int] = {
+    "success": 0,
+    "iterations_exhausted": 1,
+    "budget_exceeded": 1,
+    "agent_error": 1,
+    "runtime_error": 2,
+    "api_error": 3,
+}
+
+# SDK-typed LLM errors that mean "the endpoint failed", not "the agent failed".
+_API_ERROR_NAMES = {
+    "LLMAuthenticationError",
+    "LLMRateLimitError",
+    "LLMTimeoutError",
+    "LLMServiceUnavailableError",
+    "LLMBadRequestError",
+    "LLMNoResponseError",
+    "LLMContentPolicyViolationError",
+}
+_API_ERROR_MODULES = ("litellm", "openai", "httpx", "httpcore")
+_DUMMY_KEY = "sk-none"
+_MAX_ERROR_CHARS = 2000
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON via a temp file in the same directory + ``os.replace`` (readers never see half)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _redact(text: str, secret: str | None) -> str:
+    """Short, key-free error text."""
+    if secret:
+        text = text.replace(secret, "***")
+    return text if len(text) <= _MAX_ERROR_CHARS else text[:_MAX_ERROR_CHARS] + "..."
+
+
+def _is_api_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or anything in its cause chain) is an LLM endpoint/HTTP failure."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        cls = type(e)
+        if cls.__name__ in _API_ERROR_NAMES or cls.__module__.split(".")[0] in _API_ERROR_MODULES:
+            return True
+        stack += [e.__cause__, e.__context__, getattr(e, "original_exception", None)]
+    return False
+
+
+class _Recorder:
+    """Event callback: appends events.jsonl and rewrites progress.json."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.events_file = (out_dir / "events.jsonl").open("a", encoding="utf-8")
+        self.conversation: Any = None  # set once the conversation exists (events may come earlier)
+        self.response_ids: set[str] = set()
+        self.finish_message: str | None = None
+        self.last_error_code: str | None = None
+        self.last_error_detail: str | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        kind = type(event).__name__
+        with self.lock:
+            self.events_file.write(event.model_dump_json() + "\n")
+            self.events_file.flush()
+            # One LLM response = one agent step, whatever number of actions it carried.
+            rid = getattr(event, "llm_response_id", None)
+            if rid and getattr(event, "source", None) == "agent" and kind in ("ActionEvent", "MessageEvent"):
+                self.response_ids.add(str(rid))
+            if kind == "ActionEvent" and getattr(event, "tool_name", "") == "finish":
+                action = getattr(event, "action", None)
+                self.finish_message = getattr(action, "message", None)
+            if kind == "ConversationErrorEvent":
+                self.last_error_code = getattr(event, "code", None)
+                self.last_error_detail = getattr(event, "detail", None)
+            write_json_atomic(self.out_dir / "progress.json", {**self.totals(), "last_event": kind})
+
+    @property
+    def iterations(self) -> int:
+        return len(self.response_ids)
+
+    def totals(self) -> dict[str, Any]:
+        """iterations, cost and tokens so far."""
+        cost, prompt, completion = 0.0, 0, 0
+        if self.conversation is not None:
+            m = self.conversation.conversation_stats.get_combined_metrics()
+            cost = float(m.accumulated_cost or 0.0)
+            usage = m.accumulated_token_usage
+            if usage is not None:
+                prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+        return {"iterations": self.iterations, "cost_usd": cost, "prompt_tokens": prompt,
+                "completion_tokens": completion}
+
+    def close(self) -> None:
+        with self.lock:
+            self.events_file.close()
+
+
+def _build_llm(llm_spec: dict[str, Any], api_key: str) -> Any:
+    """An ``openhands.sdk.LLM`` from the spec's ``llm`` section (None fields left at SDK defaults)."""
+    from openhands.sdk import LLM
+
+    fields: dict[str, Any] = {
+        "model": llm_spec["model"],
+        "base_url": llm_spec.get("base_url"),
+        "api_key": api_key,
+        "usage_id": "agent",
+    }
+    for key in ("input_cost_per_token", "output_cost_per_token", "num_retries", "temperature",
+                "reasoning_effort"):
+        if llm_spec.get(key) is not None:
+            fields[key] = llm_spec[key]
+    fields.update(llm_spec.get("extra") or {})
+    return LLM(**fields)
+
+
+def _kill_tool_sessions() -> None:
+    """Kill process groups of our children that left our group (the terminal tool's shell)."""
+    own = os.getpgrp()
+    try:
+        children = Path(f"/proc/{os.getpid()}/task").glob("*/children")
+        pids = {int(p) for f in children for p in f.read_text().split()}
+    except OSError:
+        return
+    for pid in pids:
+        try:
+            pgid = os.getpgid(pid)
+            if pgid != own:
+                os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    _kill_tool_sessions()
+    os._exit(128 + signum)  # no cleanup: events.jsonl lines are already flushed
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one conversation as described by ``spec``; returns the runner_result dict."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("OPENHANDS_SUPPRESS_BANNER", "1")
+    t0 = time.monotonic()
+    llm_spec = spec.get("llm") or {}
+    out_dir = Path(spec["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key_env = llm_spec.get("api_key_env")
+    api_key = os.environ.get(key_env, "") if key_env else _DUMMY_KEY
+    result: dict[str, Any] = {
+        "status": "runtime_error", "execution_status": "not_started", "iterations": 0,
+        "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
+        "model": str(llm_spec.get("model", "")), "openhands_version": _sdk_version(),
+        "error": None, "finish_message": None, "wall_s": 0.0,
+    }
+    recorder: _Recorder | None = None
+    conversation: Any = None
+    try:
+        if key_env and not api_key:
+            raise RuntimeError(f"environment variable {key_env} is not set")
+        prompt = Path(spec["prompt_file"]).read_text(encoding="utf-8")
+        from openhands.sdk import Agent, ConversationExecutionStatus, LocalConversation, Tool
+        from openhands.sdk.conversation.exceptions import ConversationRunError
+        from openhands.tools.file_editor import FileEditorTool
+        from openhands.tools.terminal import TerminalTool
+
+        recorder = _Recorder(out_dir)
+        agent = Agent(
+            llm=_build_llm(llm_spec, api_key),
+            tools=[Tool(name=TerminalTool.name, params={"terminal_type": "subprocess"}),
+                   Tool(name=FileEditorTool.name)],
+        )
+        # LocalConversation, not the Conversation factory: only it takes max_budget_per_run (1.58.2).
+        conversation = LocalConversation(
+            agent=agent,
+            workspace=str(spec["workspace"]),
+            persistence_dir=str(out_dir / "conversation"),
+            callbacks=[recorder],
+            max_iteration_per_run=int(spec.get("max_iterations", 30)),
+            max_budget_per_run=spec.get("max_budget_usd"),
+            visualizer=None,
+            delete_on_close=False,
+        )
+        recorder.conversation = conversation
+        conversation.send_message(prompt)
+        try:
+            conversation.run()
+            run_error: BaseException | None = None
+        except ConversationRunError as e:
+            run_error = e
+        status_value = conversation.state.execution_status
+        result["execution_status"] = str(getattr(status_value, "value", status_value))
+        if run_error is not None:
+            result["status"] = "api_error" if _is_api_error(run_error) else "agent_error"
+            cause = getattr(run_error, "original_exception", None) or run_error
+            result["error"] = _redact(f"{type(cause).__name__}: {cause}", api_key)
+        elif status_value == ConversationExecutionStatus.FINISHED:
+            result["status"] = "success"
+        else:
+            code = recorder.last_error_code
+            result["status"] = {"MaxIterationsReached": "iterations_exhausted",
+                                "MaxBudgetReached": "budget_exceeded"}.get(code or "", "agent_error")
+            detail = recorder.last_error_detail or f"execution status {result['execution_status']}"
+            result["error"] = _redact(f"{code}: {detail}" if code else detail, api_key)
+    except Exception as e:  # our own failure: still leave a result behind
+        result["status"] = "runtime_error"
+        result["error"] = _redact(f"{type(e).__name__}: {e}", api_key)
+    finally:
+        if recorder is not None:
+            result.update(recorder.totals())
+            result["finish_message"] = recorder.finish_message
+        if conversation is not None:
+            try:
+                conversation.close()
+            except Exception:  # closing must not mask the outcome
+                pass
+        if recorder is not None:
+            recorder.close()
+        result["wall_s"] = round(time.monotonic() - t0, 3)
+        write_json_atomic(out_dir / "runner_result.json", result)
+    return result
+
+
+def _sdk_version() -> str:
+    try:
+        return metadata.version("openhands-sdk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit code (see the module docstring)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("OPENHANDS_SUPPRESS_BANNER", "1")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m isobench.agents.openhands_runner SPEC_JSON", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    result = run(spec)
+    return STATUS_EXIT_CODES.get(result["status"], 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

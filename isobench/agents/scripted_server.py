@@ -1,0 +1,299 @@
+"""A scripted OpenAI-compatible chat server that drives the real OpenHands agent.
+
+The LLM is the only stand-in in isobench: this server answers ``/chat/completions`` with the
+next tool call of a scripted behaviour (:mod:`isobench.agents.scripts`), and the real agent
+executes it with its real tools. URLs carry the provider and instance so that one server can
+serve a whole benchmark run::
+
+    GET  /<provider>/<instance_id>/v1/models
+    POST /<provider>/<instance_id>/v1/chat/completions   (plain JSON, or SSE when "stream": true)
+
+``resolve(provider, instance_id)`` returns the :class:`~isobench.agents.scripts.Scenario` to
+play, or ``None`` (404). The server is stateless: the step is derived from the request's
+message history. Nothing secret is logged: ``requests`` only records whether an
+``Authorization`` header was present.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from isobench.agents.scripts import SCRIPTS, History, Scenario, ToolCall
+
+Resolver = Callable[[str, str], Scenario | None]
+
+MODEL_NAME = "scripted"
+
+# Other names the same tools had in other OpenHands versions, tried when the canonical
+# name is not among the tools a request offers.
+_TOOL_ALIASES: dict[str, tuple[str, ...]] = {
+    "terminal": ("execute_bash", "bash", "execute_command"),
+    "file_editor": ("str_replace_editor", "edit_file"),
+    "finish": ("finish_task",),
+}
+
+
+class ScriptedLLMServer:
+    """OpenAI-compatible server on ``host:port`` (0 = any free port) in a daemon thread.
+
+    Built on ``http.server`` rather than a web framework: no extra dependency for a handful of
+    endpoints, and a thread per request is plenty for a few concurrent agents.
+    """
+
+    def __init__(self, resolve: Resolver, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.resolve = resolve
+        self.host = host
+        self._requested_port = port
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        #: (provider, instance_id, n_messages, authorization_header_present) per chat request.
+        self.requests: list[tuple[str, str, int, bool]] = []
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> ScriptedLLMServer:
+        """Bind and serve in a daemon thread; returns ``self``."""
+        if self._httpd is not None:
+            return self
+        handler = type("_BoundHandler", (_Handler,), {"server_obj": self})
+        self._httpd = ThreadingHTTPServer((self.host, self._requested_port), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-llm", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> ScriptedLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (only valid after :meth:`start`)."""
+        if self._httpd is None:
+            raise RuntimeError("server not started")
+        return int(self._httpd.server_address[1])
+
+    def base_url(self, provider: str, instance_id: str) -> str:
+        """OpenAI base URL for one (provider, instance): ``http://host:port/<p>/<iid>/v1``."""
+        return f"http://{self.host}:{self.port}/{provider}/{instance_id}/v1"
+
+    def _record(self, entry: tuple[str, str, int, bool]) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_obj: ScriptedLLMServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence per-request logging (stderr noise in tests; nothing to keep)."""
+
+    # ------------------------------------------------------------ routing
+
+    def _route(self) -> tuple[str, str, str] | None:
+        """Split ``/<provider>/<iid>/v1/<rest>`` into its parts."""
+        parts = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
+        if len(parts) < 4 or parts[2] != "v1":
+            return None
+        return parts[0], parts[1], "/".join(parts[3:])
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        route = self._route()
+        if route is None or route[2] != "models" or self.server_obj.resolve(route[0], route[1]) is None:
+            self._send_error(404, "not found", "not_found_error")
+            return
+        self._send_json(
+            200,
+            {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "isobench"}]},
+        )
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        route = self._route()
+        if route is None or route[2] != "chat/completions":
+            self._send_error(404, "not found", "not_found_error")
+            return
+        provider, iid, _ = route
+        scenario = self.server_obj.resolve(provider, iid)
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send_error(400, "invalid JSON body", "invalid_request_error")
+            return
+        messages = body.get("messages") or []
+        self.server_obj._record((provider, iid, len(messages), bool(self.headers.get("Authorization"))))
+        if scenario is None:
+            self._send_error(404, f"unknown instance {provider}/{iid}", "not_found_error")
+            return
+        if scenario.script == "refuser":
+            status = int(scenario.params.get("status", 500))
+            self._send_error(status, "scripted refusal", "server_error" if status >= 500 else "invalid_request_error")
+            return
+        script = SCRIPTS.get(scenario.script)
+        if script is None:
+            self._send_error(400, f"unknown script {scenario.script!r}", "invalid_request_error")
+            return
+        sleep_s = float(scenario.params.get("response_delay_s", 0))
+        if sleep_s > 0:
+            time.sleep(sleep_s)
+        call = script(scenario, History(messages))
+        message = _assistant_message(call, body.get("tools") or [])
+        prompt_tokens = int(scenario.params.get("usage_tokens", max(1, len(raw) // 4)))
+        completion_tokens = max(1, len(json.dumps(message)) // 4)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        model = str(body.get("model") or MODEL_NAME)
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            self._send_stream(model, message, usage if include_usage else None)
+        else:
+            self._send_json(
+                200,
+                {
+                    "id": f"chatcmpl-{uuid.uuid4().hex}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+                    "usage": usage,
+                },
+            )
+
+    # ------------------------------------------------------------ responses
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_error(self, status: int, message: str, kind: str) -> None:
+        self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
+
+    def _send_stream(self, model: str, message: dict[str, Any], usage: dict[str, int] | None) -> None:
+        """Server-sent events: the tool call in one delta, then finish_reason, usage, [DONE]."""
+        cid = f"chatcmpl-{uuid.uuid4().hex}"
+        base = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+        tool_calls = [{"index": i, **tc} for i, tc in enumerate(message["tool_calls"])]
+        chunks: list[dict[str, Any]] = [
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None,
+                                                        "tool_calls": tool_calls}, "finish_reason": None}]},
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        ]
+        if usage is not None:
+            chunks.append({**base, "choices": [], "usage": usage})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for chunk in chunks:
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
+
+
+# ---------------------------------------------------------------- tool-call shaping
+
+
+def _assistant_message(call: ToolCall, tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """One assistant message carrying ``call`` as its single tool call."""
+    name, args = _fit_to_tools(call, tools)
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_{uuid.uuid4().hex[:24]}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+        ],
+    }
+
+
+def _fit_to_tools(call: ToolCall, tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Adapt a call to the tools the request offers (names, unknown required fields).
+
+    The scripts speak SDK 1.58's tool names; other versions may rename tools or add required
+    fields (e.g. ``security_risk``), so fill those from the JSON schema the request sends.
+    """
+    by_name = {
+        str(t["function"]["name"]): t["function"] for t in tools if isinstance(t, dict) and t.get("function")
+    }
+    if not by_name:
+        return call.name, dict(call.arguments)
+    name = call.name
+    if name not in by_name:
+        name = next((a for a in _TOOL_ALIASES.get(call.name, ()) if a in by_name), call.name)
+    schema = (by_name.get(name) or {}).get("parameters") or {}
+    props: dict[str, Any] = schema.get("properties") or {}
+    args = dict(call.arguments)
+    if props:
+        # Drop optional knobs this version's tool does not know (e.g. terminal ``timeout``).
+        args = {k: v for k, v in args.items() if k in props}
+    for req in schema.get("required") or []:
+        if req not in args:
+            args[req] = _default_for(props.get(req) or {}, schema)
+    return name, args
+
+
+def _default_for(prop: dict[str, Any], schema: dict[str, Any]) -> Any:
+    """A plausible value for a required field the script did not set."""
+    prop = _deref(prop, schema)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for alt in prop.get(key) or []:
+            alt = _deref(alt, schema)
+            if alt.get("type") != "null":
+                return _default_for(alt, schema)
+    if "default" in prop:
+        return prop["default"]
+    if prop.get("enum"):
+        enum = prop["enum"]
+        return "LOW" if "LOW" in enum else enum[0]
+    if "const" in prop:
+        return prop["const"]
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    return {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}}.get(str(kind), "")
+
+
+def _deref(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Resolve a local ``#/$defs/...`` reference."""
+    ref = prop.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return prop
+    node: Any = schema
+    for part in ref[2:].split("/"):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else {}

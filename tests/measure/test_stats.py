@@ -1,0 +1,319 @@
+"""Tests of isobench.measure.stats on synthetic data with known answers (seeded, deterministic)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from isobench.measure.stats import (
+    RatioEstimate,
+    bootstrap_gmean_ci,
+    classify_speedup,
+    match_labels,
+    median_ci,
+    opt_at_k,
+    paired_log_ratios,
+    ratio_estimate,
+    required_rounds,
+    rho_estimate,
+)
+
+
+def lognormal_times(rng: np.random.Generator, median_s: float, sigma: float, n: int) -> np.ndarray:
+    return median_s * np.exp(rng.normal(0.0, sigma, n))
+
+
+def est(value: float, lo: float, hi: float, p_faster: float | None = None, p_slower: float | None = None):
+    """A hand-made estimate for testing the decision rules in isolation."""
+    return RatioEstimate(value, lo, hi, 20, (math.log(hi) - math.log(lo)) / 2, p_faster, p_slower)
+
+
+# ---------------------------------------------------------------- paired_log_ratios
+
+
+def test_paired_log_ratios_is_per_round_log_difference() -> None:
+    d = paired_log_ratios([2.0, 1.0, 4.0], [1.0, 1.0, 8.0])
+    np.testing.assert_allclose(d, [math.log(2), 0.0, -math.log(2)])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([1.0, 2.0], [1.0]), ([1.0, 0.0], [1.0, 1.0]), ([1.0, -1.0], [1.0, 1.0]), ([1.0, math.nan], [1.0, 1.0])],
+)
+def test_paired_log_ratios_rejects_unpaired_or_non_positive(a: list[float], b: list[float]) -> None:
+    with pytest.raises(ValueError):
+        paired_log_ratios(a, b)
+
+
+# ---------------------------------------------------------------- ratio_estimate
+
+
+def test_clear_2x_speedup_is_estimated_and_significant() -> None:
+    rng = np.random.default_rng(1)
+    base = lognormal_times(rng, 0.100, 0.05, 30)
+    cand = lognormal_times(rng, 0.050, 0.05, 30)
+    e = ratio_estimate(base, cand)
+    assert e.n == 30
+    assert e.value == pytest.approx(2.0, rel=0.05)
+    assert e.ci_low < 2.0 < e.ci_high  # covers the truth
+    assert e.ci_low > 1.0  # excludes "no change"
+    assert e.ci_low <= e.value <= e.ci_high
+    assert e.halfwidth_log == pytest.approx((math.log(e.ci_high) - math.log(e.ci_low)) / 2)
+    assert e.halfwidth_log < 0.05
+    assert e.p_faster is not None and e.p_faster < 1e-6
+    assert e.p_slower is not None and e.p_slower > 0.99
+    assert e.ci_method == "bca"
+    assert classify_speedup(e) == "faster"
+
+
+def test_clear_slowdown_is_symmetric() -> None:
+    rng = np.random.default_rng(2)
+    base = lognormal_times(rng, 0.050, 0.05, 30)
+    cand = lognormal_times(rng, 0.100, 0.05, 30)
+    e = ratio_estimate(base, cand)
+    assert e.value == pytest.approx(0.5, rel=0.05)
+    assert e.ci_high < 1.0
+    assert e.p_slower is not None and e.p_slower < 1e-6
+    assert classify_speedup(e) == "slower"
+
+
+def test_identical_distributions_give_ci_containing_one() -> None:
+    rng = np.random.default_rng(3)
+    a = lognormal_times(rng, 0.1, 0.02, 40)
+    b = lognormal_times(rng, 0.1, 0.02, 40)
+    e = ratio_estimate(a, b)
+    assert e.contains(1.0)
+    assert e.p_faster is not None and e.p_faster > 0.05
+    # narrow CI inside +-5 %: an equivalence statement, not just "no evidence"
+    assert classify_speedup(e) == "no_difference"
+
+
+def test_estimate_is_reproducible_with_seed_and_swaps_inversely() -> None:
+    rng = np.random.default_rng(4)
+    a = lognormal_times(rng, 0.1, 0.05, 15)
+    b = lognormal_times(rng, 0.08, 0.05, 15)
+    assert ratio_estimate(a, b, seed=7) == ratio_estimate(a, b, seed=7)
+    fwd, back = ratio_estimate(a, b), ratio_estimate(b, a)
+    assert fwd.value * back.value == pytest.approx(1.0)
+    assert fwd.p_faster == back.p_slower
+
+
+def test_ci_coverage_is_close_to_nominal() -> None:
+    """BCa of the median on 20 pairs of heavy-tailed noise covers the true ratio ~95 % of the time."""
+    rng = np.random.default_rng(5)
+    sims, hits = 200, 0
+    for i in range(sims):
+        noise_a = rng.standard_t(3, 20) * 0.03
+        noise_b = rng.standard_t(3, 20) * 0.03
+        e = ratio_estimate(1.5 * np.exp(noise_a), np.exp(noise_b), n_resamples=999, seed=i)
+        hits += e.contains(1.5)
+    # nominal 0.95; bootstrap medians undercover a little at small n, and 200 sims have SE ~1.5 %
+    assert 0.88 <= hits / sims <= 0.99
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_fewer_than_three_rounds_is_not_estimable(n: int) -> None:
+    e = ratio_estimate([0.2] * n, [0.1] * n)
+    assert e.value == pytest.approx(2.0)
+    assert (e.ci_low, e.ci_high) == (0.0, math.inf)
+    assert e.halfwidth_log == math.inf
+    assert e.p_faster is None and e.ci_method == "insufficient"
+    assert classify_speedup(e) == "inconclusive"
+
+
+def test_identical_differences_give_point_ci_without_crashing() -> None:
+    e = ratio_estimate([0.3, 0.6, 0.9, 1.2, 1.5, 1.8], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert e.value == pytest.approx(3.0)
+    assert e.ci_low == pytest.approx(3.0) and e.ci_high == pytest.approx(3.0)
+    assert e.halfwidth_log == 0.0 and e.ci_method == "degenerate"
+    assert e.p_faster is not None and e.p_faster < 0.05
+
+
+def test_all_zero_differences_do_not_crash() -> None:
+    e = ratio_estimate([0.1] * 8, [0.1] * 8)
+    assert (e.value, e.ci_low, e.ci_high) == (1.0, 1.0, 1.0)
+    assert e.p_faster == 1.0 and e.p_slower == 1.0
+    assert classify_speedup(e) == "no_difference"
+
+
+def test_mostly_tied_differences_fall_back_from_degenerate_bca() -> None:
+    # the median's jackknife values are all equal here, so BCa cannot be computed
+    e = ratio_estimate([0.2, 0.2, 0.2, 0.2, 0.4, 0.2], [0.1] * 6)
+    assert e.ci_method == "percentile"
+    assert math.isfinite(e.ci_low) and math.isfinite(e.ci_high)
+    assert e.ci_low <= e.value <= e.ci_high
+
+
+def test_wilcoxon_needs_five_rounds() -> None:
+    assert ratio_estimate([0.2, 0.21, 0.19, 0.2], [0.1, 0.1, 0.11, 0.1]).p_faster is None
+    e5 = ratio_estimate([0.2, 0.21, 0.19, 0.2, 0.22], [0.1, 0.1, 0.11, 0.1, 0.12])
+    assert e5.p_faster == pytest.approx(1 / 32)  # exact: all 5 signs positive
+
+
+def test_empty_input_raises() -> None:
+    with pytest.raises(ValueError):
+        ratio_estimate([], [])
+
+
+# ---------------------------------------------------------------- classify_speedup
+
+
+@pytest.mark.parametrize(
+    ("estimate", "label"),
+    [
+        (est(1.30, 1.20, 1.40, p_faster=0.001, p_slower=0.999), "faster"),
+        (est(1 / 1.3, 1 / 1.4, 1 / 1.2, p_faster=0.999, p_slower=0.001), "slower"),
+        # significant, CI excludes 1, but the gain is below min_gain and inside the band
+        (est(1.02, 1.01, 1.03, p_faster=0.001, p_slower=0.999), "no_difference"),
+        # A/A-like: narrow and around 1
+        (est(1.00, 0.98, 1.02, p_faster=0.5, p_slower=0.5), "no_difference"),
+        # contains 1 but too wide to rule out a 5 % change: not evidence of no difference
+        (est(1.05, 0.85, 1.30, p_faster=0.2, p_slower=0.8), "inconclusive"),
+        # value above min_gain and CI > 1 but Wilcoxon not significant
+        (est(1.20, 1.01, 1.40, p_faster=0.08, p_slower=0.92), "inconclusive"),
+        # significant, CI > 1, but the point estimate is below min_gain while the CI leaves the band
+        (est(1.04, 1.01, 1.09, p_faster=0.01, p_slower=0.99), "inconclusive"),
+        # too few rounds for a p-value
+        (est(1.30, 1.20, 1.40), "inconclusive"),
+    ],
+)
+def test_classify_speedup_rules(estimate: RatioEstimate, label: str) -> None:
+    assert classify_speedup(estimate) == label
+
+
+def test_classify_speedup_min_gain_is_a_parameter() -> None:
+    e = est(1.03, 1.02, 1.04, p_faster=0.001, p_slower=0.999)
+    assert classify_speedup(e) == "no_difference"
+    assert classify_speedup(e, min_gain=0.01) == "faster"
+    assert classify_speedup(est(1.3, 1.2, 1.4, p_faster=0.03), alpha=0.01) == "inconclusive"
+
+
+# ---------------------------------------------------------------- rho and match labels
+
+
+def test_rho_of_agent_1_5x_better_than_human() -> None:
+    rng = np.random.default_rng(6)
+    n = 30
+    base = lognormal_times(rng, 0.3, 0.04, n)
+    human = lognormal_times(rng, 0.15, 0.04, n)  # human 2x
+    agent = lognormal_times(rng, 0.10, 0.04, n)  # agent 3x
+    rho = rho_estimate(base, human, agent)
+    assert rho.value == pytest.approx(1.5, rel=0.05)
+    assert rho.ci_low < 1.5 < rho.ci_high
+    labels = match_labels(rho)
+    assert labels == {
+        "matches_human_strict": True,
+        "matches_human_gso": True,
+        "beats_human": True,
+        "match_label": "confident_pass",
+    }
+
+
+def test_rho_uses_human_and_agent_pairs_only() -> None:
+    rng = np.random.default_rng(7)
+    base, human, agent = (lognormal_times(rng, 0.1, 0.05, 12) for _ in range(3))
+    assert rho_estimate(base, human, agent) == ratio_estimate(human, agent)
+    with pytest.raises(ValueError):
+        rho_estimate(base[:-1], human, agent)
+
+
+def test_agent_equal_to_human_matches_gso_but_not_beats() -> None:
+    rng = np.random.default_rng(8)
+    base = lognormal_times(rng, 0.3, 0.03, 40)
+    human = lognormal_times(rng, 0.1, 0.03, 40)
+    agent = lognormal_times(rng, 0.1, 0.03, 40)
+    labels = match_labels(rho_estimate(base, human, agent))
+    assert labels["matches_human_gso"] is True
+    assert labels["beats_human"] is False
+
+
+@pytest.mark.parametrize(
+    ("estimate", "expected"),
+    [
+        (est(1.0, 0.96, 1.04), (True, True, False, "confident_pass")),
+        (est(0.97, 0.90, 1.04), (False, True, False, "inconclusive")),
+        (est(0.93, 0.90, 0.96), (False, False, False, "inconclusive")),
+        (est(0.80, 0.75, 0.85), (False, False, False, "confident_fail")),
+        (est(1.30, 1.10, 1.50), (True, True, True, "confident_pass")),
+    ],
+)
+def test_match_labels_thresholds(estimate: RatioEstimate, expected: tuple[bool, bool, bool, str]) -> None:
+    labels = match_labels(estimate, p=0.95)
+    got = (
+        labels["matches_human_strict"],
+        labels["matches_human_gso"],
+        labels["beats_human"],
+        labels["match_label"],
+    )
+    assert got == expected
+
+
+# ---------------------------------------------------------------- opt@k
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (10, 3, 1, 0.3),
+        (10, 3, 2, 1 - 21 / 45),  # 1 - C(7,2)/C(10,2)
+        (5, 2, 3, 1 - 1 / 10),  # 1 - C(3,3)/C(5,3)
+        (4, 2, 3, 1.0),  # n - c < k: every draw of 3 contains a pass
+        (5, 0, 3, 0.0),
+        (5, 5, 1, 1.0),
+        (1, 1, 1, 1.0),
+        (2, 1, 5, 1.0),  # k > n: observed any-pass
+        (2, 0, 5, 0.0),
+    ],
+)
+def test_opt_at_k(n: int, c: int, k: int, expected: float) -> None:
+    assert opt_at_k(n, c, k) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(0, 0, 1), (3, 4, 1), (3, -1, 1), (3, 1, 0)])
+def test_opt_at_k_rejects_invalid(n: int, c: int, k: int) -> None:
+    with pytest.raises(ValueError):
+        opt_at_k(n, c, k)
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+def test_bootstrap_gmean_ci() -> None:
+    rng = np.random.default_rng(9)
+    values = np.exp(rng.normal(math.log(1.3), 0.3, 50))
+    g, lo, hi = bootstrap_gmean_ci(values)
+    assert g == pytest.approx(float(sps.gmean(values)))
+    assert lo < g < hi
+    assert lo < 1.3 < hi
+    assert bootstrap_gmean_ci(values, seed=3) == bootstrap_gmean_ci(values, seed=3)
+
+
+def test_aggregates_of_degenerate_inputs() -> None:
+    assert bootstrap_gmean_ci([1.7]) == pytest.approx((1.7, 1.7, 1.7))
+    assert bootstrap_gmean_ci([2.0, 2.0, 2.0]) == pytest.approx((2.0, 2.0, 2.0))
+    assert median_ci([0.9]) == (0.9, 0.9, 0.9)
+    g, lo, hi = bootstrap_gmean_ci([1.0, 4.0])
+    assert g == pytest.approx(2.0) and lo <= g <= hi
+    with pytest.raises(ValueError):
+        bootstrap_gmean_ci([1.0, 0.0])
+
+
+def test_median_ci() -> None:
+    rng = np.random.default_rng(10)
+    values = rng.normal(1.1, 0.2, 60)
+    m, lo, hi = median_ci(values)
+    assert m == pytest.approx(float(np.median(values)))
+    assert lo < m < hi and lo < 1.1 < hi
+
+
+# ---------------------------------------------------------------- required_rounds
+
+
+def test_required_rounds_matches_note() -> None:
+    # the note: CV 3 % and a 5 % margin need ~5 rounds; CV 10 % needs ~52
+    assert required_rounds(0.03, 0.05) == 5
+    assert required_rounds(0.10, 0.05) == 52
+    assert required_rounds(0.10, 0.05, power=0.9) > 52
