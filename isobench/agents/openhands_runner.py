@@ -34,12 +34,15 @@ runtime_error           2     our own failure (bad spec, SDK setup failed, ...)
 api_error               3     the LLM endpoint refused or failed after retries (HTTP/auth errors)
 ======================  ====  ==========================================================
 
-SIGTERM (the parent's timeout) exits promptly; the terminal tool's shell runs in its own
-session, so the handler kills that process group too before exiting.
+The key's variable is removed from this process's environment once read, so the agent's
+shell does not inherit it. SIGTERM (the parent's timeout) exits at once; the terminal tool's
+shell runs in its own session (setsid), so the handler also kills that process group (the pty
+hangup on our exit would end it anyway, even after SIGKILL).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -153,8 +156,12 @@ class _Recorder:
             usage = m.accumulated_token_usage
             if usage is not None:
                 prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-        return {"iterations": self.iterations, "cost_usd": cost, "prompt_tokens": prompt,
-                "completion_tokens": completion}
+        return {
+            "iterations": self.iterations,
+            "cost_usd": cost,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+        }
 
     def close(self) -> None:
         with self.lock:
@@ -171,8 +178,13 @@ def _build_llm(llm_spec: dict[str, Any], api_key: str) -> Any:
         "api_key": api_key,
         "usage_id": "agent",
     }
-    for key in ("input_cost_per_token", "output_cost_per_token", "num_retries", "temperature",
-                "reasoning_effort"):
+    for key in (
+        "input_cost_per_token",
+        "output_cost_per_token",
+        "num_retries",
+        "temperature",
+        "reasoning_effort",
+    ):
         if llm_spec.get(key) is not None:
             fields[key] = llm_spec[key]
     fields.update(llm_spec.get("extra") or {})
@@ -211,11 +223,21 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     key_env = llm_spec.get("api_key_env")
     api_key = os.environ.get(key_env, "") if key_env else _DUMMY_KEY
+    if key_env:
+        # The terminal tool's shell inherits our environment: keep the key out of the agent's reach.
+        os.environ.pop(key_env, None)
     result: dict[str, Any] = {
-        "status": "runtime_error", "execution_status": "not_started", "iterations": 0,
-        "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
-        "model": str(llm_spec.get("model", "")), "openhands_version": _sdk_version(),
-        "error": None, "finish_message": None, "wall_s": 0.0,
+        "status": "runtime_error",
+        "execution_status": "not_started",
+        "iterations": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost_usd": 0.0,
+        "model": str(llm_spec.get("model", "")),
+        "openhands_version": _sdk_version(),
+        "error": None,
+        "finish_message": None,
+        "wall_s": 0.0,
     }
     recorder: _Recorder | None = None
     conversation: Any = None
@@ -231,8 +253,10 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         recorder = _Recorder(out_dir)
         agent = Agent(
             llm=_build_llm(llm_spec, api_key),
-            tools=[Tool(name=TerminalTool.name, params={"terminal_type": "subprocess"}),
-                   Tool(name=FileEditorTool.name)],
+            tools=[
+                Tool(name=TerminalTool.name, params={"terminal_type": "subprocess"}),
+                Tool(name=FileEditorTool.name),
+            ],
         )
         # LocalConversation, not the Conversation factory: only it takes max_budget_per_run (1.58.2).
         conversation = LocalConversation(
@@ -262,8 +286,10 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             result["status"] = "success"
         else:
             code = recorder.last_error_code
-            result["status"] = {"MaxIterationsReached": "iterations_exhausted",
-                                "MaxBudgetReached": "budget_exceeded"}.get(code or "", "agent_error")
+            result["status"] = {
+                "MaxIterationsReached": "iterations_exhausted",
+                "MaxBudgetReached": "budget_exceeded",
+            }.get(code or "", "agent_error")
             detail = recorder.last_error_detail or f"execution status {result['execution_status']}"
             result["error"] = _redact(f"{code}: {detail}" if code else detail, api_key)
     except Exception as e:  # our own failure: still leave a result behind
@@ -274,10 +300,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             result.update(recorder.totals())
             result["finish_message"] = recorder.finish_message
         if conversation is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must not mask the outcome
                 conversation.close()
-            except Exception:  # closing must not mask the outcome
-                pass
         if recorder is not None:
             recorder.close()
         result["wall_s"] = round(time.monotonic() - t0, 3)

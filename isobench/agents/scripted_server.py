@@ -124,10 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None or route[2] != "models" or self.server_obj.resolve(route[0], route[1]) is None:
             self._send_error(404, "not found", "not_found_error")
             return
-        self._send_json(
-            200,
-            {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "isobench"}]},
-        )
+        model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "isobench"}
+        self._send_json(200, {"object": "list", "data": [model]})
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         length = int(self.headers.get("Content-Length") or 0)
@@ -150,7 +148,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if scenario.script == "refuser":
             status = int(scenario.params.get("status", 500))
-            self._send_error(status, "scripted refusal", "server_error" if status >= 500 else "invalid_request_error")
+            kind = {401: "authentication_error", 429: "rate_limit_error"}.get(
+                status, "server_error" if status >= 500 else "invalid_request_error"
+            )
+            self._send_error(status, "scripted refusal", kind)
             return
         script = SCRIPTS.get(scenario.script)
         if script is None:
@@ -204,8 +205,16 @@ class _Handler(BaseHTTPRequestHandler):
         base = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
         tool_calls = [{"index": i, **tc} for i, tc in enumerate(message["tool_calls"])]
         chunks: list[dict[str, Any]] = [
-            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None,
-                                                        "tool_calls": tool_calls}, "finish_reason": None}]},
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": None, "tool_calls": tool_calls},
+                        "finish_reason": None,
+                    }
+                ],
+            },
             {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
         ]
         if usage is not None:

@@ -180,9 +180,7 @@ def oracle(scenario: Scenario, history: History) -> ToolCall:
     files = dict(sorted(scenario.files_after.items()))
 
     def plan(root: str) -> list[ToolCall]:
-        probe = "; ".join(
-            f"[ -e {shlex.quote(p)} ] && echo {_EXISTS_MARK}{shlex.quote(p)}" for p in files
-        )
+        probe = "; ".join(f"[ -e {shlex.quote(p)} ] && echo {_EXISTS_MARK}{shlex.quote(p)}" for p in files)
         steps = [terminal(f"cd {shlex.quote(root)} && {{ {probe or 'true'}; true; }}")]
         if history.step < 2:
             return steps  # the probe's result decides the rest
@@ -201,9 +199,7 @@ def oracle(scenario: Scenario, history: History) -> ToolCall:
                 prep.append(f"mkdir -p -- {shlex.quote(posixpath.dirname(_abs(root, p)))} && : > {q}")
         if prep:
             steps.append(terminal(" && ".join(prep)))
-        steps += [
-            editor("str_replace", _abs(root, p), old_str="", new_str=c) for p, c in files.items() if c
-        ]
+        steps += [editor("str_replace", _abs(root, p), old_str="", new_str=c) for p, c in files.items() if c]
         return steps
 
     return _play(history, terminal("pwd"), plan, "Applied the optimization.")
@@ -248,7 +244,8 @@ def saboteur(scenario: Scenario, history: History) -> ToolCall:
         if not py_files:
             return []
         paths = " ".join(shlex.quote(_abs(root, p)) for p in py_files)
-        script = f"\"$(command -v python3 || command -v python)\" - {paths} <<'ISOBENCH_EOF'\n{_SABOTAGE_PY}ISOBENCH_EOF"
+        python = '"$(command -v python3 || command -v python)"'
+        script = f"{python} - {paths} <<'ISOBENCH_EOF'\n{_SABOTAGE_PY}ISOBENCH_EOF"
         return [editor("view", _abs(root, py_files[0])), terminal(script)]
 
     return _play(history, terminal("pwd"), plan, "Made every function return immediately.")

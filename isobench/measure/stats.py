@@ -309,7 +309,7 @@ def bootstrap_gmean_ci(
     if x.size == 0:
         raise ValueError("no values")
     g = float(stats.gmean(np.exp(x)))
-    if x.size < 2 or np.ptp(x) == 0:
+    if x.size < 2 or np.ptp(x) <= _TIE_TOL * max(1.0, float(np.max(np.abs(x)))):
         return g, g, g
     lo, hi, _ = _bootstrap_ci(x, _mean, confidence, n_resamples, seed)
     return g, math.exp(lo), math.exp(hi)
@@ -326,7 +326,7 @@ def median_ci(
     if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
         raise ValueError("values must be a non-empty 1-d sequence of finite numbers")
     m = float(np.median(x))
-    if x.size < 2 or np.ptp(x) == 0:
+    if x.size < 2 or np.ptp(x) <= _TIE_TOL * max(1.0, float(np.max(np.abs(x)))):
         return m, m, m
     lo, hi, _ = _bootstrap_ci(x, _median, confidence, n_resamples, seed)
     return m, lo, hi

@@ -1,0 +1,300 @@
+"""`score`: correctness and speed of base, human and every agent patch, measured side by side.
+
+Per instance: every variant gets its own copy of the base (history-free, from the snapshot), its own
+venv, the human's test patch, and its own patch (none for base; the human's code patch; the agent's
+code patch, its test edits discarded). Everything that runs candidate code (setup, install, tests,
+workload) runs in the sandbox with no network. Then all variants are timed together with the
+interleaved, adaptive protocol of `isobench.measure`, and every speedup gets a 95% CI.
+
+Resumable per variant (`variants/<name>.json`: build and test results) and per instance
+(`score.json`, written last; redone when the set of variants or the protocol changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from isobench import __version__
+from isobench.config import BenchConfig
+from isobench.gitutil import clone_worktree, run_git
+from isobench.sandbox import Sandbox, SandboxSpec, minimal_env
+from isobench.state import State, fingerprint, read_record, remove_tree, write_record
+
+BASE, HUMAN, AA = "base", "human", "base_aa"
+
+
+@dataclass
+class VariantSpec:
+    name: str                   # base | human | base_aa | <provider>#<attempt>
+    kind: str                   # base | human | aa | agent
+    patch: str                  # code patch applied on the base ("" for base)
+    provider: str | None = None
+    attempt: int | None = None
+
+    @property
+    def dirname(self) -> str:
+        return self.name.replace("#", "_")
+
+
+def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | None) -> list[VariantSpec]:
+    """base, human, the A/A twin of base, and one variant per recorded agent attempt."""
+    specs = [VariantSpec(BASE, "base", ""), VariantSpec(HUMAN, "human", inst["patch"])]
+    runs = state.root / "runs" / inst["instance_id"]
+    if runs.is_dir():
+        for pdir in sorted(p for p in runs.iterdir() if p.is_dir()):
+            if providers and pdir.name not in providers:
+                continue
+            for rec in state.attempts(inst["instance_id"], pdir.name):
+                patch = Path(rec["model_patch"]).read_text() if rec.get("model_patch") else ""
+                specs.append(VariantSpec(f"{pdir.name}#{rec['attempt']}", "agent", patch, pdir.name,
+                                         rec["attempt"]))
+    return specs
+
+
+def environment_fingerprint(sandbox: str) -> dict[str, Any]:
+    """Where the numbers were measured: they are only comparable on the same kind of machine."""
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        oh = version("openhands-sdk")
+    except Exception:
+        oh = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "isobench_version": __version__, "openhands_version": oh,
+            "sandbox": sandbox}
+
+
+class Scorer:
+    """Builds, tests and times the variants of one instance."""
+
+    def __init__(self, cfg: BenchConfig, state: State, sandbox: Sandbox, log: Callable[[str], None]) -> None:
+        self.cfg = cfg
+        self.state = state
+        self.sandbox = sandbox
+        self.log = log
+        self.python = cfg.score.python or sys.executable
+
+    # --- environments -----------------------------------------------------------------------------
+    def _env(self, venv: Path) -> dict[str, str]:
+        env = minimal_env({"VIRTUAL_ENV": str(venv), "PYTHONDONTWRITEBYTECODE": "1"})
+        env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+        return env
+
+    def _spec(self, vdir: Path, env: dict[str, str]) -> SandboxSpec:
+        hidden = [self.state.root, Path(self.cfg.root)]
+        hidden += sorted({Path(i["repo_path"]) for i in self.state.instances()})
+        return SandboxSpec(writable=[vdir], hidden=hidden, network=False, env=env, cwd=vdir / "repo")
+
+    def _sh(self, vdir: Path, command: str, timeout: float) -> tuple[int, str]:
+        """A shell command of the task, in the variant's copy, inside the sandbox, offline."""
+        env = self._env(vdir / "venv")
+        argv = self.sandbox.wrap(["/bin/sh", "-c", command], self._spec(vdir, env))
+        try:
+            proc = subprocess.run(argv, capture_output=True, timeout=timeout, start_new_session=True)
+        except subprocess.TimeoutExpired:
+            return 124, f"timed out after {timeout:.0f} s"
+        out = (proc.stdout + proc.stderr).decode(errors="replace")
+        return proc.returncode, out[-3000:]
+
+    def build(self, inst: dict[str, Any], v: VariantSpec, vdir: Path) -> dict[str, Any]:
+        """Copy of the base + patches + venv + setup/install; the record says what failed, if anything."""
+        remove_tree(vdir)
+        vdir.mkdir(parents=True)
+        clone_worktree(self.state.snapshot_dir(inst["instance_id"]), vdir / "repo")
+        for what, patch in (("patch", v.patch), ("test_patch", inst["test_patch"])):
+            if not patch.strip():
+                continue
+            try:
+                run_git(["apply", "--whitespace=nowarn", "--binary", "-"], cwd=vdir / "repo", input=patch.encode())
+            except Exception as exc:
+                status = "base_failed" if v.kind == "base" else "patch_failed"
+                return {"build": status, "error": f"{what} does not apply: {exc}"}
+        # --system-site-packages: installs run offline, so they may rely on what the interpreter has.
+        proc = subprocess.run([self.python, "-m", "venv", "--without-pip", "--system-site-packages",
+                               str(vdir / "venv")], capture_output=True, text=True)
+        if proc.returncode != 0:
+            return {"build": "install_failed", "error": f"venv: {proc.stderr.strip()[-500:]}"}
+        for kind, commands in (("setup", inst["setup_commands"]), ("install", inst["install_commands"])):
+            for cmd in commands:
+                code, out = self._sh(vdir, cmd, self.cfg.score.test_timeout_s)
+                if code != 0:
+                    status = "base_failed" if v.kind == "base" else f"{kind}_failed"
+                    return {"build": status, "error": f"`{cmd}` exited {code}: {out[-800:]}"}
+        return {"build": "ok", "error": None}
+
+    def test(self, inst: dict[str, Any], vdir: Path) -> list[dict[str, Any]]:
+        out = []
+        for cmd in inst["tests"]:
+            t0 = time.monotonic()
+            code, text = self._sh(vdir, cmd, self.cfg.score.test_timeout_s)
+            out.append({"command": cmd, "passed": code == 0, "exit_code": code,
+                        "seconds": round(time.monotonic() - t0, 3), "output_tail": text[-1500:]})
+        return out
+
+    def prepare_variant(self, inst: dict[str, Any], v: VariantSpec, force: bool) -> dict[str, Any]:
+        """Build and test one variant, or reuse its record when its inputs are unchanged."""
+        sdir = self.state.score_dir(inst["instance_id"])
+        vdir = sdir / "envs" / v.dirname
+        rec_path = sdir / "variants" / f"{v.dirname}.json"
+        fp = fingerprint(inst["fingerprint"], hashlib.sha256(v.patch.encode()).hexdigest(), inst["tests"],
+                         inst["setup_commands"], inst["install_commands"], self.python, self.sandbox.name)
+        old = read_record(rec_path)
+        if old and old.get("fingerprint") == fp and not force and (vdir / "repo").exists():
+            return old
+        self.log(f"build  {inst['instance_id']} {v.name}")
+        rec: dict[str, Any] = {"status": "built", "variant": v.name, "kind": v.kind, "provider": v.provider,
+                               "attempt": v.attempt, "fingerprint": fp, "patch_empty": not v.patch.strip()}
+        rec.update(self.build(inst, v, vdir))
+        if rec["build"] == "ok":
+            rec["tests"] = self.test(inst, vdir)
+        else:
+            rec["status"] = "build_failed"
+            rec["tests"] = []
+        write_record(rec_path, rec)
+        return rec
+
+    # --- timing -----------------------------------------------------------------------------------
+    def protocol_variant(self, inst: dict[str, Any], name: str, vdir: Path) -> Any:
+        from isobench.measure.protocol import DEFAULT_CHILD_ENV, Variant
+
+        venv = vdir / "venv"
+        python = str(venv / "bin" / "python")
+        env = {**self._env(venv), **DEFAULT_CHILD_ENV, "ISOBENCH_PYTHON": python}
+        spec = self._spec(vdir, env)
+
+        def wrap(argv: list[str]) -> list[str]:
+            return self.sandbox.wrap(argv, spec)
+
+        command = None
+        if not inst.get("workload_callable"):
+            command = " && ".join(f"( {c} )" for c in inst["efficiency_test"])
+        return Variant(name=name, cwd=vdir / "repo", python=python, env=env, command=command,
+                       callable=inst.get("workload_callable"), wrap=wrap)
+
+    def score_instance(self, inst: dict[str, Any], providers: list[str] | None, force: bool) -> dict[str, Any]:
+        from isobench.measure.protocol import ProtocolConfig, measure
+        from isobench.measure.stats import classify_speedup, match_labels
+
+        iid = inst["instance_id"]
+        sdir = self.state.score_dir(iid)
+        specs = variant_specs(self.state, inst, providers)
+        sc = self.cfg.score
+        records = {v.name: self.prepare_variant(inst, v, force) for v in specs}
+        fp = fingerprint([r["fingerprint"] for r in records.values()], sc.model_dump())
+        old = self.state.score_record(iid)
+        if old and old.get("fingerprint") == fp and not force:
+            return old
+
+        # Correctness: a test command counts only if it passes on the human commit.
+        human_tests = {t["command"]: t["passed"] for t in records[HUMAN].get("tests", [])}
+        excluded = [c for c, ok in human_tests.items() if not ok]
+        for rec in records.values():
+            counted = [t for t in rec.get("tests", []) if t["command"] not in excluded]
+            rec["correct"] = rec["build"] == "ok" and all(t["passed"] for t in counted)
+
+        base_rec = records[BASE]
+        result: dict[str, Any] = {
+            "instance_id": iid, "fingerprint": fp, "excluded_tests": excluded,
+            "environment": environment_fingerprint(self.sandbox.name),
+            "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if base_rec["build"] != "ok" or records[HUMAN]["build"] != "ok":
+            bad = BASE if base_rec["build"] != "ok" else HUMAN
+            result.update(status="base_failed" if bad == BASE else "human_failed", valid=False,
+                          invalid_reason=f"{bad} does not build: {records[bad].get('error')}",
+                          variants=self._variant_out(records, None, inst))
+            return write_record(sdir / "score.json", result)
+
+        timed = [v for v in specs if records[v.name]["build"] == "ok"]
+        pv = [self.protocol_variant(inst, v.name, sdir / "envs" / v.dirname) for v in timed]
+        pv.append(self.protocol_variant(inst, AA, sdir / "envs" / BASE))  # base against itself
+        self.log(f"time   {iid}: {len(pv)} variants, up to {sc.time_budget_s:.0f} s")
+        samples_path = sdir / "samples.jsonl"
+        m = measure(pv, ProtocolConfig(min_rounds=sc.min_rounds, max_rounds=sc.max_rounds,
+                                       target_halfwidth=sc.target_halfwidth, time_budget_s=sc.time_budget_s,
+                                       warmup=sc.warmup, values=sc.values, reference=BASE),
+                    samples_path=samples_path)
+        result["measurement"] = m.summary()
+        result["timing_mode"] = m.timing_mode
+        result["timed"] = ("workload_callable " + inst["workload_callable"] if inst.get("workload_callable")
+                           else "whole process of: " + "; ".join(inst["efficiency_test"]))
+        result["samples_file"] = str(samples_path)
+
+        est: dict[str, dict[str, Any]] = {}
+        for name in m.variants:
+            if name == BASE or name in m.failed:
+                continue
+            s = m.speedup(name)
+            est[name] = {"speedup": s.value, "speedup_ci": [s.ci_low, s.ci_high], "p_faster": s.p_faster,
+                         "classification": classify_speedup(s, min_gain=sc.min_gain),
+                         "halfwidth_log": s.halfwidth_log}
+            if name not in (HUMAN, AA) and HUMAN not in m.failed:
+                r = m.rho(name)
+                est[name].update({"rho": r.value, "rho_ci": [r.ci_low, r.ci_high],
+                                  **match_labels(r, sc.match_threshold)})
+        human = est.get(HUMAN)
+        valid = bool(human and human["classification"] == "faster"
+                     and human["speedup_ci"][0] >= sc.admission_min_speedup)
+        reason = None
+        if not valid:
+            reason = (f"the human speedup is not significant (speedup {human['speedup']:.3f}, CI "
+                      f"[{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}], admission "
+                      f">= {sc.admission_min_speedup})" if human else "the human variant failed to run its workload")
+        result.update(status="scored", valid=valid, invalid_reason=reason, aa=est.get(AA),
+                      variants=self._variant_out(records, {**est, "__failed__": m.failed}, inst))
+        return write_record(sdir / "score.json", result)
+
+    def _variant_out(self, records: dict[str, dict[str, Any]], est: dict[str, Any] | None,
+                     inst: dict[str, Any]) -> dict[str, Any]:
+        failed = (est or {}).get("__failed__", {})
+        out = {}
+        for name, rec in records.items():
+            row = {k: rec.get(k) for k in ("kind", "provider", "attempt", "build", "error", "correct", "tests",
+                                           "patch_empty")}
+            row["tests"] = [{k: t[k] for k in ("command", "passed", "exit_code")} for t in rec.get("tests", [])]
+            if est and name in est:
+                row.update(est[name])
+            if name in failed:
+                row["workload_error"] = failed[name]
+            # For the aggregates an incorrect agent patch counts as no change (speedup 1.0).
+            if rec["kind"] == "agent":
+                ok = row.get("correct") and "speedup" in row
+                row["effective_speedup"] = row["speedup"] if ok else 1.0
+                row["effective_rho"] = row.get("rho") if ok else (1.0 / est[HUMAN]["speedup"]
+                                                                  if est and HUMAN in est else None)
+                if not ok:
+                    row["matches_human_strict"] = row["matches_human_gso"] = row["beats_human"] = False
+                    if row.get("match_label"):
+                        row["match_label"] = "incorrect"
+            out[name] = row
+        return out
+
+
+def score(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], *, sandbox: Sandbox,
+          providers: list[str] | None = None, force: bool = False,
+          log: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
+    """Score every instance (one at a time: timing must not compete with itself)."""
+    sandbox.check()
+    scorer = Scorer(cfg, state, sandbox, log)
+    out = []
+    for inst in instances:
+        out.append(scorer.score_instance(inst, providers, force))
+    return out

@@ -1,0 +1,388 @@
+"""Tests of the timing protocol with real child processes (tiny workloads, robust assertions).
+
+The machine running these is shared and noisy, so timing assertions are statistical and loose:
+a 5x workload difference must be classified "faster" with a CI excluding 1, and an A/A run's CI
+must contain 1. Exact numbers are never asserted.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from isobench.measure import protocol
+from isobench.measure.protocol import (
+    IN_PROCESS,
+    WHOLE_PROCESS,
+    Measurement,
+    ProtocolConfig,
+    Variant,
+    aa_check,
+    load_samples,
+    measure,
+    round_order,
+)
+from isobench.measure.stats import classify_speedup, ratio_estimate
+
+TIMER = Path(protocol.__file__).with_name("_timer.py")
+# A pure-Python loop: ~25 ms at SLOW, 5x less at FAST on an idle core of the dev VM.
+SLOW, FAST, TINY = 600_000, 120_000, 20_000
+WORKLOAD = """
+def run():
+    s = 0
+    for i in range({n}):
+        s += i
+    return s
+"""
+SAMPLE_KEYS = {"variant", "round", "position_in_round", "value_s", "values_s", "started_at", "pid"}
+
+
+def make_tree(root: Path, name: str, n: int, extra: str = "") -> Path:
+    """A variant's working copy: a directory with wl.py whose run() loops n times."""
+    d = root / name
+    d.mkdir(parents=True)
+    (d / "wl.py").write_text(WORKLOAD.format(n=n) + extra)
+    return d
+
+
+def variant(name: str, cwd: Path, **kw: Any) -> Variant:
+    env = kw.pop("env", dict(os.environ))
+    if "command" not in kw:
+        kw.setdefault("callable", "wl:run")
+    return Variant(name=name, cwd=cwd, python=sys.executable, env=env, **kw)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# ---------------------------------------------------------------- one shared callable-mode run
+
+
+@pytest.fixture(scope="module")
+def run_5x(tmp_path_factory: pytest.TempPathFactory) -> tuple[Measurement, Path, list[tuple[int, dict]]]:
+    """base (slow) vs human (5x faster) vs a broken variant, in-process timing."""
+    root = tmp_path_factory.mktemp("run5x")
+    slow, fast = make_tree(root, "slow", SLOW), make_tree(root, "fast", FAST)
+    variants = [
+        variant("base", slow),
+        variant("human", fast),
+        variant("broken", fast, callable="wl:no_such_function"),
+    ]
+    # an unreachable target, so the run goes to max_rounds (or the budget on a very busy machine)
+    cfg = ProtocolConfig(min_rounds=8, max_rounds=12, target_halfwidth=1e-6, time_budget_s=20.0)
+    calls: list[tuple[int, dict]] = []
+    samples = root / "samples.jsonl"
+    m = measure(variants, cfg, samples_path=samples, on_round=lambda r, info: calls.append((r, info)))
+    return m, samples, calls
+
+
+def test_5x_faster_variant_is_classified_faster(run_5x) -> None:
+    m, _, _ = run_5x
+    assert m.rounds >= 5, m.summary()
+    e = m.speedup("human")
+    assert e.ci_low > 1.0, e
+    assert 2.0 < e.value < 15.0, e  # ~5x; loose because of CPU contention
+    assert e.p_faster is not None and e.p_faster < 0.05
+    assert classify_speedup(e) == "faster"
+
+
+def test_measurement_records_how_it_was_measured(run_5x) -> None:
+    m, samples, _ = run_5x
+    assert m.timing_mode == IN_PROCESS
+    assert m.stop_reason in {"max_rounds", "time_budget"}
+    assert m.rounds == len(m.orders) == len(m.samples["base"]) == len(m.samples["human"])
+    assert 0 < m.floor_s <= m.wall_s
+    assert 0 < m.efficiency <= 1.0
+    assert m.warmup_s > 0
+    assert m.samples_path == samples
+    # one sample = the median of `values` in-process values
+    for name in ("base", "human"):
+        for sample, vals in zip(m.samples[name], m.values[name], strict=True):
+            assert len(vals) == m.config.values
+            assert sample == statistics.median(vals)
+    cores = os.sched_getaffinity(0)
+    if len(cores) > 1:
+        assert m.pinned_core in cores
+    else:
+        assert m.pinned_core is None
+    summary = json.loads(json.dumps(m.summary()))
+    assert summary["timing_mode"] == IN_PROCESS and summary["efficiency"] == m.efficiency
+
+
+def test_broken_variant_is_reported_and_others_continue(run_5x) -> None:
+    m, _, _ = run_5x
+    assert set(m.failed) == {"broken"}
+    assert m.failed["broken"].startswith("warm-up: exit status 3")
+    assert "no_such_function" in m.failed["broken"]  # the stderr tail is kept
+    assert m.samples["broken"] == []
+    assert all(len(m.samples[n]) == m.rounds for n in ("base", "human"))
+    with pytest.raises(ValueError, match="failed"):
+        m.speedup("broken")
+
+
+def test_order_changes_across_rounds(run_5x) -> None:
+    m, samples, _ = run_5x
+    timed = [r for r in read_jsonl(samples) if r["type"] == "sample" and r["phase"] == "timed"]
+    orders: dict[int, list[str]] = {}
+    for rec in sorted(timed, key=lambda r: (r["round"], r["position_in_round"])):
+        orders.setdefault(rec["round"], []).append(rec["variant"])
+    assert [orders[r] for r in sorted(orders)] == m.orders
+    assert len({tuple(o) for o in m.orders}) > 1
+    firsts = Counter(o[0] for o in m.orders)
+    assert set(firsts) == {"base", "human"}
+    assert abs(firsts["base"] - firsts["human"]) <= 1  # balanced, not just different
+
+
+def test_samples_file_has_every_sample(run_5x) -> None:
+    m, samples, calls = run_5x
+    records = read_jsonl(samples)
+    assert records[0]["type"] == "header" and records[-1]["type"] == "end"
+    assert records[-1]["stop_reason"] == m.stop_reason and records[-1]["rounds"] == m.rounds
+    assert {r["run_id"] for r in records} == {m.run_id}
+    sample_recs = [r for r in records if r["type"] == "sample"]
+    assert all(set(r) >= SAMPLE_KEYS for r in sample_recs)
+    warm = [r for r in sample_recs if r["phase"] == "warmup"]
+    timed = [r for r in sample_recs if r["phase"] == "timed"]
+    assert sorted(r["variant"] for r in warm) == ["base", "broken", "human"]
+    assert len(timed) == 2 * m.rounds and all(r["ok"] for r in timed)
+    assert len({r["pid"] for r in sample_recs}) == len(sample_recs)  # a fresh process per sample
+    started = [r["started_at"] for r in sample_recs]
+    assert started == sorted(started)
+    for r in timed:
+        assert r["values_s"] and r["value_s"] == statistics.median(r["values_s"])
+    # any decision can be recomputed from the file alone
+    loaded = load_samples(samples)
+    rounds = sorted(loaded["base"])
+    assert rounds == list(range(m.rounds))
+    recomputed = ratio_estimate([loaded["base"][r] for r in rounds], [loaded["human"][r] for r in rounds])
+    assert recomputed == m.speedup("human")
+    # the progress callback saw every round
+    assert [r for r, _ in calls] == list(range(m.rounds))
+    assert all(set(info) >= {"order", "values", "halfwidths", "elapsed_s"} for _, info in calls)
+
+
+# ---------------------------------------------------------------- whole-process (command) mode
+
+PROBE = """
+import json, os
+def dump():
+    keys = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "ISOBENCH_WRAPPED")
+    rec = {"affinity": sorted(os.sched_getaffinity(0)), **{k: os.environ.get(k) for k in keys}}
+    with open(os.environ["PROBE_OUT"], "a") as fh:
+        fh.write(json.dumps(rec) + "\\n")
+"""
+
+
+def test_command_mode_pins_sets_env_and_detects_speedup(tmp_path: Path) -> None:
+    slow = make_tree(tmp_path, "slow", 2_000_000)  # startup dilutes whole-process ratios: make it big
+    fast = make_tree(tmp_path, "fast", FAST)
+    for d in (slow, fast):
+        (d / "probe.py").write_text(PROBE)
+    probe_out = tmp_path / "probe.jsonl"
+    env = {**os.environ, "PROBE_OUT": str(probe_out), "MKL_NUM_THREADS": "7"}
+    env.pop("PYTHONHASHSEED", None)
+    env.pop("OMP_NUM_THREADS", None)
+    cmd = '"$ISOBENCH_PYTHON" -c "import wl, probe; wl.run(); probe.dump()"'
+
+    def wrap(argv: list[str]) -> list[str]:
+        return ["env", "ISOBENCH_WRAPPED=1", *argv]
+
+    variants = [
+        variant("base", slow, command=cmd, env=env, wrap=wrap),
+        variant("human", fast, command=cmd, env=env, wrap=wrap),
+    ]
+    cfg = ProtocolConfig(min_rounds=6, max_rounds=8, target_halfwidth=1e-6, time_budget_s=15.0)
+    m = measure(variants, cfg)
+    assert m.timing_mode == WHOLE_PROCESS and not m.failed
+    assert m.rounds >= 5
+    e = m.speedup("human")
+    assert e.ci_low > 1.0 and classify_speedup(e) == "faster", e
+    assert m.values["base"] == [[]] * m.rounds  # no in-process values in this mode
+
+    probes = read_jsonl(probe_out)
+    assert len(probes) == 2 * (m.rounds + 1)  # warm-up + every round, every variant
+    for p in probes:
+        assert p["PYTHONHASHSEED"] == "0" and p["OMP_NUM_THREADS"] == "1"
+        assert p["MKL_NUM_THREADS"] == "7"  # the caller's choice wins
+        assert p["ISOBENCH_WRAPPED"] == "1"  # wrap applied to every spawn
+        if m.pinned_core is not None:
+            assert p["affinity"] == [m.pinned_core]
+
+
+# ---------------------------------------------------------------- A/A
+
+
+def test_aa_check_ci_contains_one(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, "same", 300_000)
+    cfg = ProtocolConfig(min_rounds=10, max_rounds=12, target_halfwidth=1e-6, time_budget_s=10.0)
+    # Any correct CI misses the truth sometimes (99 % CI: ~1-2 % at this n). A biased protocol
+    # misses on every attempt, an unbiased one almost never twice, so allow one re-measurement.
+    attempts = [aa_check(variant("base", tree), cfg, confidence=0.99)]
+    if not attempts[0].contains(1.0):
+        attempts.append(aa_check(variant("base", tree), cfg, confidence=0.99))
+    assert attempts[-1].contains(1.0), attempts
+    assert attempts[-1].n >= 5
+
+
+# ---------------------------------------------------------------- stopping rules and failures
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason", "rounds"),
+    [
+        ({"min_rounds": 3, "max_rounds": 20, "target_halfwidth": 50.0}, "target_reached", 3),
+        ({"min_rounds": 3, "max_rounds": 4, "target_halfwidth": 1e-9}, "max_rounds", 4),
+        ({"min_rounds": 5, "max_rounds": 20, "time_budget_s": 0.001}, "time_budget", 1),
+    ],
+)
+def test_stopping_rules(tmp_path: Path, overrides: dict[str, Any], reason: str, rounds: int) -> None:
+    a, b = make_tree(tmp_path, "a", TINY), make_tree(tmp_path, "b", TINY)
+    m = measure([variant("base", a), variant("human", b)], ProtocolConfig(**overrides))
+    assert (m.stop_reason, m.rounds) == (reason, rounds)
+    if reason == "target_reached":
+        assert m.halfwidths["human"] <= 50.0
+
+
+FLAKY = """
+import pathlib
+_count = pathlib.Path(__file__).with_name("count.txt")
+_n = int(_count.read_text()) + 1 if _count.exists() else 1
+_count.write_text(str(_n))
+if _n >= 3:  # the warm-up (1) and round 0 (2) work, round 1 (3) breaks
+    raise RuntimeError("flaky import")
+"""
+HANG = """
+import time
+def hang():
+    time.sleep(60)
+"""
+
+
+def test_failures_mid_run_and_timeouts_do_not_stop_the_others(tmp_path: Path) -> None:
+    base, other = make_tree(tmp_path, "base", TINY), make_tree(tmp_path, "other", TINY)
+    flaky = make_tree(tmp_path, "flaky", TINY, extra=FLAKY)
+    hang = make_tree(tmp_path, "hang", TINY, extra=HANG)
+    variants = [
+        variant("base", base),
+        variant("flaky", flaky),
+        variant("hang", hang, callable="wl:hang"),
+        variant("other", other),
+    ]
+    cfg = ProtocolConfig(min_rounds=3, max_rounds=4, target_halfwidth=1e-9, timeout_s=1.0)
+    samples = tmp_path / "s.jsonl"
+    m = measure(variants, cfg, samples_path=samples)
+    assert m.stop_reason == "max_rounds" and m.rounds == 4
+    assert m.failed["hang"].startswith("warm-up: timeout")
+    assert m.failed["flaky"].startswith("round 1: exit status 3") and "flaky import" in m.failed["flaky"]
+    assert len(m.samples["flaky"]) == 1 and m.samples["hang"] == []
+    assert len(m.samples["base"]) == len(m.samples["other"]) == 4
+    assert m.speedup("other").n == 4
+    failed_recs = [r for r in read_jsonl(samples) if r["type"] == "sample" and not r["ok"]]
+    assert sorted(r["variant"] for r in failed_recs) == ["flaky", "hang"]
+    hang_pid = next(r["pid"] for r in failed_recs if r["variant"] == "hang")
+    with pytest.raises(ProcessLookupError):
+        os.kill(hang_pid, 0)  # killed and reaped, not left running
+
+
+def test_reference_failure_stops_cleanly(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, "t", TINY)
+    m = measure([variant("base", tree, callable="nope_module:run"), variant("human", tree)], ProtocolConfig())
+    assert m.stop_reason == "reference_failed" and m.rounds == 0
+    assert "nope_module" in m.failed["base"]
+    with pytest.raises(ValueError):
+        m.speedup("human")
+
+
+def test_invalid_setups_are_rejected(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, "t", TINY)
+    with pytest.raises(ValueError, match="exactly one"):
+        Variant("x", tree, sys.executable, {}, command="true", callable="wl:run")
+    with pytest.raises(ValueError, match="exactly one"):
+        Variant("x", tree, sys.executable, {})
+    with pytest.raises(ValueError, match="same timing mode"):
+        measure([variant("base", tree), variant("human", tree, command="true")])
+    with pytest.raises(ValueError, match="reference"):
+        measure([variant("human", tree)])
+    with pytest.raises(ValueError, match="distinct"):
+        measure([variant("base", tree), variant("base", tree)])
+    shim = tmp_path / "python3"
+    shim.write_text('#!/usr/bin/env bash\nexec python3 "$@"\n')
+    with pytest.raises(ValueError, match="shim"):
+        measure([Variant("base", tree, str(shim), {}, callable="wl:run")])
+    with pytest.raises(ValueError):
+        ProtocolConfig(min_rounds=10, max_rounds=5)
+
+
+# ---------------------------------------------------------------- the round-order design
+
+
+@pytest.mark.parametrize("v", [2, 3, 4, 5])
+def test_round_order_is_balanced(v: int) -> None:
+    names = [f"v{i}" for i in range(v)]
+    block = v if v % 2 == 0 else 2 * v
+    orders = [round_order(names, r, seed=1) for r in range(3 * block)]
+    assert all(sorted(o) == names for o in orders)
+    positions = Counter((name, pos) for o in orders for pos, name in enumerate(o))
+    assert set(positions.values()) == {3 * block // v}  # every variant in every position equally
+    follows = Counter((o[i], o[i + 1]) for o in orders for i in range(v - 1))
+    assert len(follows) == v * (v - 1) and len(set(follows.values())) == 1  # carry-over balanced
+    assert orders == [round_order(names, r, seed=1) for r in range(3 * block)]  # deterministic
+
+
+# ---------------------------------------------------------------- _timer.py on its own
+
+
+def run_timer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(TIMER), *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_timer_prints_one_json_line(tmp_path: Path) -> None:
+    extra = "\nimport pathlib\ndef noisy():\n    print('workload output')\n"
+    extra += "    pathlib.Path(__file__).with_name('calls.txt').open('a').write('x')\n"
+    tree = make_tree(tmp_path, "t", TINY, extra=extra)
+    res = run_timer(
+        "--callable", "wl:noisy", "--warmup", "2", "--values", "4", "--path", str(tree), cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    last = res.stdout.splitlines()[-1]
+    assert last.startswith("ISOBENCH_TIMES ")
+    payload = json.loads(last.removeprefix("ISOBENCH_TIMES "))
+    assert len(payload["values"]) == 4 and all(v > 0 for v in payload["values"])
+    assert payload["import_s"] >= 0
+    assert (tree / "calls.txt").read_text() == "x" * 6  # 2 warm-up + 4 timed calls
+    # --path defaults to the working directory
+    res = run_timer("--callable", "wl:run", cwd=tree)
+    assert res.returncode == 0 and len(json.loads(res.stdout.split(" ", 1)[1])["values"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("spec", "rc", "needle"),
+    [
+        ("nope_module:run", 3, "nope_module"),
+        ("wl:boom", 4, "ZeroDivisionError"),
+        ("wl", 2, "module:function"),
+    ],
+)
+def test_timer_failures_exit_nonzero(tmp_path: Path, spec: str, rc: int, needle: str) -> None:
+    tree = make_tree(tmp_path, "t", TINY, extra="\ndef boom():\n    1 / 0\n")
+    res = run_timer("--callable", spec, cwd=tree)
+    assert res.returncode == rc
+    assert needle in res.stderr
+    assert "ISOBENCH_TIMES" not in res.stdout
+
+
+def test_timer_is_standalone() -> None:
+    tree = ast.parse(TIMER.read_text())
+    modules = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    modules |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert modules <= set(sys.stdlib_module_names) | {"__future__"}, modules
