@@ -575,7 +575,7 @@ WORKLOAD_SIZES = {
     "stop_words": "400_000",
     "wrap_words": "500_000",
     "wrap_width": "100",
-    "slug_titles": "180_000",
+    "slug_titles": "150_000",
 }
 
 RUN = """\
