@@ -21,18 +21,20 @@ null) and is never written or logged. Outputs in ``out_dir``:
   ``error``, ``finish_message``, ``wall_s``.
 
 ``iterations`` counts LLM responses that drove an agent step, i.e. the SDK's
-``max_iteration_per_run`` counter. Status and exit code:
+``max_iteration_per_run`` counter. ``llm.num_retries`` is the SDK's: the total number of
+attempts per LLM call (tenacity ``stop_after_attempt``), not retries after the first.
+Status and exit code:
 
-======================  ====  ==========================================================
+======================  ====  ==========================================================================
 status                  exit  when
-======================  ====  ==========================================================
+======================  ====  ==========================================================================
 success                 0     the agent called ``finish``
 iterations_exhausted    1     the SDK stopped the run at ``max_iterations`` (MaxIterationsReached)
-budget_exceeded         1     accumulated cost reached ``max_budget_usd`` (SDK's MaxBudgetReached)
+budget_exceeded         1     cost after a step is >= ``max_budget_usd`` (SDK's native MaxBudgetReached)
 agent_error             1     any other agent-side stop (stuck, tool/agent exception)
 runtime_error           2     our own failure (bad spec, SDK setup failed, ...)
 api_error               3     the LLM endpoint refused or failed after retries (HTTP/auth errors)
-======================  ====  ==========================================================
+======================  ====  ==========================================================================
 
 The key's variable is removed from this process's environment once read, so the agent's
 shell does not inherit it. SIGTERM (the parent's timeout) exits at once; the terminal tool's
@@ -109,7 +111,8 @@ def _is_api_error(exc: BaseException) -> bool:
         cls = type(e)
         if cls.__name__ in _API_ERROR_NAMES or cls.__module__.split(".")[0] in _API_ERROR_MODULES:
             return True
-        stack += [e.__cause__, e.__context__, getattr(e, "original_exception", None)]
+        # Not __context__: an unrelated error raised while handling an HTTP one is not an API error.
+        stack += [e.__cause__, getattr(e, "original_exception", None)]
     return False
 
 
@@ -118,7 +121,7 @@ class _Recorder:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self.events_file = (out_dir / "events.jsonl").open("a", encoding="utf-8")
+        self.events_file = (out_dir / "events.jsonl").open("w", encoding="utf-8")
         self.conversation: Any = None  # set once the conversation exists (events may come earlier)
         self.response_ids: set[str] = set()
         self.finish_message: str | None = None

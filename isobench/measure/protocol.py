@@ -12,7 +12,8 @@ See shared/notes/measurement.md. In short:
    ``warmup`` calls (``timing_mode="in_process_callable"``, via ``_timer.py``, preferred), or the
    wall time of a whole shell command (``timing_mode="whole_process"``). All variants of one
    measurement use the same definition, since the two give different ratios for the same change.
-4. Children are pinned to one core when the machine has more than one, get the same
+4. Children are pinned to one core when the machine has more than one (the harness itself
+   is not, so it does not compete with the timed child for that core), get the same
    PYTHONHASHSEED and single-threaded BLAS/OpenMP settings, and run one at a time.
 5. After ``min_rounds``, stop once every variant's CI half-width of ln(speedup) vs the reference
    is <= ``target_halfwidth``; else at ``max_rounds``; else before a round that would overrun the
@@ -31,7 +32,7 @@ import statistics
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -248,6 +249,26 @@ def _pick_core(pin: bool) -> int | None:
     return cores[-1] if len(cores) > 1 else None
 
 
+@contextlib.contextmanager
+def _pinned(core: int | None) -> Iterator[None]:
+    """Pin the calling thread to ``core`` while it spawns a child, which inherits the mask.
+
+    Used instead of ``preexec_fn``, which is unsafe in threaded programs and forces a slow
+    fork() of the whole (large) harness process. On Linux the mask is per thread, so other
+    threads of the harness are unaffected. The sandbox ``wrap`` must pass the mask on (bwrap,
+    nsjail, env, setpriv do; a docker client does not).
+    """
+    if core is None:
+        yield
+        return
+    previous = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, previous)
+
+
 def _argv(variant: Variant, config: ProtocolConfig) -> list[str]:
     if variant.callable is not None:
         argv = [
@@ -293,22 +314,21 @@ def _parse_timer_output(stdout: str) -> tuple[list[float], float]:
 def _run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> _Sample:
     """Run one fresh process for ``variant`` and return its sample; never raises for child failures."""
     argv = _argv(variant, config)
-    preexec = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
     started_at = time.time()
     t0 = time.perf_counter()
     try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=variant.cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            preexec_fn=preexec,
-            start_new_session=True,  # its own process group, so a timeout kills grandchildren too
-        )
+        with _pinned(core):
+            proc = subprocess.Popen(
+                argv,
+                cwd=variant.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,  # its own process group, so a timeout kills grandchildren too
+            )
     except (OSError, subprocess.SubprocessError) as exc:
         return _Sample(False, None, None, None, time.perf_counter() - t0, None, started_at, f"spawn: {exc}")
     try:
