@@ -133,12 +133,15 @@ class Runner:
         base_url = p.base_url
         if p.provider == "scripted":
             base_url = self.server.base_url(p.name, u.inst["instance_id"])
+        prices = (p.input_cost_per_token, p.output_cost_per_token)
+        if any(x is not None for x in prices):  # LiteLLM applies custom prices only when both are set
+            prices = tuple(x or 0.0 for x in prices)  # type: ignore[assignment]
         return {
             "workspace": str(d / "workspace"), "prompt_file": str(prompt_file), "out_dir": str(d),
             "max_iterations": iters, "max_budget_usd": budget,
             "llm": {"model": p.litellm_model, "base_url": base_url,
                     "api_key_env": None if p.provider == "scripted" else p.api_key_env,
-                    "input_cost_per_token": p.input_cost_per_token, "output_cost_per_token": p.output_cost_per_token,
+                    "input_cost_per_token": prices[0], "output_cost_per_token": prices[1],
                     "num_retries": p.num_retries, "temperature": p.temperature,
                     "reasoning_effort": p.reasoning_effort, "extra": {}},
         }

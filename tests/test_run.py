@@ -115,7 +115,7 @@ def test_every_failure_status_comes_from_a_real_cause(tmp_path: Path) -> None:
         {"name": "sleeper", "provider": "scripted", "time_budget_minutes": 0.1},          # 6 s wall limit
         {"name": "looper", "provider": "scripted", "max_iterations": 3},
         {"name": "spender", "provider": "scripted", "input_cost_per_token": 0.001, "max_budget_per_task": 0.01},
-        {"name": "refuser", "provider": "scripted", "num_retries": 0},
+        {"name": "refuser", "provider": "scripted", "num_retries": 1},
         {"name": "stuck", "provider": "scripted"},
         {"name": "crasher", "provider": "command", "command": "echo 'agent crashed' >&2; exit 3"},
     ])

@@ -14,6 +14,7 @@ Scripts (see :data:`SCRIPTS`):
 - ``saboteur``: rewrites every function of each Python target file to return ``None``.
 - ``sleeper``: runs ``sleep <params.sleep_s>`` (default 3600) so the harness must time it out.
 - ``looper``: echoes forever; only the iteration cap ends it.
+- ``stuck``: repeats one identical command until OpenHands' stuck detector stops the agent.
 - ``spender``: ``noop`` whose responses report ``params.usage_tokens`` prompt tokens.
 - ``refuser``: the server answers with HTTP ``params.status`` (default 500) instead.
 - ``shell``: runs each of ``Scenario.commands`` through ``terminal``, then finishes.
@@ -264,6 +265,11 @@ def looper(scenario: Scenario, history: History) -> ToolCall:
     return terminal(f"echo step {history.step + 1}")
 
 
+def stuck(scenario: Scenario, history: History) -> ToolCall:
+    """Repeat the very same command: OpenHands' stuck detector ends the run (an agent_error)."""
+    return terminal("ls")
+
+
 def spender(scenario: Scenario, history: History) -> ToolCall:
     """Same as ``noop``; the server reports ``params.usage_tokens`` prompt tokens per call."""
     return noop(scenario, history)
@@ -290,6 +296,7 @@ SCRIPTS: dict[str, ScriptFn] = {
     "saboteur": saboteur,
     "sleeper": sleeper,
     "looper": looper,
+    "stuck": stuck,
     "spender": spender,
     "refuser": refuser,
     "shell": shell,

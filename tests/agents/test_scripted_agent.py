@@ -280,7 +280,8 @@ def test_history_steps_and_workspace_root() -> None:
     call = SCRIPTS["shell"](Scenario(script="shell", commands=["a", "b"]), h)
     assert call.arguments["command"] == "b"
     assert SCRIPTS["shell"](Scenario(script="shell", commands=["a"]), h).name == "finish"
-    assert set(SCRIPTS) == {"oracle", "noop", "saboteur", "sleeper", "looper", "spender", "refuser", "shell"}
+    assert set(SCRIPTS) == {"oracle", "noop", "saboteur", "sleeper", "looper", "stuck", "spender", "refuser",
+                            "shell"}
 
 
 def test_runner_import_is_cheap_and_bad_spec_is_runtime_error(tmp_path: Path) -> None:
