@@ -13,6 +13,7 @@ afterwards, for the values of the API-key and token variables in the environment
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -55,14 +56,14 @@ def _columns() -> list[tuple[str, Any, str]]:
     return [
         # --- the seed's CanonicalRecord ---------------------------------------------------------
         ("repo", s, "Repository name (the task's repo)."),
-        ("instance_id", s, "Instance id: `<repo>-<head commit prefix>`; one human row and its LLM rows share it."),
+        ("instance_id", s, "Instance id (`<repo>-<head commit prefix>`), shared by its human and llm rows."),
         ("created_at", s, "When the human commit was made (ISO 8601)."),
-        ("base_commit", s, "The commit every variant starts from (the human commit's parent unless configured)."),
+        ("base_commit", s, "The commit every variant starts from (the human commit's parent by default)."),
         ("head_commit", s, "The human optimization commit. On llm rows too: the reference the attempt is "
                            "measured against (the attempt's own work is `patch`)."),
-        ("patch", s, "Code patch against `base_commit`: the human's (human rows) or the agent's model patch with "
-                     "its test edits removed (llm rows; empty if it changed nothing)."),
-        ("test_patch", s, "The human commit's test/benchmark changes, applied to every variant before testing."),
+        ("patch", s, "Code patch against `base_commit`: the human's (human rows) or the agent's model patch "
+                     "with its test edits removed (llm rows; empty if it changed nothing)."),
+        ("test_patch", s, "The human commit's test/benchmark changes, applied to every variant for testing."),
         ("efficiency_test", strings, "Shell commands whose run is the timed workload."),
         ("duration_changes", hf.List({"base": floats, "human": floats, "llm": floats}),
          "Raw timing samples in seconds, one per timed round (score's samples.jsonl, successful timed rounds "
@@ -70,7 +71,7 @@ def _columns() -> list[tuple[str, Any, str]]:
          "and `human` on every row, `llm` (this attempt, variant `<provider>#<attempt>`) on llm rows, null "
          "where the variant was not timed. Empty when the instance was not scored."),
         ("human_performance", f, "The human commit's speedup over base (same on every row of an instance)."),
-        ("patch_functions", strings, "Functions/classes `patch` touches (from its hunk headers and added defs)."),
+        ("patch_functions", strings, "Functions/classes `patch` touches (hunk headers and added defs)."),
         ("test_functions", strings, "Test functions the human's `test_patch` adds."),
         ("api", s, "The API the workload exercises, if the task names one."),
         ("gt_commit_message", s, "The human commit's message (ground truth; never shown to agents)."),
@@ -83,16 +84,18 @@ def _columns() -> list[tuple[str, Any, str]]:
          "The seed's LLMMetadata; null on human rows."),
         # --- measured columns (every row) ----------------------------------------------------------
         ("attempt", i, "Attempt number of the (instance, provider) pair, from 1; null on human rows."),
-        ("speedup", f, "Speedup over base: base time / variant time, paired per round (null if not measured). "
-                       "On llm rows it is measured even when the patch is incorrect: check `correct`."),
+        ("speedup", f, "Speedup over base: base time / variant time, paired per round (null if not "
+                       "measured). On llm rows it is measured even for an incorrect patch: check `correct`."),
         ("speedup_ci", floats, "95% CI of `speedup` as [low, high] (bootstrap over rounds)."),
         ("effective_speedup", f, "llm rows: `speedup` if the patch is correct and was timed, else 1.0 (an "
                                  "incorrect patch counts as no change in aggregates); null on human rows."),
         ("classification", s, "Whether the variant is significantly `faster`/`slower` than base, or "
                               "`inconclusive` (95% test with the configured minimum gain)."),
         ("correct", b, "The variant builds and passes every test command that passes on the human commit "
-                       "(null if not scored)."),
-        ("build", s, "How the variant's build went: ok, patch_failed, setup_failed, install_failed, base_failed."),
+                       "(null if not scored). False for an llm patch that changes nothing (`patch_empty`)."),
+        ("patch_empty", b, "`patch` changes nothing (e.g. the agent gave up, or only edited tests)."),
+        ("build", s, "How the variant's build went: ok, patch_failed, setup_failed, install_failed, "
+                     "base_failed."),
         ("rho", f, "llm rows: agent speedup / human speedup (1.0 = as fast as the human)."),
         ("rho_ci", floats, "95% CI of `rho` as [low, high]."),
         ("matches_human", b, "Strict label: correct and the lower end of `rho_ci` >= the match threshold "
@@ -101,8 +104,8 @@ def _columns() -> list[tuple[str, Any, str]]:
         ("beats_human", b, "Correct and the lower end of `rho_ci` > 1."),
         ("match_label", s, "confident_pass | confident_fail | inconclusive | incorrect (llm rows)."),
         ("status", s, "llm rows: how the attempt ended (success, agent_error, timeout, budget_exceeded, "
-                      "iterations_exhausted, api_error, runtime_error). Human rows: the instance's score status "
-                      "(scored, base_failed, human_failed, not_scored)."),
+                      "iterations_exhausted, api_error, runtime_error). Human rows: the instance's score "
+                      "status (scored, base_failed, human_failed, not_scored)."),
         ("error", s, "llm rows: the attempt's exit reason when it did not succeed; human rows: why the human "
                      "variant failed to build, if it did."),
         ("valid_instance", b, "The human speedup is significant (its CI's lower end >= "
@@ -196,12 +199,14 @@ def load_timings(state: State, iid: str) -> dict[str, list[float]]:
     try:
         by_round = load_samples(path)
     except (ValueError, KeyError) as exc:
-        raise UserError(f"{path}: unreadable timing samples ({exc}); re-run `isobench score --force`") from None
+        raise UserError(f"{path}: unreadable timing samples ({exc}); "
+                        "re-run `isobench score --force`") from None
     return {name: [rounds[r] for r in sorted(rounds)] for name, rounds in by_round.items()}
 
 
 def _model_patch(state: State, rec: dict[str, Any]) -> str:
-    """The attempt's code patch: the copy in its attempt folder (state may have moved), else the recorded path."""
+    """The attempt's code patch: the copy in its attempt folder (state may have moved), else the recorded
+    path."""
     local = state.attempt_dir(rec["instance_id"], rec["provider"], rec["attempt"]) / "model_patch.diff"
     for p in (local, Path(rec["model_patch"]) if rec.get("model_patch") else None):
         if p is not None and p.is_file():
@@ -215,6 +220,11 @@ def _ci(v: Any) -> list[float] | None:
 
 def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _and(correct: bool | None, label: Any) -> bool | None:
+    """A match label holds only for a correct patch; null stays null (not measured)."""
+    return None if label is None else bool(label) and bool(correct)
 
 
 def recorded_providers(cfg: BenchConfig, state: State, iid: str) -> list[str]:
@@ -231,6 +241,14 @@ def _measured(v: dict[str, Any]) -> dict[str, Any]:
         "speedup": _num(v.get("speedup")), "speedup_ci": _ci(v.get("speedup_ci")),
         "classification": v.get("classification"), "correct": v.get("correct"), "build": v.get("build"),
     }
+
+
+def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list[dict[str, Any]]:
+    """The seed's `duration_changes`: one {variant: [seconds...]} for the one timed workload."""
+    if not timings:
+        return []
+    return [{"base": timings.get("base"), "human": timings.get("human"),
+             "llm": timings.get(llm_variant) if llm_variant else None}]
 
 
 def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
@@ -254,7 +272,8 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
             "human_performance": _num(human.get("speedup")),
             "test_functions": inst.get("test_functions") or [], "api": inst.get("api"),
             "gt_commit_message": inst.get("gt_commit_message"),
-            "setup_commands": inst.get("setup_commands") or [], "install_commands": inst.get("install_commands") or [],
+            "setup_commands": inst.get("setup_commands") or [],
+            "install_commands": inst.get("install_commands") or [],
             "notes": inst.get("notes"), "valid_instance": score.get("valid"),
             "invalid_reason": score.get("invalid_reason"), "timing_mode": score.get("timing_mode"),
             "environment": {k: env.get(k) for k in ("cpu", "cores", "platform", "python", "isobench_version",
@@ -262,17 +281,13 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
             "setting": inst.get("setting"),
         }
 
-        def durations(llm_variant: str | None) -> list[dict[str, list[float] | None]]:
-            if not timings:
-                return []
-            return [{"base": timings.get("base"), "human": timings.get("human"),
-                     "llm": timings.get(llm_variant) if llm_variant else None}]
-
         rows.append({
-            **common, "patch": inst.get("patch", ""), "duration_changes": durations(None),
-            "patch_functions": inst.get("patch_functions") or [], "record_type": "human", "llm_metadata": None,
-            "attempt": None, **_measured(human), "effective_speedup": None,
-            "rho": None, "rho_ci": None, "matches_human": None, "matches_human_gso": None, "beats_human": None,
+            **common, "patch": inst.get("patch", ""), "duration_changes": _durations(timings, None),
+            "patch_functions": inst.get("patch_functions") or [], "record_type": "human",
+            "llm_metadata": None, "attempt": None, **_measured(human),
+            "patch_empty": not (inst.get("patch") or "").strip(), "effective_speedup": None,
+            "rho": None, "rho_ci": None, "matches_human": None, "matches_human_gso": None,
+            "beats_human": None,
             "match_label": None, "status": score.get("status", "not_scored"), "error": human.get("error"),
             "tokens": None, "agent_commit": None,
         })
@@ -283,22 +298,33 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
                 v = variants.get(name, {})
                 c = corr_attempts.get((iid, provider, n), {})
                 patch = _model_patch(state, rec)
+                empty = not patch.strip()
+                # A patch that changes nothing solves nothing: not correct, whatever the tests say (as
+                # correlate counts it), so the dataset, correlate and the report agree.
+                correct = None if v.get("correct") is None else bool(v["correct"]) and not empty
+                timed = _num(v.get("speedup"))
+                effective = (timed if correct and timed is not None else 1.0) if v else None
                 rows.append({
-                    **common, "patch": patch, "duration_changes": durations(name),
+                    **common, "patch": patch, "duration_changes": _durations(timings, name),
                     "patch_functions": patch_functions(patch), "record_type": "llm",
                     "llm_metadata": {
                         "provider": provider, "model": rec.get("model"), "iterations": rec.get("iterations"),
                         "cost_usd": _num(rec.get("cost_usd")),
                         "time_seconds": round(rec["wall_s"]) if _num(rec.get("wall_s")) is not None else None,
                         "success": rec.get("status") == "success",
-                        "human_reference_commit": inst.get("head_commit"), "agent_branch": c.get("agent_branch"),
+                        "human_reference_commit": inst.get("head_commit"),
+                        "agent_branch": c.get("agent_branch"),
                     },
-                    "attempt": n, **_measured(v), "effective_speedup": _num(v.get("effective_speedup")),
-                    "rho": _num(v.get("rho")), "rho_ci": _ci(v.get("rho_ci")),
-                    "matches_human": v.get("matches_human_strict"), "matches_human_gso": v.get("matches_human_gso"),
-                    "beats_human": v.get("beats_human"), "match_label": v.get("match_label"),
+                    "attempt": n, **_measured(v), "correct": correct, "patch_empty": empty,
+                    "effective_speedup": effective, "rho": _num(v.get("rho")), "rho_ci": _ci(v.get("rho_ci")),
+                    "matches_human": _and(correct, v.get("matches_human_strict")),
+                    "matches_human_gso": _and(correct, v.get("matches_human_gso")),
+                    "beats_human": _and(correct, v.get("beats_human")),
+                    "match_label": (v.get("match_label") if correct or not v.get("match_label")
+                                    else "incorrect"),
                     "status": rec.get("status"), "error": rec.get("error") or rec.get("patch_error"),
-                    "tokens": {"prompt": rec.get("prompt_tokens"), "completion": rec.get("completion_tokens")},
+                    "tokens": {"prompt": rec.get("prompt_tokens"),
+                               "completion": rec.get("completion_tokens")},
                     "agent_commit": c.get("agent_commit"),
                 })
     return rows
@@ -311,8 +337,8 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
 def secret_values(environ: dict[str, str] | None = None) -> dict[str, str]:
     """name -> value of every variable that holds a credential: *_API_KEY, *_TOKEN, HF_TOKEN."""
     env = os.environ if environ is None else environ
-    return {k: v for k, v in env.items()
-            if (k.endswith("_API_KEY") or k.endswith("_TOKEN") or k == "HF_TOKEN") and len(v) >= MIN_SECRET_LEN}
+    named = (k for k in env if k.endswith("_API_KEY") or k.endswith("_TOKEN") or k == "HF_TOKEN")
+    return {k: env[k] for k in named if len(env[k]) >= MIN_SECRET_LEN}
 
 
 def check_rows_for_secrets(rows: list[dict[str, Any]], secrets: dict[str, str]) -> None:
@@ -326,8 +352,8 @@ def check_rows_for_secrets(rows: list[dict[str, Any]], secrets: dict[str, str]) 
                 if secret in text:
                     who = row["instance_id"] + (f" {row['llm_metadata']['provider']}#{row['attempt']}"
                                                 if row.get("record_type") == "llm" else " (human)")
-                    raise SecretLeakError(f"export refused: the value of ${name} appears in column {col!r} of "
-                                          f"{who}; nothing was written")
+                    raise SecretLeakError(f"export refused: the value of ${name} appears in column {col!r} "
+                                          f"of {who}; nothing was written")
 
 
 def scan_files_for_secrets(paths: Iterable[Path], secrets: dict[str, str]) -> list[tuple[Path, str]]:
@@ -352,6 +378,12 @@ def _owned_paths(out: Path) -> list[Path]:
             out / "report"]
 
 
+def _write(path: Path, text: str) -> None:
+    """Atomic write, then the usual 0644: mkstemp's 0600 would make a shared export unreadable to others."""
+    atomic_write_text(path, text)
+    path.chmod(0o644)
+
+
 def write_predictions(rows: list[dict[str, Any]], out: Path) -> list[Path]:
     """SWE-bench-style predictions: `predictions/<provider>.jsonl` holds attempt 1 of every instance;
     attempt k >= 2 goes to `predictions/attempt-<k>/<provider>.jsonl`, so every file has at most one
@@ -367,7 +399,7 @@ def write_predictions(rows: list[dict[str, Any]], out: Path) -> list[Path]:
                            "model_patch": r["patch"]})
         files.setdefault(folder / f"{meta['provider']}.jsonl", []).append(line)
     for path, lines in files.items():
-        atomic_write_text(path, "\n".join(lines) + "\n")
+        _write(path, "\n".join(lines) + "\n")
     return sorted(files)
 
 
@@ -388,15 +420,16 @@ def dataset_card(rows: list[dict[str, Any]], data_path: str | None, *, for_hub: 
         "pretty_name": "isobench: LLM agents vs human performance optimizations",
         "tags": ["code", "performance", "benchmark", "llm-agents", "openhands"],
         "task_categories": ["text-generation"], "language": ["en"],
-        "size_categories": ["n<1K" if len(rows) < 1000 else "1K<n<10K" if len(rows) < 10000 else "10K<n<100K"],
+        "size_categories": ["n<1K" if len(rows) < 1000 else "1K<n<10K" if len(rows) < 10000
+                            else "10K<n<100K"],
     }
     if data_path:
         meta["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": data_path}]}]
-    try:  # the features in the Hub's own notation, so the viewer shows the right types
+    # The features in the Hub's own notation, so its viewer shows the right types (a private helper of
+    # `datasets`: skipped if a future version drops it).
+    with contextlib.suppress(AttributeError):
         meta["dataset_info"] = {"features": features()._to_yaml_list(),
                                 "splits": [{"name": "train", "num_examples": len(rows)}]}
-    except AttributeError:
-        pass
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     cols = "\n".join(f"| `{n}` | `{t}` | {d.replace('|', '/')} |" for n, t, d in column_docs())
     nested = "\n".join(f"- `{k}`: {v}" for k, v in FIELD_DOCS.items())
@@ -446,7 +479,8 @@ Nested fields:
 - Incorrect patches keep their measured `speedup` (it shows how they cheated) but count as 1.0 in
   `effective_speedup`.
 - Timings are only comparable on alike machines: see `environment`.
-- Floats in `data.jsonl` carry {JSONL_DOUBLE_PRECISION} decimal places; parquet and the saved dataset are exact.
+- Floats in `data.jsonl` carry {JSONL_DOUBLE_PRECISION} decimal places; parquet and the saved dataset are
+  exact.
 
 ## Other files
 
@@ -476,7 +510,8 @@ def default_out(cfg: BenchConfig) -> Path:
     return cfg.resolve(cfg.paths.reports_root) / "export"
 
 
-def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_to_hub: str | None) -> dict[str, Any]:
+def export(cfg: BenchConfig, state: State, out: Path, formats: list[str],
+           push_to_hub: str | None) -> dict[str, Any]:
     """Write the dataset (in `formats`), its card, predictions and the HTML report into `out`;
     optionally push to the Hub. Returns the paths written and row counts."""
     bad = [f for f in formats if f not in FORMATS]
@@ -488,6 +523,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
     if not state.instances():
         raise UserError(f"{state.root}: no planned instances, nothing to export; run `isobench plan` first")
     rows = build_rows(cfg, state)
+    correlation = load_correlation(state)
     secrets = secret_values()
     check_rows_for_secrets(rows, secrets)
 
@@ -515,10 +551,10 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
                        double_precision=JSONL_DOUBLE_PRECISION)
             files["jsonl"] = str(out / "data.jsonl")
         data_path = "data.parquet" if "parquet" in formats else "data.jsonl" if "jsonl" in formats else None
-        atomic_write_text(out / "README.md", dataset_card(rows, data_path))
+        _write(out / "README.md", dataset_card(rows, data_path))
         files["card"] = str(out / "README.md")
         files["predictions"] = [str(p) for p in write_predictions(rows, out)]
-        report = write_report(rows, load_correlation(state), out / "report", cfg=cfg)
+        report = write_report(rows, correlation, out / "report", cfg=cfg)
         files["report"] = report["html"]
         files["plots"] = report["plots"]
 
@@ -527,7 +563,8 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
             for p, _ in hits:  # a file holding a credential must not stay on disk
                 p.unlink(missing_ok=True)
             where = ", ".join(sorted({f"{p.relative_to(out)} (${name})" for p, name in hits}))
-            raise SecretLeakError(f"export refused: credential values found in {where}; those files were deleted")
+            raise SecretLeakError(f"export refused: credential values found in {where}; "
+                                  "those files were deleted")
 
         pushed = None
         if push_to_hub:
@@ -538,7 +575,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
         if bars:
             hf.enable_progress_bars()
     return {"out": str(out), **_summary_counts(rows), "formats": [f for f in FORMATS if f in formats],
-            "correlation": load_correlation(state) is not None, "files": files, "pushed_to": pushed}
+            "correlation": correlation is not None, "files": files, "pushed_to": pushed}
 
 
 def _push(ds: Any, rows: list[dict[str, Any]], out: Path, repo_id: str, token: str) -> None:

@@ -52,6 +52,23 @@ def is_opt(row: dict[str, Any], strict: bool = True) -> bool:
     return bool(row.get("correct")) and bool(row.get("matches_human" if strict else "matches_human_gso"))
 
 
+def outcome(row: dict[str, Any]) -> str:
+    """Why an attempt is not an opt success (the first reason that applies), or "opt"."""
+    if row["status"] != "success":
+        return str(row["status"])
+    if row.get("patch_empty"):
+        return "empty_patch"
+    if row.get("build") not in (None, "ok"):
+        return str(row["build"])
+    if row.get("correct") is None:
+        return "not_scored"
+    if not row["correct"]:
+        return "incorrect"
+    if row.get("speedup") is None:
+        return "not_timed"
+    return "opt" if row.get("matches_human") else "slower_than_human"
+
+
 def provider_stats(rows: list[dict[str, Any]], correlation: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Per provider: counts, opt@1 (strict, GSO) with 95% CIs, speedup, cost, time, failure reasons.
 
@@ -74,20 +91,22 @@ def provider_stats(rows: list[dict[str, Any]], correlation: dict[str, Any] | Non
             "finished": sum(1 for r in mine if r["status"] == "success"),
             "valid_patches": sum(1 for r in mine if (r.get("patch") or "").strip()),
             "correct": sum(1 for r in mine if r.get("correct")),
-            "faster_than_base": sum(1 for r in mine if r.get("correct") and r.get("classification") == "faster"),
+            "faster_than_base": sum(1 for r in mine
+                                    if r.get("correct") and r.get("classification") == "faster"),
             "valid_instances": len(per_inst),
             "valid_attempts": len(valid),
             "total_cost_usd": sum(r["llm_metadata"]["cost_usd"] or 0.0 for r in mine),
             "mean_wall_s": (sum(r["llm_metadata"]["time_seconds"] or 0 for r in mine) / len(mine)),
             "mean_iterations": (sum(r["llm_metadata"]["iterations"] or 0 for r in mine) / len(mine)),
-            "failure_reasons": dict(Counter(r["status"] for r in mine if r["status"] != "success")),
+            "failure_reasons": dict(Counter(o for o in map(outcome, mine) if o != "opt")),
             "solved": sorted({r["instance_id"] for r in valid if is_opt(r)}),
             "speedup_gmean": _gmean([r["effective_speedup"] for r in valid if r.get("effective_speedup")]),
             "source": "computed",
         }
         for key, strict in (("opt1_strict", True), ("opt1_gso", False)):
             if per_inst:
-                st[key] = sum(sum(is_opt(r, strict) for r in rs) / len(rs) for rs in per_inst.values()) / len(per_inst)
+                per = [sum(is_opt(r, strict) for r in rs) / len(rs) for rs in per_inst.values()]
+                st[key] = sum(per) / len(per)
                 st[f"{key}_ci"] = list(wilson(sum(is_opt(r, strict) for r in valid), len(valid)))
             else:
                 st[key], st[f"{key}_ci"] = None, None
@@ -98,7 +117,7 @@ def provider_stats(rows: list[dict[str, Any]], correlation: dict[str, Any] | Non
         if isinstance(c, dict):  # correlate's numbers are the better estimates where it has them
             for key in ("opt1_strict", "opt1_gso", "opt1_strict_ci", "opt1_gso_ci", "speedup_gmean",
                         "speedup_gmean_ci", "rho_gmean", "cost_per_success", "optk_strict", "optk_gso", "k",
-                        "spearman_vs_human"):
+                        "spearman_vs_human", "failure_reasons"):
                 if c.get(key) is not None:
                     st[key] = c[key]
             st["source"] = "correlate"
@@ -145,7 +164,7 @@ def _colours(providers: list[str]) -> dict[str, str]:
 
 def plot_speedup_scatter(rows: list[dict[str, Any]], colours: dict[str, str], threshold: float) -> bytes:
     """Agent speedup against human speedup, per attempt, log-log, with y = x (as fast as the human)."""
-    fig = _figure(7.2, 5.6)
+    fig = _figure(8.6, 5.6)
     ax = fig.add_subplot()
     pts = [r for r in rows if r["record_type"] == "llm" and r.get("speedup") and r.get("human_performance")]
     if not pts:
@@ -191,11 +210,11 @@ def plot_speedup_scatter(rows: list[dict[str, Any]], colours: dict[str, str], th
                            label=f"{p} (incorrect)")
     ax.set_xlabel("human speedup over base (log)")
     ax.set_ylabel("agent speedup over base (log)")
-    title = "Agent vs human speedup, per attempt"
-    ax.set_title(title + ("\nX = the patch fails the tests (its speed does not count)" if seen_incorrect else ""),
-                 fontsize=11)
+    note = "\nX = the patch fails the tests (its speed does not count)" if seen_incorrect else ""
+    ax.set_title("Agent vs human speedup, per attempt" + note, fontsize=11)
     _style(ax)
-    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
+    ax.set_aspect("equal", adjustable="box")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5, frameon=False, borderaxespad=0)
     return _png(fig)
 
 
@@ -215,8 +234,10 @@ def plot_opt_rate(stats: list[dict[str, Any]], colours: dict[str, str]) -> bytes
                                    (width / 2, "opt1_gso", "opt@1 GSO", "//")):
         vals = [(s.get(key) or 0.0) * 100 for s in shown]
         cis = [s.get(f"{key}_ci") for s in shown]
-        yerr = [[max(v - (ci[0] * 100 if ci and ci[0] is not None else v), 0) for v, ci in zip(vals, cis, strict=True)],
-                [max((ci[1] * 100 if ci and ci[1] is not None else v) - v, 0) for v, ci in zip(vals, cis, strict=True)]]
+        lows = [ci[0] * 100 if ci and ci[0] is not None else v for v, ci in zip(vals, cis, strict=True)]
+        highs = [ci[1] * 100 if ci and ci[1] is not None else v for v, ci in zip(vals, cis, strict=True)]
+        yerr = [[max(v - lo, 0) for v, lo in zip(vals, lows, strict=True)],
+                [max(hi - v, 0) for v, hi in zip(vals, highs, strict=True)]]
         bars = ax.bar(x + off, vals, width, color=[colours[s["provider"]] for s in shown], hatch=hatch,
                       edgecolor="white" if hatch is None else "#333333", linewidth=0.6,
                       alpha=1.0 if hatch is None else 0.55, label=label, yerr=yerr, capsize=4,
@@ -250,14 +271,21 @@ def plot_cost_success(stats: list[dict[str, Any]], colours: dict[str, str]) -> b
         return _png(fig)
     costs = [s["cost_per_attempt"] for s in shown]
     span = max(costs) if max(costs) > 0 else 1.0
+    stacked: Counter[tuple[float, float]] = Counter()  # providers on the same spot get their labels stacked
     for s in shown:
         y = s["opt1_strict"] * 100
         ci = s.get("opt1_strict_ci") or [None, None]
-        yerr = [[max(y - ci[0] * 100, 0) if ci[0] is not None else 0], [max(ci[1] * 100 - y, 0) if ci[1] is not None else 0]]
+        yerr = [[max(y - ci[0] * 100, 0) if ci[0] is not None else 0],
+                [max(ci[1] * 100 - y, 0) if ci[1] is not None else 0]]
         ax.errorbar([s["cost_per_attempt"]], [y], yerr=yerr, fmt="o", ms=10, color=colours[s["provider"]],
                     mec="white", mew=1, capsize=4, elinewidth=1, zorder=3)
-        ax.annotate(s["provider"], (s["cost_per_attempt"], y), xytext=(9, 6), textcoords="offset points",
-                    fontsize=9, color=colours[s["provider"]], fontweight="bold")
+        spot = (round(s["cost_per_attempt"] / span, 2), round(y / 4))
+        ax.annotate(s["provider"], (s["cost_per_attempt"], y), xytext=(10, 4 + 13 * stacked[spot]),
+                    textcoords="offset points", fontsize=9, color=colours[s["provider"]], fontweight="bold")
+        stacked[spot] += 1
+    if max(costs) == 0:
+        ax.text(0.98, 0.5, "every attempt cost $0\n(scripted or free providers)", transform=ax.transAxes,
+                ha="right", va="center", color="#777777", fontsize=9)
     ax.set_xlim(-0.08 * span, span * 1.35)
     ax.set_ylim(-8, 112)
     ax.set_xlabel("mean LLM cost per attempt (USD)")
@@ -271,7 +299,8 @@ def plot_cost_success(stats: list[dict[str, Any]], colours: dict[str, str]) -> b
 # HTML
 
 CSS = """
-:root { --fg:#1f2328; --muted:#636c76; --line:#d0d7de; --bg:#f6f8fa; --ok:#1a7f37; --bad:#cf222e; --warn:#9a6700; }
+:root { --fg:#1f2328; --muted:#636c76; --line:#d0d7de; --bg:#f6f8fa;
+        --ok:#1a7f37; --bad:#cf222e; --warn:#9a6700; }
 * { box-sizing: border-box; }
 body { margin:0; font:14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, "Liberation Sans", sans-serif;
        color:var(--fg); background:#fff; }
@@ -279,7 +308,8 @@ main { max-width:1180px; margin:0 auto; padding:28px 24px 48px; }
 h1 { font-size:26px; margin:0 0 4px; }
 h2 { font-size:19px; margin:34px 0 10px; padding-bottom:6px; border-bottom:1px solid var(--line); }
 .sub { color:var(--muted); margin:0 0 18px; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(160px, 1fr)); gap:12px; margin:18px 0 6px; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(160px, 1fr)); gap:12px;
+         margin:18px 0 6px; }
 .card { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
 .card .v { font-size:24px; font-weight:600; }
 .card .k { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
@@ -290,8 +320,10 @@ figure img { max-width:100%; height:auto; display:block; margin:0 auto; }
 figcaption { color:var(--muted); font-size:12.5px; padding:6px 6px 2px; text-align:left; }
 .tablewrap { overflow-x:auto; border:1px solid var(--line); border-radius:8px; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
-th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; white-space:nowrap; }
-th { background:var(--bg); font-weight:600; position:sticky; top:0; }
+th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top;
+         white-space:nowrap; }
+th { background:var(--bg); font-weight:600; white-space:normal; vertical-align:bottom; }
+td.wrap { white-space:normal; min-width:120px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tr.human td { background:#fbfbfc; font-weight:600; border-top:2px solid var(--line); }
 tr:last-child td { border-bottom:none; }
@@ -299,11 +331,12 @@ tr:last-child td { border-bottom:none; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; }
 .ok { background:#dafbe1; color:var(--ok); } .bad { background:#ffebe9; color:var(--bad); }
 .warn { background:#fff8c5; color:var(--warn); } .na { background:#eaeef2; color:var(--muted); }
-.dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; vertical-align:baseline; }
+.dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; }
 dl.defs { display:grid; grid-template-columns:max-content 1fr; gap:4px 16px; color:var(--fg); }
 dl.defs dt { font-weight:600; } dl.defs dd { margin:0; color:var(--muted); }
 footer { margin-top:36px; color:var(--muted); font-size:12px; }
-code { font-family:ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace; font-size:12px; }
+code { font-family:ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace;
+       font-size:12px; }
 """
 
 
@@ -318,21 +351,21 @@ def _fmt(x: float | None) -> str:
     return f"{x:.0f}" if a >= 100 else f"{x:.1f}" if a >= 10 else f"{x:.2f}" if a >= 0.1 else f"{x:.3g}"
 
 
-def _with_ci(x: float | None, ci: list[float] | None, suffix: str = "×") -> str:
+def _with_ci(x: float | None, ci: list[float] | None, suffix: str = "×", br: bool = False) -> str:
     if x is None:
         return '<span class="ci">–</span>'
     s = f"{_fmt(x)}{suffix}"
     if ci and None not in ci:
-        s += f' <span class="ci">[{_fmt(ci[0])}, {_fmt(ci[1])}]</span>'
+        s += f'{"<br>" if br else " "}<span class="ci">[{_fmt(ci[0])}, {_fmt(ci[1])}]</span>'
     return s
 
 
-def _pct(x: float | None, ci: list[float] | None) -> str:
+def _pct(x: float | None, ci: list[float] | None, br: bool = False) -> str:
     if x is None:
         return '<span class="ci">–</span>'
     s = f"{x * 100:.0f}%"
     if ci and None not in ci:
-        s += f' <span class="ci">[{ci[0] * 100:.0f}, {ci[1] * 100:.0f}]</span>'
+        s += f'{"<br>" if br else " "}<span class="ci">[{ci[0] * 100:.0f}, {ci[1] * 100:.0f}]</span>'
     return s
 
 
@@ -352,33 +385,38 @@ def _money(x: float | None) -> str:
 
 
 def _provider_table(stats: list[dict[str, Any]], colours: dict[str, str]) -> str:
-    head = ("<tr><th>provider</th><th>model</th><th class=num>attempts</th><th class=num>agent finished</th>"
-            "<th class=num>non-empty patches</th><th class=num>correct</th><th class=num>faster than base</th>"
-            "<th class=num>opt@1 strict [95% CI]</th><th class=num>opt@1 GSO [95% CI]</th>"
-            "<th class=num>speedup gmean</th><th class=num>total cost</th><th class=num>cost / success</th>"
-            "<th class=num>mean wall</th><th class=num>mean iters</th><th>failures</th></tr>")
+    head = ("<tr><th>provider</th><th class=num>attempts</th><th class=num>agent finished</th>"
+            "<th class=num>non-empty patches</th><th class=num>correct</th>"
+            "<th class=num>faster than base</th>"
+            "<th class=num>opt@1 strict<br>[95% CI]</th><th class=num>opt@1 GSO<br>[95% CI]</th>"
+            "<th class=num>speedup gmean<br>[95% CI]</th><th class=num>total cost<br>/ per success</th>"
+            "<th class=num>mean wall<br>/ iterations</th><th>not solved, why</th></tr>")
     body = []
     for s in stats:
-        fails = ", ".join(f"{k}: {v}" for k, v in sorted(s["failure_reasons"].items())) or "none"
+        fails = "<br>".join(f"{_e(k)}: {v}" for k, v in sorted(s["failure_reasons"].items())) or "–"
         body.append(
-            f'<tr><td><span class="dot" style="background:{colours[s["provider"]]}"></span>{_e(s["provider"])}</td>'
-            f"<td><code>{_e(s['model'])}</code></td><td class=num>{s['attempts']}</td>"
+            f'<tr><td><span class="dot" style="background:{colours[s["provider"]]}"></span>'
+            f'<b>{_e(s["provider"])}</b><br><code class="ci">{_e(s["model"])}</code></td>'
+            f'<td class=num>{s["attempts"]}</td>'
             f"<td class=num>{s['finished']}</td><td class=num>{s['valid_patches']}</td>"
             f"<td class=num>{s['correct']}</td><td class=num>{s['faster_than_base']}</td>"
-            f"<td class=num>{_pct(s.get('opt1_strict'), s.get('opt1_strict_ci'))}</td>"
-            f"<td class=num>{_pct(s.get('opt1_gso'), s.get('opt1_gso_ci'))}</td>"
-            f"<td class=num>{_with_ci(s.get('speedup_gmean'), s.get('speedup_gmean_ci'))}</td>"
-            f"<td class=num>{_money(s['total_cost_usd'])}</td><td class=num>{_money(s.get('cost_per_success'))}</td>"
-            f"<td class=num>{s['mean_wall_s']:.0f} s</td><td class=num>{s['mean_iterations']:.1f}</td>"
-            f"<td>{_e(fails)}</td></tr>")
+            f"<td class=num>{_pct(s.get('opt1_strict'), s.get('opt1_strict_ci'), br=True)}</td>"
+            f"<td class=num>{_pct(s.get('opt1_gso'), s.get('opt1_gso_ci'), br=True)}</td>"
+            f"<td class=num>{_with_ci(s.get('speedup_gmean'), s.get('speedup_gmean_ci'), br=True)}</td>"
+            f"<td class=num>{_money(s['total_cost_usd'])}<br>"
+            f"<span class=ci>{_money(s.get('cost_per_success'))}</span></td>"
+            f"<td class=num>{s['mean_wall_s']:.0f} s<br><span class=ci>{s['mean_iterations']:.1f}</span></td>"
+            f"<td class=wrap>{fails}</td></tr>")
     if not body:
-        body.append('<tr><td colspan=15 class="ci">no LLM attempts recorded yet (run `isobench run`)</td></tr>')
+        body.append('<tr><td colspan=12 class="ci">no LLM attempts recorded yet '
+                    "(run <code>isobench run</code>)</td></tr>")
     return f'<div class="tablewrap"><table>{head}{"".join(body)}</table></div>'
 
 
 def _instance_table(rows: list[dict[str, Any]], colours: dict[str, str]) -> str:
-    head = ("<tr><th>instance / variant</th><th>status</th><th>correct</th><th class=num>speedup [95% CI]</th>"
-            "<th class=num>rho [95% CI]</th><th>match strict</th><th>match GSO</th><th class=num>cost</th>"
+    head = ("<tr><th>instance / variant</th><th>status</th><th>correct</th>"
+            "<th class=num>speedup [95% CI]</th><th class=num>rho [95% CI]</th><th>match strict</th>"
+            "<th>match GSO</th><th class=num>cost</th>"
             "<th class=num>iters</th><th class=num>wall</th><th class=num>tokens (in / out)</th></tr>")
     body = []
     for r in rows:
@@ -389,17 +427,20 @@ def _instance_table(rows: list[dict[str, Any]], colours: dict[str, str]) -> str:
                   f'<span class="badge warn" title="{_e(r.get("invalid_reason"))}">invalid</span>')
             body.append(
                 f'<tr class="human"><td>{_e(r["instance_id"])} {vb}<br><span class="ci">human '
-                f'<code>{_e((r.get("head_commit") or "")[:10])}</code></span></td><td>{_status_badge(r["status"])}</td>'
-                f"<td>{_badge(r.get('correct'))}</td><td class=num>{_with_ci(r.get('speedup'), r.get('speedup_ci'))}</td>"
+                f'<code>{_e((r.get("head_commit") or "")[:10])}</code></span></td>'
+                f'<td>{_status_badge(r["status"])}</td><td>{_badge(r.get("correct"))}</td>'
+                f"<td class=num>{_with_ci(r.get('speedup'), r.get('speedup_ci'))}</td>"
                 "<td class=num>1 (reference)</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>")
             continue
         m = r["llm_metadata"]
         tok = r.get("tokens") or {}
         title = f' title="{_e(r["error"])}"' if r.get("error") else ""
+        correct = ('<span class="badge warn">empty patch</span>' if r.get("patch_empty")
+                   else _badge(r.get("correct")))
         body.append(
             f'<tr><td><span class="dot" style="background:{colours.get(m["provider"], "#888")}"></span>'
             f"{_e(m['provider'])} #{r['attempt']}</td><td{title}>{_status_badge(r['status'])}</td>"
-            f"<td>{_badge(r.get('correct'))}</td><td class=num>{_with_ci(r.get('speedup'), r.get('speedup_ci'))}</td>"
+            f"<td>{correct}</td><td class=num>{_with_ci(r.get('speedup'), r.get('speedup_ci'))}</td>"
             f"<td class=num>{_with_ci(r.get('rho'), r.get('rho_ci'), '')}</td>"
             f"<td>{_badge(r.get('matches_human'))}</td><td>{_badge(r.get('matches_human_gso'))}</td>"
             f"<td class=num>{_money(m.get('cost_usd'))}</td><td class=num>{_e(m.get('iterations'))}</td>"
@@ -417,7 +458,8 @@ def _correlation_section(correlation: dict[str, Any] | None) -> str:
         f"<td class=num>{_fmt(p.get('p'))}</td><td class=num>{_e(p.get('n'))}</td></tr>" for p in pairs)
     return ("<h2>Agreement between providers</h2><p class=sub>Spearman rank correlation of per-instance "
             "speedups (from <code>isobench correlate</code>).</p><div class=tablewrap><table><tr><th>a</th>"
-            f"<th>b</th><th class=num>Spearman</th><th class=num>p</th><th class=num>n</th></tr>{body}</table></div>")
+            "<th>b</th><th class=num>Spearman</th><th class=num>p</th><th class=num>n</th></tr>"
+            f"{body}</table></div>")
 
 
 def write_report(rows: list[dict[str, Any]], correlation: dict[str, Any] | None, out: Path,
@@ -429,11 +471,12 @@ def write_report(rows: list[dict[str, Any]], correlation: dict[str, Any] | None,
     colours = _colours([s["provider"] for s in stats])
     plots = {
         "speedup_scatter": (plot_speedup_scatter(rows, colours, threshold),
-                            "Each point is one attempt on one instance; error bars are 95% CIs. On the solid line "
-                            "the agent is as fast as the human; above it, faster."),
+                            "Each point is one attempt on one instance; error bars are 95% CIs. On the solid "
+                            "line the agent is as fast as the human; above it, faster."),
         "opt_rate": (plot_opt_rate(stats, colours),
-                     "Share of attempts on valid instances that are correct and match the human's speedup. "
-                     "Strict: the lower end of rho's CI reaches the threshold; GSO: rho's point estimate does."),
+                     "Share of attempts on valid instances that are correct and match the human's "
+                     "speedup. Strict: the lower end of rho's CI reaches the threshold; GSO: rho's point "
+                     "estimate does."),
         "cost_success": (plot_cost_success(stats, colours),
                          "Mean LLM cost of an attempt against opt@1 strict, with its 95% CI."),
     }
@@ -457,8 +500,9 @@ def write_report(rows: list[dict[str, Any]], correlation: dict[str, Any] | None,
              ("total LLM cost", _money(sum(s["total_cost_usd"] for s in stats)))]
     cards_html = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
                          for k, v in cards)
-    env_html = (f"Measured on {_e(env.get('cpu'))} ({_e(env.get('cores'))} cores), {_e(env.get('platform'))}, "
-                f"Python {_e(env.get('python'))}, sandbox {_e(env.get('sandbox'))}, OpenHands "
+    env_html = (f"Measured on {_e(env.get('cpu'))} ({_e(env.get('cores'))} cores), "
+                f"{_e(env.get('platform'))}, Python {_e(env.get('python'))}, "
+                f"sandbox {_e(env.get('sandbox'))}, OpenHands "
                 f"{_e(env.get('openhands_version'))}; timing: {_e(', '.join(modes))}." if env else
                 "No instance has been scored yet: run <code>isobench score</code>.")
     source = ("Per-provider aggregates from <code>isobench correlate</code>." if correlation else
@@ -488,7 +532,8 @@ rho = agent speedup / human speedup. Hover a failed status for its reason.</p>
 <h2>Definitions</h2>
 <dl class="defs">
 <dt>correct</dt><dd>builds and passes every test command that passes on the human commit</dd>
-<dt>speedup</dt><dd>base time / variant time, paired per interleaved timing round, with a 95% bootstrap CI</dd>
+<dt>speedup</dt><dd>base time / variant time, paired per interleaved timing round, with a 95%
+bootstrap CI</dd>
 <dt>rho</dt><dd>agent speedup / human speedup: 1 means as fast as the human</dd>
 <dt>match strict</dt><dd>correct, and the lower end of rho's 95% CI is at least {threshold:g}</dd>
 <dt>match GSO</dt><dd>correct, and rho is at least {threshold:g} (GSO's opt@1 criterion)</dd>
@@ -498,4 +543,5 @@ rho = agent speedup / human speedup. Hover a failed status for its reason.</p>
 </main></body></html>
 """
     atomic_write_text(out / "index.html", doc)
+    (out / "index.html").chmod(0o644)  # mkstemp's 0600 would keep a shared report from others
     return {"html": str(out / "index.html"), "plots": paths, "providers": stats}

@@ -16,16 +16,16 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         formats: Annotated[list[str] | None, typer.Option(
             "--format", "-f", metavar="FORMAT",
-            help="disk (save_to_disk), parquet, jsonl; repeat or comma-separate [default: all three]")] = None,
+            help="disk (save_to_disk), parquet, jsonl; repeat or comma-separate [default: all]")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", "-o", help="Output folder; the files export owns in it are replaced "
                                 "[default: bench.yaml paths.reports_root/export]")] = None,
         push_to_hub: Annotated[str | None, typer.Option(
             "--push-to-hub", metavar="REPO_ID",
             help="Also push to this Hugging Face dataset repo (needs HF_TOKEN in the environment).")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON, nothing else.")] = False,
+        json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON, only.")] = False,
     ) -> None:
-        """Export every instance and attempt as a Hugging Face dataset, with predictions and an HTML report."""
+        """Export every instance and attempt as a Hugging Face dataset, predictions and an HTML report."""
         from isobench.errors import UserError
         from isobench.export import FORMATS, default_out, export, hub_token
 
@@ -39,7 +39,8 @@ def register(app: typer.Typer) -> None:
         cfg = c.config()
         state = c.state()
         if not state.instances():
-            raise UserError(f"{state.root}: no planned instances, nothing to export; run `isobench plan` first")
+            raise UserError(f"{state.root}: no planned instances, nothing to export; "
+                            "run `isobench plan` first")
         res = export(cfg, state, out or default_out(cfg), chosen, push_to_hub)
         if json_out:
             print_json(res)

@@ -526,9 +526,24 @@ def _prose(n_words: int, seed: int) -> tuple[str, ...]:
         word = rng.choice(textkit.STOPWORDS) if rng.random() < {stop_share} else rng.choice(vocab)
         if capitalize:
             word = word.capitalize()
-        capitalize = rng.random() < 0.08
+        capitalize = rng.random() < 0.06  # sentences of ~17 words
         words.append(word + "." if capitalize else word)
     return tuple(words)
+
+
+@functools.cache
+def _sentences(n_words: int, seed: int) -> tuple[tuple[str, ...], ...]:
+    \"\"\"`_prose` cut into sentences of words.\"\"\"
+    sentences = []
+    current: list[str] = []
+    for word in _prose(n_words, seed):
+        current.append(word)
+        if word.endswith("."):
+            sentences.append(tuple(current))
+            current = []
+    if current:
+        sentences.append(tuple(current))
+    return tuple(sentences)
 
 
 @functools.cache
@@ -551,8 +566,8 @@ def _titles(n: int, seed: int) -> tuple[str, ...]:
 
 
 def stopwords() -> int:
-    \"\"\"remove_stopwords() over the words of a long document.\"\"\"
-    return len(textkit.remove_stopwords(_prose({stop_words}, 1)))
+    \"\"\"remove_stopwords() on every sentence of a long document.\"\"\"
+    return sum(len(textkit.remove_stopwords(sentence)) for sentence in _sentences({stop_words}, 1))
 
 
 def wrap() -> int:
