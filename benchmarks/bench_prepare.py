@@ -17,8 +17,14 @@ from pathlib import Path
 
 N_COMMITS = 100
 N_FILES = 300
-ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
-       "GIT_COMMITTER_EMAIL": "b@x", "GIT_CONFIG_GLOBAL": "/dev/null"}
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@x",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@x",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+}
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -56,11 +62,13 @@ def main() -> None:
         (t / "config" / "prompt.md").write_text((root / "config" / "prompt.md").read_text())
         (t / "task.yaml").write_text(
             "name: synth\nrepo: repo\ndiscover: {limit: 100, max_files_changed: 5}\n"
-            "efficiency_test: ['python -c pass']\ntests: ['python -c pass']\n")
+            "efficiency_test: ['python -c pass']\ntests: ['python -c pass']\n"
+        )
         (t / "bench.yaml").write_text(
             "tasks: [task.yaml]\nagents:\n  openhands:\n    llm_configs:\n"
             "      - {name: a, provider: scripted, script: noop}\n      - {name: b, provider: scripted, script: noop}\n"
-            "      - {name: c, provider: scripted, script: noop}\n")
+            "      - {name: c, provider: scripted, script: noop}\n"
+        )
         plan_s = isobench(t, "--state-dir", "s1", "plan")
         one = isobench(t, "--state-dir", "s1", "prepare", "-p", "a")
         again = isobench(t, "--state-dir", "s1", "prepare", "-p", "a")

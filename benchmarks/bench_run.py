@@ -22,8 +22,9 @@ from tests.conftest import TaskRepo  # noqa: E402
 
 def isobench(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    return subprocess.run([sys.executable, "-m", "isobench.cli", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "isobench.cli", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
+    )
 
 
 def main() -> None:
@@ -35,8 +36,9 @@ def main() -> None:
         TaskRepo(t / "repo").task_yaml(t / "task.yaml")
         (t / "config").mkdir()
         (t / "config" / "prompt.md").write_text((root / "config" / "prompt.md").read_text())
-        (t / "bench.yaml").write_text("tasks: [task.yaml]\nagents:\n  openhands:\n    llm_configs:\n"
-                                      "      - {name: noop, provider: scripted}\n")
+        (t / "bench.yaml").write_text(
+            "tasks: [task.yaml]\nagents:\n  openhands:\n    llm_configs:\n      - {name: noop, provider: scripted}\n"
+        )
         isobench(t, "plan")
         isobench(t, "prepare")
         rows = []
@@ -50,8 +52,10 @@ def main() -> None:
             ideal = total / p
             rows.append((("bwrap" if not sandbox else "none"), wall, ideal, total / n))
         for name, wall, ideal, mean in rows:
-            print(f"sandbox {name:5}: {n} attempts at P={p}: wall {wall:6.1f} s, ideal {ideal:6.1f} s, "
-                  f"overhead {wall / ideal - 1:+.1%}, mean attempt {mean:5.1f} s")
+            print(
+                f"sandbox {name:5}: {n} attempts at P={p}: wall {wall:6.1f} s, ideal {ideal:6.1f} s, "
+                f"overhead {wall / ideal - 1:+.1%}, mean attempt {mean:5.1f} s"
+            )
         print(f"sandbox cost per attempt: {rows[0][3] - rows[1][3]:+.2f} s")
 
 

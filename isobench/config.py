@@ -327,9 +327,7 @@ def _read_llm_toml(cfg: ProviderConfig, root: Path, source: Path) -> None:
     if key:
         m = _VAR.fullmatch(str(key))
         if not m:
-            raise UserError(
-                f"{path}: llm.api_key: a literal API key on disk is refused; write ${{VAR}} and export VAR"
-            )
+            raise UserError(f"{path}: llm.api_key: a literal API key on disk is refused; write ${{VAR}} and export VAR")
         cfg.api_key_env = m.group(1)
 
 
@@ -501,17 +499,18 @@ def _from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
                     continue
                 c = {"head": parts[0]}
                 if len(parts) > 1:
-                    c["base"] = (
-                        f"{parts[0]}^{int(parts[1].split('=', 1)[1]) + 1}" if parts[1].startswith("parent=") else parts[1]
-                    )
+                    spec = parts[1]
+                    c["base"] = f"{parts[0]}^{int(spec.split('=', 1)[1]) + 1}" if spec.startswith("parent=") else spec
                 commits.append(c)
         data["commits"] = commits
     oc = data.get("optimization_contract")
     if isinstance(oc, dict) and oc.get("target_files") == []:
         oc.pop("target_files")
     if notes:
-        print(f"isobench: note: {path}: ISO-Bench key(s) {', '.join(notes)} are not used by isobench and were ignored",
-              file=sys.stderr)
+        print(
+            f"isobench: note: {path}: ISO-Bench key(s) {', '.join(notes)} are not used by isobench and were ignored",
+            file=sys.stderr,
+        )
     return data
 
 

@@ -114,10 +114,16 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
         variants = score.get("variants", {})
         human = variants.get("human", {})
         entry: dict[str, Any] = {
-            "instance_id": iid, "human_commit": inst["head_commit"], "base_commit": inst["base_commit"],
-            "scored": bool(score), "valid": bool(score.get("valid")), "invalid_reason": score.get("invalid_reason"),
-            "human_speedup": human.get("speedup"), "human_speedup_ci": human.get("speedup_ci"),
-            "llm_attempts": {}, "comparison": {},
+            "instance_id": iid,
+            "human_commit": inst["head_commit"],
+            "base_commit": inst["base_commit"],
+            "scored": bool(score),
+            "valid": bool(score.get("valid")),
+            "invalid_reason": score.get("invalid_reason"),
+            "human_speedup": human.get("speedup"),
+            "human_speedup_ci": human.get("speedup_ci"),
+            "llm_attempts": {},
+            "comparison": {},
         }
         runs = state.root / "runs" / iid
         for pdir in sorted(p for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []:
@@ -131,26 +137,50 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
                 correct = bool(v.get("correct")) and bool(patch.strip())
                 speedup, rho = v.get("speedup"), v.get("rho")
                 strict = bool(correct and v.get("classification") == "faster" and v.get("matches_human_strict"))
-                gso = bool(correct and speedup is not None and speedup >= GSO_MIN_SPEEDUP
-                           and rho is not None and rho >= p_match)
+                gso = bool(
+                    correct
+                    and speedup is not None
+                    and speedup >= GSO_MIN_SPEEDUP
+                    and rho is not None
+                    and rho >= p_match
+                )
                 branch = sha = None
                 if make_branches and patch.strip():
-                    sha = commit_agent_patch(inst, prov, rec["attempt"], patch,
-                                             f"isobench: {prov} attempt {rec['attempt']} on {iid}\n\n"
-                                             f"Agent patch; the human commit is {inst['head_commit']}.")
+                    sha = commit_agent_patch(
+                        inst,
+                        prov,
+                        rec["attempt"],
+                        patch,
+                        f"isobench: {prov} attempt {rec['attempt']} on {iid}\n\n"
+                        f"Agent patch; the human commit is {inst['head_commit']}.",
+                    )
                     branch = agent_branch(prov, iid, rec["attempt"]) if sha else None
-                rows.append({
-                    "attempt": rec["attempt"], "status": rec["status"], "agent_branch": branch, "agent_commit": sha,
-                    "patch_empty": not patch.strip(), "scored": bool(v), "build": v.get("build"),
-                    "correct": correct, "speedup": speedup, "speedup_ci": v.get("speedup_ci"),
-                    "classification": v.get("classification"), "rho": rho, "rho_ci": v.get("rho_ci"),
-                    "matches_human_strict": bool(correct and v.get("matches_human_strict")),
-                    "matches_human_gso": bool(correct and rho is not None and rho >= p_match),
-                    "opt_strict": strict, "opt_gso": gso,
-                    "effective_speedup": speedup if correct and speedup else 1.0,
-                    "cost_usd": rec.get("cost_usd", 0.0), "wall_s": rec.get("wall_s"),
-                    "iterations": rec.get("iterations"), "touched_outside_targets": rec.get("touched_outside_targets"),
-                })
+                rows.append(
+                    {
+                        "attempt": rec["attempt"],
+                        "status": rec["status"],
+                        "agent_branch": branch,
+                        "agent_commit": sha,
+                        "patch_empty": not patch.strip(),
+                        "scored": bool(v),
+                        "build": v.get("build"),
+                        "correct": correct,
+                        "speedup": speedup,
+                        "speedup_ci": v.get("speedup_ci"),
+                        "classification": v.get("classification"),
+                        "rho": rho,
+                        "rho_ci": v.get("rho_ci"),
+                        "matches_human_strict": bool(correct and v.get("matches_human_strict")),
+                        "matches_human_gso": bool(correct and rho is not None and rho >= p_match),
+                        "opt_strict": strict,
+                        "opt_gso": gso,
+                        "effective_speedup": speedup if correct and speedup else 1.0,
+                        "cost_usd": rec.get("cost_usd", 0.0),
+                        "wall_s": rec.get("wall_s"),
+                        "iterations": rec.get("iterations"),
+                        "touched_outside_targets": rec.get("touched_outside_targets"),
+                    }
+                )
             entry["llm_attempts"][prov] = rows
             if rows:
                 best = max((r["rho"] or 0.0) if r["correct"] else 0.0 for r in rows)
@@ -172,8 +202,9 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
         optk_s = [_opt_at_k(len(rows), sum(r["opt_strict"] for r in rows), k) for rows in headline.values()]
         optk_g = [_opt_at_k(len(rows), sum(r["opt_gso"] for r in rows), k) for rows in headline.values()]
         # Per instance: geometric mean over its attempts of the effective speedup / rho.
-        inst_speedup = {iid: math.exp(np.mean([math.log(r["effective_speedup"]) for r in rows]))
-                        for iid, rows in headline.items()}
+        inst_speedup = {
+            iid: math.exp(np.mean([math.log(r["effective_speedup"]) for r in rows])) for iid, rows in headline.items()
+        }
         eff[prov] = inst_speedup
         inst_rho = {iid: s / human_speedup[iid] for iid, s in inst_speedup.items() if human_speedup.get(iid)}
         sg, sg_ci = _gmean_ci(list(inst_speedup.values()))
@@ -196,17 +227,23 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
                 reasons["not_optimized"] += 1
         common = [iid for iid in inst_speedup if human_speedup.get(iid)]
         providers[prov] = {
-            "attempts": len(all_rows), "instances": len(rows_by_inst), "k": k,
+            "attempts": len(all_rows),
+            "instances": len(rows_by_inst),
+            "k": k,
             "valid_patches": sum(1 for r in all_rows if not r["patch_empty"] and r["build"] == "ok"),
             "correct": sum(r["correct"] for r in all_rows),
             "faster_than_base": sum(1 for r in all_rows if r["correct"] and r["classification"] == "faster"),
-            "opt1_strict": float(np.mean(opt1_s)) if opt1_s else None, "opt1_strict_ci": _mean_ci(opt1_s),
-            "opt1_gso": float(np.mean(opt1_g)) if opt1_g else None, "opt1_gso_ci": _mean_ci(opt1_g),
+            "opt1_strict": float(np.mean(opt1_s)) if opt1_s else None,
+            "opt1_strict_ci": _mean_ci(opt1_s),
+            "opt1_gso": float(np.mean(opt1_g)) if opt1_g else None,
+            "opt1_gso_ci": _mean_ci(opt1_g),
             "optk_strict": float(np.mean(optk_s)) if optk_s else None,
             "optk_gso": float(np.mean(optk_g)) if optk_g else None,
-            "speedup_gmean": sg, "speedup_gmean_ci": sg_ci,
+            "speedup_gmean": sg,
+            "speedup_gmean_ci": sg_ci,
             "speedup_median": float(np.median(list(inst_speedup.values()))) if inst_speedup else None,
-            "rho_gmean": rg, "rho_gmean_ci": rg_ci,
+            "rho_gmean": rg,
+            "rho_gmean_ci": rg_ci,
             "rho_median": float(np.median(list(inst_rho.values()))) if inst_rho else None,
             "total_cost_usd": total_cost,
             "cost_per_instance": total_cost / len(rows_by_inst) if rows_by_inst else None,
@@ -220,7 +257,7 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
         }
     between = []
     for i, a in enumerate(providers_seen):
-        for b in providers_seen[i + 1:]:
+        for b in providers_seen[i + 1 :]:
             common = sorted(set(eff[a]) & set(eff[b]))
             sp = _spearman([eff[a][c] for c in common], [eff[b][c] for c in common])
             between.append({"a": a, "b": b, "spearman": sp["rho"], "p": sp["p"], "n": sp["n"]})
@@ -234,18 +271,31 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
             logs = [math.log(r["effective_speedup"]) for r in rows]
             if len(logs) > 1:
                 spreads.append(float(np.std(logs, ddof=1)))
-    aa = [abs(math.log(s["aa"]["speedup"])) for e in per_inst
-          if (s := state.score_record(e["instance_id"])) and s.get("aa")]
+    aa = [
+        abs(math.log(s["aa"]["speedup"]))
+        for e in per_inst
+        if (s := state.score_record(e["instance_id"])) and s.get("aa")
+    ]
     seed_metrics = {
         "commits_with_llm_attempt": with_attempt / len(per_inst),
         "llm_patches_passing_validation": (sum(r["correct"] for r in nonempty) / len(nonempty)) if nonempty else None,
         "cost_per_commit": (sum(r["cost_usd"] or 0 for r in all_rows) / with_attempt) if with_attempt else None,
         "run_to_run_sd_log_speedup": float(np.mean(spreads)) if spreads else None,
         "aa_median_abs_log_speedup": float(np.median(aa)) if aa else None,
-        "targets": {"commits_with_llm_attempt": ">0.95", "llm_patches_passing_validation": ">0.80",
-                    "cost_per_commit": "<5 USD", "run_to_run": "<5% variance"},
+        "targets": {
+            "commits_with_llm_attempt": ">0.95",
+            "llm_patches_passing_validation": ">0.80",
+            "cost_per_commit": "<5 USD",
+            "run_to_run": "<5% variance",
+        },
     }
-    result = {"status": "done", "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "match_threshold": p_match, "instances": per_inst, "providers": providers,
-              "between_providers": between, "seed_metrics": seed_metrics}
+    result = {
+        "status": "done",
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "match_threshold": p_match,
+        "instances": per_inst,
+        "providers": providers,
+        "between_providers": between,
+        "seed_metrics": seed_metrics,
+    }
     return write_record(state.correlate_path, result)

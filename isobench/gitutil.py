@@ -29,11 +29,15 @@ class GitError(Exception):
     """A git command failed; the message is git's own last line."""
 
 
-def run_git(args: list[str], cwd: Path | None = None, *, input: bytes | None = None,
-            env: dict[str, str] | None = None) -> str:
+def run_git(
+    args: list[str], cwd: Path | None = None, *, input: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
     """Run git and return stdout (text). Used for plumbing GitPython has no wrapper for."""
     proc = subprocess.run(
-        ["git", *args], cwd=cwd, input=input, capture_output=True,
+        ["git", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
         env={**os.environ, **SNAPSHOT_ENV, **(env or {})},
     )
     if proc.returncode != 0:
@@ -73,19 +77,31 @@ def matches_any(path: str, patterns: list[str]) -> bool:
 
 @dataclass
 class HumanDiff:
-    changed: list[str]          # every path the human changed (both sides of a rename)
-    code_files: list[str]       # changed, not tests/benchmarks
-    test_files: list[str]       # changed tests/benchmarks
-    patch: str                  # diff of code_files
-    test_patch: str             # diff of test_files
+    changed: list[str]  # every path the human changed (both sides of a rename)
+    code_files: list[str]  # changed, not tests/benchmarks
+    test_files: list[str]  # changed tests/benchmarks
+    patch: str  # diff of code_files
+    test_patch: str  # diff of test_files
     lines_changed: int
 
 
 def _diff(repo_dir: Path, base: str, head: str, paths: list[str]) -> str:
     if not paths:
         return ""
-    return run_git(["diff", "--binary", "--no-renames", "--no-color", "--no-ext-diff", base, head, "--",
-                    *[f":(literal){p}" for p in paths]], cwd=repo_dir)
+    return run_git(
+        [
+            "diff",
+            "--binary",
+            "--no-renames",
+            "--no-color",
+            "--no-ext-diff",
+            base,
+            head,
+            "--",
+            *[f":(literal){p}" for p in paths],
+        ],
+        cwd=repo_dir,
+    )
 
 
 def human_diff(repo_dir: Path, base: str, head: str, test_patterns: list[str]) -> HumanDiff:
@@ -101,8 +117,7 @@ def human_diff(repo_dir: Path, base: str, head: str, test_patterns: list[str]) -
         lines += (int(added) if added.isdigit() else 0) + (int(deleted) if deleted.isdigit() else 0)
     tests = [p for p in changed if matches_any(p, test_patterns)]
     code = [p for p in changed if p not in tests]
-    return HumanDiff(changed, code, tests, _diff(repo_dir, base, head, code),
-                     _diff(repo_dir, base, head, tests), lines)
+    return HumanDiff(changed, code, tests, _diff(repo_dir, base, head, code), _diff(repo_dir, base, head, tests), lines)
 
 
 _HUNK_FN = re.compile(r"^@@ [^@]+ @@\s*(?:async\s+)?(?:def|class|fn|func|function)?\s*([A-Za-z_][\w.]*)", re.M)
@@ -132,8 +147,9 @@ def make_snapshot(source: Path, commit: str, dest: Path, message: str = "base sn
     tree = run_git(["rev-parse", f"{commit}^{{tree}}"], cwd=source).strip()
     objects = run_git(["rev-list", "--objects", tree], cwd=source)
     # GitPython cannot pipe one git's stdout into another's stdin; plain subprocess does it in two calls.
-    pack = subprocess.run(["git", "pack-objects", "--stdout", "-q"], cwd=source,
-                          input=objects.encode(), capture_output=True, check=True).stdout
+    pack = subprocess.run(
+        ["git", "pack-objects", "--stdout", "-q"], cwd=source, input=objects.encode(), capture_output=True, check=True
+    ).stdout
     run_git(["index-pack", "--stdin", "--fix-thin"], cwd=dest, input=pack)
     sha = run_git(["commit-tree", tree, "-m", message], cwd=dest).strip()
     run_git(["update-ref", "refs/heads/main", sha], cwd=dest)

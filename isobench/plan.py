@@ -6,6 +6,7 @@ error leaves the state directory as it was.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 from dataclasses import dataclass
@@ -53,8 +54,9 @@ def resolve_repo_path(task: TaskFile, state: State) -> Path:
         dest = state.root / "repos" / f"{repo_name(task.repo)}.git"
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.run(["git", "clone", "--bare", "-q", task.repo, str(dest)],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                ["git", "clone", "--bare", "-q", task.repo, str(dest)], capture_output=True, text=True
+            )
             if proc.returncode != 0:
                 last = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
                 raise UserError(f"{task.source}: repo: cannot clone {task.repo}: {one_line(last)}")
@@ -116,10 +118,8 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, 
             raise UserError(f"{src}: discover: {one_line(exc.stderr or str(exc))}") from None
         listed = set()
         for _, c in specs:
-            try:
+            with contextlib.suppress(GitError):
                 listed.add(resolve_commit(repo, c.head))  # type: ignore[union-attr]
-            except GitError:
-                pass
         specs += [(f"discover ({sha[:10]})", CommitSpec(head=sha)) for sha in shas if sha not in listed]
 
     records = []
@@ -145,55 +145,62 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, 
         efficiency_test = _pick(c, task, "efficiency_test") or []
         workload_callable = _pick(c, task, "workload_callable")
         if not efficiency_test and not workload_callable:
-            raise UserError(f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
-                            "(and/or `workload_callable`) for the task or this commit")
+            raise UserError(
+                f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
+                "(and/or `workload_callable`) for the task or this commit"
+            )
         tests = _pick(c, task, "tests") or []
         if not tests:
-            raise UserError(f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at "
-                            "least one test command")
+            raise UserError(
+                f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at least one test command"
+            )
         diff = human_diff(repo_dir, base, head, task.test_patterns)
         if not diff.changed:
             raise UserError(f"{src}: {where}: {base[:12]}..{head[:12]} changes no file")
         contract = _pick(c, task, "optimization_contract")
         targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
         if not targets:
-            raise UserError(f"{src}: {where} (head {head[:12]}): the human changed only test files "
-                            f"({', '.join(diff.test_files[:3])}); give `target_files`")
+            raise UserError(
+                f"{src}: {where} (head {head[:12]}): the human changed only test files "
+                f"({', '.join(diff.test_files[:3])}); give `target_files`"
+            )
         hc = repo.commit(head)
         name = repo_name(task.repo)
-        records.append({
-            "status": "planned",
-            "instance_id": f"{name}-{head[:10]}",
-            "repo": name,
-            "repo_path": str(repo_dir),
-            "task": task.name,
-            "task_file": str(src),
-            "description": task.description,
-            "created_at": datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
-            "base_commit": base,
-            "head_commit": head,
-            "patch": diff.patch,
-            "test_patch": diff.test_patch,
-            "changed_files": diff.changed,
-            "test_files": diff.test_files,
-            "lines_changed": diff.lines_changed,
-            "patch_functions": patch_functions(diff.patch),
-            "test_functions": test_functions(diff.test_patch),
-            "efficiency_test": list(efficiency_test),
-            "workload_callable": workload_callable,
-            "tests": list(tests),
-            "target_files": list(targets),
-            "test_patterns": task.test_patterns,
-            "gt_commit_message": str(hc.message).strip(),
-            "setup_commands": list(_pick(c, task, "setup_commands") or []),
-            "install_commands": list(_pick(c, task, "install_commands") or []),
-            "constraints": list(contract.constraints) if contract else [],
-            "strict_targets": bool(contract.strict_targets) if contract else False,
-            "scoring_primary": (_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
-            "setting": cfg.setting,
-            "api": None,
-            "notes": None,
-        })
+        records.append(
+            {
+                "status": "planned",
+                "instance_id": f"{name}-{head[:10]}",
+                "repo": name,
+                "repo_path": str(repo_dir),
+                "task": task.name,
+                "task_file": str(src),
+                "description": task.description,
+                "created_at": datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
+                "base_commit": base,
+                "head_commit": head,
+                "patch": diff.patch,
+                "test_patch": diff.test_patch,
+                "changed_files": diff.changed,
+                "test_files": diff.test_files,
+                "lines_changed": diff.lines_changed,
+                "patch_functions": patch_functions(diff.patch),
+                "test_functions": test_functions(diff.test_patch),
+                "efficiency_test": list(efficiency_test),
+                "workload_callable": workload_callable,
+                "tests": list(tests),
+                "target_files": list(targets),
+                "test_patterns": task.test_patterns,
+                "gt_commit_message": str(hc.message).strip(),
+                "setup_commands": list(_pick(c, task, "setup_commands") or []),
+                "install_commands": list(_pick(c, task, "install_commands") or []),
+                "constraints": list(contract.constraints) if contract else [],
+                "strict_targets": bool(contract.strict_targets) if contract else False,
+                "scoring_primary": (_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
+                "setting": cfg.setting,
+                "api": None,
+                "notes": None,
+            }
+        )
     return records
 
 
@@ -206,8 +213,10 @@ def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool 
     seen: dict[str, str] = {}
     for r in records:
         if r["instance_id"] in seen:
-            raise UserError(f"{r['task_file']}: commit {r['head_commit'][:12]} is planned twice "
-                            f"(also from {seen[r['instance_id']]})")
+            raise UserError(
+                f"{r['task_file']}: commit {r['head_commit'][:12]} is planned twice "
+                f"(also from {seen[r['instance_id']]})"
+            )
         seen[r["instance_id"]] = r["task_file"]
 
     out = []

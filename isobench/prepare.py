@@ -39,15 +39,19 @@ def render_prompt(template: str, inst: dict[str, Any], setting: str) -> str:
     if setting == "oracle":
         target = "Focus on these files (change only them):\n" + _bullets(inst["target_files"])
     else:
-        target = ("No file is named: profile the workload and find the bottleneck yourself. "
-                  "Change only the library code, not tests or benchmarks.")
+        target = (
+            "No file is named: profile the workload and find the bottleneck yourself. "
+            "Change only the library code, not tests or benchmarks."
+        )
     workload = list(inst["efficiency_test"])
     if inst.get("workload_callable"):
         module, func = inst["workload_callable"].split(":")
         workload.append(f"python -c 'import {module}; {module}.{func}()'  (the function that is timed)")
     constraints = ""
     if inst.get("constraints"):
-        constraints = "\n## Constraints\nYou must follow these constraints:\n" + _bullets(inst["constraints"], False) + "\n"
+        constraints = (
+            "\n## Constraints\nYou must follow these constraints:\n" + _bullets(inst["constraints"], False) + "\n"
+        )
     return Template(template).safe_substitute(
         task_name=inst["task"],
         description=inst.get("description") or "",
@@ -83,8 +87,10 @@ def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str,
         "script": p.script,
     }
     # TOML has no null: leave unset keys out.
-    return {"agent": {k: v for k, v in agent.items() if v is not None},
-            "llm": {k: v for k, v in llm.items() if v is not None}}
+    return {
+        "agent": {k: v for k, v in agent.items() if v is not None},
+        "llm": {k: v for k, v in llm.items() if v is not None},
+    }
 
 
 def _ensure_snapshot(state: State, inst: dict[str, Any], force: bool) -> str:
@@ -97,14 +103,22 @@ def _ensure_snapshot(state: State, inst: dict[str, Any], force: bool) -> str:
     try:
         sha = make_snapshot(Path(inst["repo_path"]), inst["base_commit"], snap)
     except GitError as exc:
-        raise UserError(f"{inst['task_file']}: {inst['instance_id']}: cannot snapshot base "
-                        f"{inst['base_commit'][:12]}: {exc}") from None
+        raise UserError(
+            f"{inst['task_file']}: {inst['instance_id']}: cannot snapshot base {inst['base_commit'][:12]}: {exc}"
+        ) from None
     write_record(marker, {"status": "done", "base_commit": inst["base_commit"], "snapshot_commit": sha})
     return sha
 
 
-def _prepare_one(cfg: BenchConfig, state: State, inst: dict[str, Any], p: ProviderConfig, template: str,
-                 snapshot_commit: str, force: bool) -> Prepared:
+def _prepare_one(
+    cfg: BenchConfig,
+    state: State,
+    inst: dict[str, Any],
+    p: ProviderConfig,
+    template: str,
+    snapshot_commit: str,
+    force: bool,
+) -> Prepared:
     iid = inst["instance_id"]
     d = state.prepared_dir(iid, p.name)
     conf = agent_config(cfg, p, inst["setting"])
@@ -118,24 +132,34 @@ def _prepare_one(cfg: BenchConfig, state: State, inst: dict[str, Any], p: Provid
     clone_worktree(state.snapshot_dir(iid), d / "worktree")
     (d / "prompt.md").write_text(prompt, encoding="utf-8")
     (d / "agent.toml").write_bytes(tomli_w.dumps(conf).encode())
-    rec = write_record(d / "prepared.json", {
-        "status": "prepared",
-        "instance_id": iid,
-        "provider": p.name,
-        "worktree": str(d / "worktree"),
-        "prompt_file": str(d / "prompt.md"),
-        "agent_config": str(d / "agent.toml"),
-        "snapshot_commit": snapshot_commit,
-        "base_commit": inst["base_commit"],
-        "setting": inst["setting"],
-        "fingerprint": fp,
-        "prepared_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    rec = write_record(
+        d / "prepared.json",
+        {
+            "status": "prepared",
+            "instance_id": iid,
+            "provider": p.name,
+            "worktree": str(d / "worktree"),
+            "prompt_file": str(d / "prompt.md"),
+            "agent_config": str(d / "agent.toml"),
+            "snapshot_commit": snapshot_commit,
+            "base_commit": inst["base_commit"],
+            "setting": inst["setting"],
+            "fingerprint": fp,
+            "prepared_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
     return Prepared(iid, p.name, "redone" if old else "new", rec)
 
 
-def prepare(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], providers: list[ProviderConfig],
-            *, force: bool = False, workers: int | None = None) -> list[Prepared]:
+def prepare(
+    cfg: BenchConfig,
+    state: State,
+    instances: list[dict[str, Any]],
+    providers: list[ProviderConfig],
+    *,
+    force: bool = False,
+    workers: int | None = None,
+) -> list[Prepared]:
     """Prepare every (instance, provider); unchanged units are skipped. Git work runs in a few threads."""
     template_path = cfg.resolve(cfg.prompt_template)
     if not template_path.is_file():

@@ -19,8 +19,9 @@ class Reporter(Protocol):
     def start(self, totals: dict[str, int], already_done: dict[str, int]) -> None: ...
     def attempt_started(self, key: str, provider: str, label: str) -> None: ...
     def attempt_progress(self, key: str, iterations: int, cost_usd: float) -> None: ...
-    def attempt_finished(self, key: str, provider: str, label: str, status: str, cost_usd: float,
-                         wall_s: float) -> None: ...
+    def attempt_finished(
+        self, key: str, provider: str, label: str, status: str, cost_usd: float, wall_s: float
+    ) -> None: ...
     def note(self, message: str) -> None: ...
     def stop(self) -> None: ...
 
@@ -60,8 +61,9 @@ class PlainReporter:
     def attempt_progress(self, key: str, iterations: int, cost_usd: float) -> None:
         pass  # too chatty for a log: the finish line carries the totals
 
-    def attempt_finished(self, key: str, provider: str, label: str, status: str, cost_usd: float,
-                         wall_s: float) -> None:
+    def attempt_finished(
+        self, key: str, provider: str, label: str, status: str, cost_usd: float, wall_s: float
+    ) -> None:
         self.counts[status] += 1
         self._line(f"done   {provider:<12} {label} {status} ${cost_usd:.4f} {wall_s:.1f}s")
 
@@ -103,19 +105,36 @@ class RichReporter:
 
     def start(self, totals: dict[str, int], already_done: dict[str, int]) -> None:
         from rich.live import Live
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.providers = Progress(
-            TextColumn("[bold]{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TextColumn("running {task.fields[running]}  failed {task.fields[failed]}  ${task.fields[cost]:.2f}"),
-            TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
-        self.attempts = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TextColumn("iter {task.fields[iterations]}  ${task.fields[cost]:.3f}"),
-                                 TimeElapsedColumn(), console=self.console)
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
+        self.attempts = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("iter {task.fields[iterations]}  ${task.fields[cost]:.3f}"),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
         for p, n in totals.items():
-            self.rows[p] = self.providers.add_task(p, total=n, completed=already_done.get(p, 0), running=0,
-                                                   failed=0, cost=0.0)
+            self.rows[p] = self.providers.add_task(
+                p, total=n, completed=already_done.get(p, 0), running=0, failed=0, cost=0.0
+            )
         self.live = Live(self._render(), console=self.console, refresh_per_second=4, transient=False)
         self.live.start()
 
@@ -123,16 +142,16 @@ class RichReporter:
         with self.lock:
             self.running[provider] += 1
             self.providers.update(self.rows[provider], running=self.running[provider])
-            self.attempt_rows[key] = self.attempts.add_task(f"{provider}: {label}", total=None, iterations=0,
-                                                            cost=0.0)
+            self.attempt_rows[key] = self.attempts.add_task(f"{provider}: {label}", total=None, iterations=0, cost=0.0)
 
     def attempt_progress(self, key: str, iterations: int, cost_usd: float) -> None:
         with self.lock:
             if key in self.attempt_rows:
                 self.attempts.update(self.attempt_rows[key], iterations=iterations, cost=cost_usd)
 
-    def attempt_finished(self, key: str, provider: str, label: str, status: str, cost_usd: float,
-                         wall_s: float) -> None:
+    def attempt_finished(
+        self, key: str, provider: str, label: str, status: str, cost_usd: float, wall_s: float
+    ) -> None:
         with self.lock:
             self.counts[status] += 1
             self.running[provider] -= 1
@@ -142,9 +161,13 @@ class RichReporter:
             row = self.attempt_rows.pop(key, None)
             if row is not None:
                 self.attempts.remove_task(row)  # transient: a finished attempt leaves the display
-            self.providers.update(self.rows[provider], advance=0 if status == "interrupted" else 1,
-                                  running=self.running[provider], failed=self.failed[provider],
-                                  cost=self.cost[provider])
+            self.providers.update(
+                self.rows[provider],
+                advance=0 if status == "interrupted" else 1,
+                running=self.running[provider],
+                failed=self.failed[provider],
+                cost=self.cost[provider],
+            )
             if self.live is not None:
                 self.live.update(self._render())
 

@@ -31,10 +31,18 @@ from isobench.errors import UserError
 from isobench.gitutil import clone_worktree, matches_any
 from isobench.progress import Reporter
 from isobench.sandbox import Sandbox, SandboxSpec, minimal_env
-from isobench.state import State, read_record, remove_tree, write_record
+from isobench.state import State, remove_tree, write_record
 
-STATUSES = ("success", "agent_error", "timeout", "budget_exceeded", "iterations_exhausted", "api_error",
-            "runtime_error", "interrupted")
+STATUSES = (
+    "success",
+    "agent_error",
+    "timeout",
+    "budget_exceeded",
+    "iterations_exhausted",
+    "api_error",
+    "runtime_error",
+    "interrupted",
+)
 RUNNER = Path(__file__).parent / "agents" / "openhands_runner.py"
 # Files an agent's commands leave behind that are never part of its patch.
 JUNK = (":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob).pytest_cache/**")
@@ -74,8 +82,9 @@ def missing_keys(providers: list[ProviderConfig]) -> list[str]:
         if p.provider in ("scripted", "command") or not p.api_key_env:
             continue
         if not os.environ.get(p.api_key_env):
-            out.append(f"provider {p.name!r} needs its API key in the environment variable {p.api_key_env}, "
-                       "which is not set")
+            out.append(
+                f"provider {p.name!r} needs its API key in the environment variable {p.api_key_env}, which is not set"
+            )
     return out
 
 
@@ -110,8 +119,9 @@ def reap_stale(state: State) -> int:
 class Runner:
     """Runs the units of one `isobench run`; safe to call from several worker threads."""
 
-    def __init__(self, cfg: BenchConfig, state: State, sandbox: Sandbox, reporter: Reporter,
-                 server: Any = None) -> None:
+    def __init__(
+        self, cfg: BenchConfig, state: State, sandbox: Sandbox, reporter: Reporter, server: Any = None
+    ) -> None:
         self.cfg = cfg
         self.state = state
         self.sandbox = sandbox
@@ -124,8 +134,7 @@ class Runner:
     def limits(self, p: ProviderConfig) -> tuple[int, float, float | None]:
         oh = self.cfg.agents.openhands
         budget = p.max_budget_per_task if p.max_budget_per_task is not None else oh.max_budget_per_task
-        return (p.max_iterations or oh.max_iterations, 60.0 * (p.time_budget_minutes or oh.time_budget_minutes),
-                budget)
+        return (p.max_iterations or oh.max_iterations, 60.0 * (p.time_budget_minutes or oh.time_budget_minutes), budget)
 
     def _spec(self, u: Unit, d: Path, prompt_file: Path) -> dict[str, Any]:
         iters, _, budget = self.limits(u.provider)
@@ -137,19 +146,32 @@ class Runner:
         if any(x is not None for x in prices):  # LiteLLM applies custom prices only when both are set
             prices = tuple(x or 0.0 for x in prices)  # type: ignore[assignment]
         return {
-            "workspace": str(d / "workspace"), "prompt_file": str(prompt_file), "out_dir": str(d),
-            "max_iterations": iters, "max_budget_usd": budget,
-            "llm": {"model": p.litellm_model, "base_url": base_url,
-                    "api_key_env": None if p.provider == "scripted" else p.api_key_env,
-                    "input_cost_per_token": prices[0], "output_cost_per_token": prices[1],
-                    "num_retries": p.num_retries, "temperature": p.temperature,
-                    "reasoning_effort": p.reasoning_effort, "extra": {}},
+            "workspace": str(d / "workspace"),
+            "prompt_file": str(prompt_file),
+            "out_dir": str(d),
+            "max_iterations": iters,
+            "max_budget_usd": budget,
+            "llm": {
+                "model": p.litellm_model,
+                "base_url": base_url,
+                "api_key_env": None if p.provider == "scripted" else p.api_key_env,
+                "input_cost_per_token": prices[0],
+                "output_cost_per_token": prices[1],
+                "num_retries": p.num_retries,
+                "temperature": p.temperature,
+                "reasoning_effort": p.reasoning_effort,
+                "extra": {},
+            },
         }
 
     def _env(self, p: ProviderConfig, d: Path) -> dict[str, str]:
         """Only what the agent needs: a clean base, its own HOME, and the one key its provider names."""
-        extra = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENHANDS_SUPPRESS_BANNER": "1",
-                 "HOME": str(d / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
+        extra = {
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "OPENHANDS_SUPPRESS_BANNER": "1",
+            "HOME": str(d / "home"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         if p.provider not in ("scripted",) and p.api_key_env and os.environ.get(p.api_key_env):
             extra[p.api_key_env] = os.environ[p.api_key_env]
         return minimal_env(extra)
@@ -158,8 +180,12 @@ class Runner:
         if u.provider.provider == "command":
             iters, _, _ = self.limits(u.provider)
             cmd = (u.provider.command or "").format(
-                prompt_file=shlex.quote(str(prompt_file)), workspace=shlex.quote(str(d / "workspace")),
-                out_dir=shlex.quote(str(d)), model=shlex.quote(u.provider.model), max_iterations=iters)
+                prompt_file=shlex.quote(str(prompt_file)),
+                workspace=shlex.quote(str(d / "workspace")),
+                out_dir=shlex.quote(str(d)),
+                model=shlex.quote(u.provider.model),
+                max_iterations=iters,
+            )
             return ["/bin/sh", "-c", cmd]
         # A copy of the runner outside the package: isobench's own files are hidden from agents.
         return [sys.executable, str(self.tools / RUNNER.name), str(spec_path)]
@@ -167,8 +193,14 @@ class Runner:
     def _sandbox_spec(self, d: Path, env: dict[str, str], network: bool) -> SandboxSpec:
         hidden = [self.state.root, Path(self.cfg.root)]
         hidden += sorted({Path(i["repo_path"]) for i in self.state.instances()})
-        return SandboxSpec(writable=[d], readable=[Path(sys.prefix), self.tools], hidden=hidden,
-                           network=network, env=env, cwd=d / "workspace")
+        return SandboxSpec(
+            writable=[d],
+            readable=[Path(sys.prefix), self.tools],
+            hidden=hidden,
+            network=network,
+            env=env,
+            cwd=d / "workspace",
+        )
 
     def collect_patch(self, u: Unit, d: Path, env: dict[str, str]) -> dict[str, Any]:
         """The agent's changes against the base, split into code and test edits.
@@ -193,16 +225,31 @@ class Runner:
         def diff(paths: list[str]) -> str:
             if not paths:
                 return ""
-            return git("diff", "--cached", "--binary", "--no-renames", "--no-ext-diff", "--no-color", "HEAD", "--",
-                       *[f":(literal){p}" for p in paths])
+            return git(
+                "diff",
+                "--cached",
+                "--binary",
+                "--no-renames",
+                "--no-ext-diff",
+                "--no-color",
+                "HEAD",
+                "--",
+                *[f":(literal){p}" for p in paths],
+            )
 
         (d / "model_patch.diff").write_text(diff(code))
         (d / "test_edits.diff").write_text(diff(tests))
         targets = u.inst["target_files"]
         outside = [n for n in code if not (n in targets or matches_any(n, targets))]
-        return {"model_patch": str(d / "model_patch.diff"), "test_edits": str(d / "test_edits.diff"),
-                "changed_files": code, "test_files_edited": tests, "patch_empty": not code,
-                "touched_outside_targets": bool(outside), "files_outside_targets": outside}
+        return {
+            "model_patch": str(d / "model_patch.diff"),
+            "test_edits": str(d / "test_edits.diff"),
+            "changed_files": code,
+            "test_files_edited": tests,
+            "patch_empty": not code,
+            "touched_outside_targets": bool(outside),
+            "files_outside_targets": outside,
+        }
 
     def run_unit(self, u: Unit) -> dict[str, Any]:
         """One attempt, start to finish; always returns (and, unless cancelled first, writes) a result."""
@@ -220,15 +267,22 @@ class Runner:
         (d / "spec.json").write_text(json.dumps(spec, indent=2))
         env = self._env(u.provider, d)
         _, timeout_s, _ = self.limits(u.provider)
-        argv = self.sandbox.wrap(self._argv(u, d, d / "spec.json", d / "prompt.md"),
-                                 self._sandbox_spec(d, env, network=True))
+        argv = self.sandbox.wrap(
+            self._argv(u, d, d / "spec.json", d / "prompt.md"), self._sandbox_spec(d, env, network=True)
+        )
         self.reporter.attempt_started(u.key, pname, u.label)
         t0 = time.monotonic()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         status = None
         with open(d / "agent.log", "wb") as log:
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, preexec_fn=_set_pdeathsig)
+            proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_set_pdeathsig,
+            )
             (d / "pid.json").write_text(json.dumps({"pgid": proc.pid}))
             last_progress = 0.0
             while proc.poll() is None:
@@ -244,8 +298,9 @@ class Runner:
                     last_progress = time.monotonic()
                     prog = read_json(d / "progress.json")
                     if prog:
-                        self.reporter.attempt_progress(u.key, int(prog.get("iterations", 0)),
-                                                       float(prog.get("cost_usd", 0.0)))
+                        self.reporter.attempt_progress(
+                            u.key, int(prog.get("iterations", 0)), float(prog.get("cost_usd", 0.0))
+                        )
         wall = time.monotonic() - t0
         runner = read_json(d / "runner_result.json") or read_json(d / "progress.json") or {}
         if status is None:
@@ -260,21 +315,32 @@ class Runner:
         except Exception as exc:  # the attempt is still recorded, with the reason its patch is missing
             patch = {"model_patch": None, "test_edits": None, "patch_empty": True, "patch_error": str(exc)}
         result = {
-            "status": status, "instance_id": iid, "provider": pname, "attempt": u.attempt,
-            "model": u.provider.litellm_model, "agent": "command" if u.provider.provider == "command" else "openhands",
-            "exit_code": proc.returncode, "wall_s": round(wall, 3),
+            "status": status,
+            "instance_id": iid,
+            "provider": pname,
+            "attempt": u.attempt,
+            "model": u.provider.litellm_model,
+            "agent": "command" if u.provider.provider == "command" else "openhands",
+            "exit_code": proc.returncode,
+            "wall_s": round(wall, 3),
             "iterations": int(runner.get("iterations", 0)),
             "prompt_tokens": int(runner.get("prompt_tokens", 0)),
             "completion_tokens": int(runner.get("completion_tokens", 0)),
             "cost_usd": float(runner.get("cost_usd", 0.0)),
-            "openhands_version": runner.get("openhands_version"), "isobench_version": __version__,
-            "error": error, "finish_message": runner.get("finish_message"),
+            "openhands_version": runner.get("openhands_version"),
+            "isobench_version": __version__,
+            "error": error,
+            "finish_message": runner.get("finish_message"),
             **patch,
-            "events_log": str(d / "events.jsonl"), "agent_log": str(d / "agent.log"),
-            "sandbox": self.sandbox.name, "setting": u.inst["setting"],
-            "limits": dict(zip(("max_iterations", "time_limit_s", "max_budget_usd"), self.limits(u.provider),
-                               strict=True)),
-            "started_at": started, "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "events_log": str(d / "events.jsonl"),
+            "agent_log": str(d / "agent.log"),
+            "sandbox": self.sandbox.name,
+            "setting": u.inst["setting"],
+            "limits": dict(
+                zip(("max_iterations", "time_limit_s", "max_budget_usd"), self.limits(u.provider), strict=True)
+            ),
+            "started_at": started,
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if status != "interrupted":
             write_record(d / "result.json", result)
@@ -320,24 +386,40 @@ def _scenario_resolver(cfg: BenchConfig, state: State):  # type: ignore[no-untyp
                     files[path] = run_git(["show", f"{inst['head_commit']}:{path}"], cwd=Path(inst["repo_path"]))
                 except Exception:
                     files[path] = None  # deleted by the human
-            sc = Scenario(script=p.script or p.name, files_after=files, target_files=inst["target_files"],
-                          commands=list(p.script_commands), params=dict(p.script_params))
+            sc = Scenario(
+                script=p.script or p.name,
+                files_after=files,
+                target_files=inst["target_files"],
+                commands=list(p.script_commands),
+                params=dict(p.script_params),
+            )
             cache[(provider, iid)] = sc
             return sc
 
     return resolve
 
 
-def plan_units(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], providers: list[ProviderConfig],
-               attempts: int, force: bool) -> tuple[list[Unit], int]:
+def plan_units(
+    cfg: BenchConfig,
+    state: State,
+    instances: list[dict[str, Any]],
+    providers: list[ProviderConfig],
+    attempts: int,
+    force: bool,
+) -> tuple[list[Unit], int]:
     """The units still to do (or all, with force), and how many are already done."""
     todo, done = [], 0
-    missing = [(i["instance_id"], p.name) for i in instances for p in providers
-               if (state.prepared(i["instance_id"], p.name) or {}).get("status") != "prepared"]
+    missing = [
+        (i["instance_id"], p.name)
+        for i in instances
+        for p in providers
+        if (state.prepared(i["instance_id"], p.name) or {}).get("status") != "prepared"
+    ]
     if missing:
         iid, pname = missing[0]
-        raise UserError(f"{state.root}: {len(missing)} unit(s) not prepared (e.g. {iid} x {pname}); "
-                        "run `isobench prepare` first")
+        raise UserError(
+            f"{state.root}: {len(missing)} unit(s) not prepared (e.g. {iid} x {pname}); run `isobench prepare` first"
+        )
     for a in range(1, attempts + 1):  # attempt 1 of everything before attempt 2 of anything
         for inst in instances:
             for p in providers:
@@ -349,9 +431,18 @@ def plan_units(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], 
     return todo, done
 
 
-def run(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], providers: list[ProviderConfig],
-        reporter: Reporter, *, sandbox: Sandbox, attempts: int | None = None, max_parallel: int | None = None,
-        force: bool = False) -> RunSummary:
+def run(
+    cfg: BenchConfig,
+    state: State,
+    instances: list[dict[str, Any]],
+    providers: list[ProviderConfig],
+    reporter: Reporter,
+    *,
+    sandbox: Sandbox,
+    attempts: int | None = None,
+    max_parallel: int | None = None,
+    force: bool = False,
+) -> RunSummary:
     """Run every pending attempt; Ctrl-C stops scheduling, kills running agents and marks them interrupted."""
     errors = missing_keys(providers)
     if errors:
@@ -367,10 +458,19 @@ def run(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], provide
     shutil.copy(RUNNER, runner_copy)
 
     totals = {p.name: attempts * len(instances) for p in providers}
-    already = {p.name: sum(1 for i in instances for a in range(1, attempts + 1)
-                           if state.attempt_result(i["instance_id"], p.name, a) and not force) for p in providers}
-    spent = {p.name: sum(r.get("cost_usd", 0.0) for i in instances for r in state.attempts(i["instance_id"], p.name))
-             for p in providers}
+    already = {
+        p.name: sum(
+            1
+            for i in instances
+            for a in range(1, attempts + 1)
+            if state.attempt_result(i["instance_id"], p.name, a) and not force
+        )
+        for p in providers
+    }
+    spent = {
+        p.name: sum(r.get("cost_usd", 0.0) for i in instances for r in state.attempts(i["instance_id"], p.name))
+        for p in providers
+    }
 
     server = None
     if any(p.provider == "scripted" for p in providers):

@@ -182,15 +182,32 @@ class BwrapSandbox:
                 # Probe with the namespaces and mounts wrap() uses: a bare `--ro-bind / / true` passes in
                 # containers that still refuse a new procfs or network namespace.
                 _CHECKED[key] = _run_check(
-                    [exe, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc",
-                     "--unshare-pid", "--unshare-ipc", "--unshare-net", "--new-session", "--die-with-parent",
-                     "--cap-drop", "ALL", "--", "true"]
+                    [
+                        exe,
+                        "--ro-bind",
+                        "/",
+                        "/",
+                        "--tmpfs",
+                        "/tmp",
+                        "--dev",
+                        "/dev",
+                        "--proc",
+                        "/proc",
+                        "--unshare-pid",
+                        "--unshare-ipc",
+                        "--unshare-net",
+                        "--new-session",
+                        "--die-with-parent",
+                        "--cap-drop",
+                        "ALL",
+                        "--",
+                        "true",
+                    ]
                 )
             reason = _CHECKED[key] or ""
         if reason:
             raise SandboxError(
-                f"bubblewrap (bwrap) is not usable: {reason}. Install it with `apt-get install bubblewrap`, "
-                f"{_OPT_OUT}"
+                f"bubblewrap (bwrap) is not usable: {reason}. Install it with `apt-get install bubblewrap`, {_OPT_OUT}"
             )
 
     def wrap(self, argv: list[str], spec: SandboxSpec) -> list[str]:
@@ -337,8 +354,16 @@ class ContainerSandbox:
     def wrap(self, argv: list[str], spec: SandboxSpec) -> list[str]:
         if not self.image:
             raise SandboxError(f"the {self.engine} sandbox needs a container image; configure one")
-        out = [self.engine, "run", "--rm", "--network", "host" if spec.network else "none",
-               "--read-only", "--tmpfs", "/tmp:rw,exec,mode=1777"]
+        out = [
+            self.engine,
+            "run",
+            "--rm",
+            "--network",
+            "host" if spec.network else "none",
+            "--read-only",
+            "--tmpfs",
+            "/tmp:rw,exec,mode=1777",
+        ]
         if os.getuid() != 0:
             # Files written into the worktree must stay owned by the caller.
             if self.engine == "podman":

@@ -35,9 +35,9 @@ BASE, HUMAN, AA = "base", "human", "base_aa"
 
 @dataclass
 class VariantSpec:
-    name: str                   # base | human | base_aa | <provider>#<attempt>
-    kind: str                   # base | human | aa | agent
-    patch: str                  # code patch applied on the base ("" for base)
+    name: str  # base | human | base_aa | <provider>#<attempt>
+    kind: str  # base | human | aa | agent
+    patch: str  # code patch applied on the base ("" for base)
     provider: str | None = None
     attempt: int | None = None
 
@@ -56,8 +56,7 @@ def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | Non
                 continue
             for rec in state.attempts(inst["instance_id"], pdir.name):
                 patch = Path(rec["model_patch"]).read_text() if rec.get("model_patch") else ""
-                specs.append(VariantSpec(f"{pdir.name}#{rec['attempt']}", "agent", patch, pdir.name,
-                                         rec["attempt"]))
+                specs.append(VariantSpec(f"{pdir.name}#{rec['attempt']}", "agent", patch, pdir.name, rec["attempt"]))
     return specs
 
 
@@ -77,9 +76,15 @@ def environment_fingerprint(sandbox: str) -> dict[str, Any]:
         oh = version("openhands-sdk")
     except Exception:
         oh = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "isobench_version": __version__, "openhands_version": oh,
-            "sandbox": sandbox}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "isobench_version": __version__,
+        "openhands_version": oh,
+        "sandbox": sandbox,
+    }
 
 
 class Scorer:
@@ -128,8 +133,11 @@ class Scorer:
                 status = "base_failed" if v.kind == "base" else "patch_failed"
                 return {"build": status, "error": f"{what} does not apply: {exc}"}
         # --system-site-packages: installs run offline, so they may rely on what the interpreter has.
-        proc = subprocess.run([self.python, "-m", "venv", "--without-pip", "--system-site-packages",
-                               str(vdir / "venv")], capture_output=True, text=True)
+        proc = subprocess.run(
+            [self.python, "-m", "venv", "--without-pip", "--system-site-packages", str(vdir / "venv")],
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             return {"build": "install_failed", "error": f"venv: {proc.stderr.strip()[-500:]}"}
         for kind, commands in (("setup", inst["setup_commands"]), ("install", inst["install_commands"])):
@@ -145,8 +153,15 @@ class Scorer:
         for cmd in inst["tests"]:
             t0 = time.monotonic()
             code, text = self._sh(vdir, cmd, self.cfg.score.test_timeout_s)
-            out.append({"command": cmd, "passed": code == 0, "exit_code": code,
-                        "seconds": round(time.monotonic() - t0, 3), "output_tail": text[-1500:]})
+            out.append(
+                {
+                    "command": cmd,
+                    "passed": code == 0,
+                    "exit_code": code,
+                    "seconds": round(time.monotonic() - t0, 3),
+                    "output_tail": text[-1500:],
+                }
+            )
         return out
 
     def prepare_variant(self, inst: dict[str, Any], v: VariantSpec, force: bool) -> dict[str, Any]:
@@ -154,14 +169,28 @@ class Scorer:
         sdir = self.state.score_dir(inst["instance_id"])
         vdir = sdir / "envs" / v.dirname
         rec_path = sdir / "variants" / f"{v.dirname}.json"
-        fp = fingerprint(inst["fingerprint"], hashlib.sha256(v.patch.encode()).hexdigest(), inst["tests"],
-                         inst["setup_commands"], inst["install_commands"], self.python, self.sandbox.name)
+        fp = fingerprint(
+            inst["fingerprint"],
+            hashlib.sha256(v.patch.encode()).hexdigest(),
+            inst["tests"],
+            inst["setup_commands"],
+            inst["install_commands"],
+            self.python,
+            self.sandbox.name,
+        )
         old = read_record(rec_path)
         if old and old.get("fingerprint") == fp and not force and (vdir / "repo").exists():
             return old
         self.log(f"build  {inst['instance_id']} {v.name}")
-        rec: dict[str, Any] = {"status": "built", "variant": v.name, "kind": v.kind, "provider": v.provider,
-                               "attempt": v.attempt, "fingerprint": fp, "patch_empty": not v.patch.strip()}
+        rec: dict[str, Any] = {
+            "status": "built",
+            "variant": v.name,
+            "kind": v.kind,
+            "provider": v.provider,
+            "attempt": v.attempt,
+            "fingerprint": fp,
+            "patch_empty": not v.patch.strip(),
+        }
         rec.update(self.build(inst, v, vdir))
         if rec["build"] == "ok":
             rec["tests"] = self.test(inst, vdir)
@@ -186,8 +215,15 @@ class Scorer:
         command = None
         if not inst.get("workload_callable"):
             command = " && ".join(f"( {c} )" for c in inst["efficiency_test"])
-        return Variant(name=name, cwd=vdir / "repo", python=python, env=env, command=command,
-                       callable=inst.get("workload_callable"), wrap=wrap)
+        return Variant(
+            name=name,
+            cwd=vdir / "repo",
+            python=python,
+            env=env,
+            command=command,
+            callable=inst.get("workload_callable"),
+            wrap=wrap,
+        )
 
     def score_instance(self, inst: dict[str, Any], providers: list[str] | None, force: bool) -> dict[str, Any]:
         from isobench.measure.protocol import ProtocolConfig, measure
@@ -212,15 +248,20 @@ class Scorer:
 
         base_rec = records[BASE]
         result: dict[str, Any] = {
-            "instance_id": iid, "fingerprint": fp, "excluded_tests": excluded,
+            "instance_id": iid,
+            "fingerprint": fp,
+            "excluded_tests": excluded,
             "environment": environment_fingerprint(self.sandbox.name),
             "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if base_rec["build"] != "ok" or records[HUMAN]["build"] != "ok":
             bad = BASE if base_rec["build"] != "ok" else HUMAN
-            result.update(status="base_failed" if bad == BASE else "human_failed", valid=False,
-                          invalid_reason=f"{bad} does not build: {records[bad].get('error')}",
-                          variants=self._variant_out(records, None, inst))
+            result.update(
+                status="base_failed" if bad == BASE else "human_failed",
+                valid=False,
+                invalid_reason=f"{bad} does not build: {records[bad].get('error')}",
+                variants=self._variant_out(records, None, inst),
+            )
             return write_record(sdir / "score.json", result)
 
         timed = [v for v in specs if records[v.name]["build"] == "ok"]
@@ -228,14 +269,26 @@ class Scorer:
         pv.append(self.protocol_variant(inst, AA, sdir / "envs" / BASE))  # base against itself
         self.log(f"time   {iid}: {len(pv)} variants, up to {sc.time_budget_s:.0f} s")
         samples_path = sdir / "samples.jsonl"
-        m = measure(pv, ProtocolConfig(min_rounds=sc.min_rounds, max_rounds=sc.max_rounds,
-                                       target_halfwidth=sc.target_halfwidth, time_budget_s=sc.time_budget_s,
-                                       warmup=sc.warmup, values=sc.values, reference=BASE),
-                    samples_path=samples_path)
+        m = measure(
+            pv,
+            ProtocolConfig(
+                min_rounds=sc.min_rounds,
+                max_rounds=sc.max_rounds,
+                target_halfwidth=sc.target_halfwidth,
+                time_budget_s=sc.time_budget_s,
+                warmup=sc.warmup,
+                values=sc.values,
+                reference=BASE,
+            ),
+            samples_path=samples_path,
+        )
         result["measurement"] = m.summary()
         result["timing_mode"] = m.timing_mode
-        result["timed"] = ("workload_callable " + inst["workload_callable"] if inst.get("workload_callable")
-                           else "whole process of: " + "; ".join(inst["efficiency_test"]))
+        result["timed"] = (
+            "workload_callable " + inst["workload_callable"]
+            if inst.get("workload_callable")
+            else "whole process of: " + "; ".join(inst["efficiency_test"])
+        )
         result["samples_file"] = str(samples_path)
 
         est: dict[str, dict[str, Any]] = {}
@@ -243,32 +296,50 @@ class Scorer:
             if name == BASE or name in m.failed:
                 continue
             s = m.speedup(name)
-            est[name] = {"speedup": s.value, "speedup_ci": [s.ci_low, s.ci_high], "p_faster": s.p_faster,
-                         "classification": classify_speedup(s, min_gain=sc.min_gain),
-                         "halfwidth_log": s.halfwidth_log}
+            est[name] = {
+                "speedup": s.value,
+                "speedup_ci": [s.ci_low, s.ci_high],
+                "p_faster": s.p_faster,
+                "classification": classify_speedup(s, min_gain=sc.min_gain),
+                "halfwidth_log": s.halfwidth_log,
+            }
             if name not in (HUMAN, AA) and HUMAN not in m.failed:
                 r = m.rho(name)
-                est[name].update({"rho": r.value, "rho_ci": [r.ci_low, r.ci_high],
-                                  **match_labels(r, sc.match_threshold)})
+                est[name].update(
+                    {"rho": r.value, "rho_ci": [r.ci_low, r.ci_high], **match_labels(r, sc.match_threshold)}
+                )
         human = est.get(HUMAN)
-        valid = bool(human and human["classification"] == "faster"
-                     and human["speedup_ci"][0] >= sc.admission_min_speedup)
+        valid = bool(
+            human and human["classification"] == "faster" and human["speedup_ci"][0] >= sc.admission_min_speedup
+        )
         reason = None
         if not valid:
-            reason = (f"the human speedup is not significant (speedup {human['speedup']:.3f}, CI "
-                      f"[{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}], admission "
-                      f">= {sc.admission_min_speedup})" if human else "the human variant failed to run its workload")
-        result.update(status="scored", valid=valid, invalid_reason=reason, aa=est.get(AA),
-                      variants=self._variant_out(records, {**est, "__failed__": m.failed}, inst))
+            reason = (
+                f"the human speedup is not significant (speedup {human['speedup']:.3f}, CI "
+                f"[{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}], admission "
+                f">= {sc.admission_min_speedup})"
+                if human
+                else "the human variant failed to run its workload"
+            )
+        result.update(
+            status="scored",
+            valid=valid,
+            invalid_reason=reason,
+            aa=est.get(AA),
+            variants=self._variant_out(records, {**est, "__failed__": m.failed}, inst),
+        )
         return write_record(sdir / "score.json", result)
 
-    def _variant_out(self, records: dict[str, dict[str, Any]], est: dict[str, Any] | None,
-                     inst: dict[str, Any]) -> dict[str, Any]:
+    def _variant_out(
+        self, records: dict[str, dict[str, Any]], est: dict[str, Any] | None, inst: dict[str, Any]
+    ) -> dict[str, Any]:
         failed = (est or {}).get("__failed__", {})
         out = {}
         for name, rec in records.items():
-            row = {k: rec.get(k) for k in ("kind", "provider", "attempt", "build", "error", "correct", "tests",
-                                           "patch_empty")}
+            row = {
+                k: rec.get(k)
+                for k in ("kind", "provider", "attempt", "build", "error", "correct", "tests", "patch_empty")
+            }
             row["tests"] = [{k: t[k] for k in ("command", "passed", "exit_code")} for t in rec.get("tests", [])]
             if est and name in est:
                 row.update(est[name])
@@ -278,8 +349,9 @@ class Scorer:
             if rec["kind"] == "agent":
                 ok = row.get("correct") and "speedup" in row
                 row["effective_speedup"] = row["speedup"] if ok else 1.0
-                row["effective_rho"] = row.get("rho") if ok else (1.0 / est[HUMAN]["speedup"]
-                                                                  if est and HUMAN in est else None)
+                row["effective_rho"] = (
+                    row.get("rho") if ok else (1.0 / est[HUMAN]["speedup"] if est and HUMAN in est else None)
+                )
                 if not ok:
                     row["matches_human_strict"] = row["matches_human_gso"] = row["beats_human"] = False
                     if row.get("match_label"):
@@ -288,9 +360,16 @@ class Scorer:
         return out
 
 
-def score(cfg: BenchConfig, state: State, instances: list[dict[str, Any]], *, sandbox: Sandbox,
-          providers: list[str] | None = None, force: bool = False,
-          log: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
+def score(
+    cfg: BenchConfig,
+    state: State,
+    instances: list[dict[str, Any]],
+    *,
+    sandbox: Sandbox,
+    providers: list[str] | None = None,
+    force: bool = False,
+    log: Callable[[str], None] = lambda s: None,
+) -> list[dict[str, Any]]:
     """Score every instance (one at a time: timing must not compete with itself)."""
     sandbox.check()
     scorer = Scorer(cfg, state, sandbox, log)

@@ -18,8 +18,14 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
     ids = [r["instance_id"] for r in insts]
     providers = [p.name for p in cfg.providers]
     attempts = cfg.llm_benchmarking.attempts
-    out: dict[str, Any] = {"state_dir": str(state.root), "instances": len(ids),
-                           "plan": {"done": len(ids)}, "prepare": {}, "run": {}, "score": {}}
+    out: dict[str, Any] = {
+        "state_dir": str(state.root),
+        "instances": len(ids),
+        "plan": {"done": len(ids)},
+        "prepare": {},
+        "run": {},
+        "score": {},
+    }
     for p in providers:
         done = sum(1 for i in ids if (state.prepared(i, p) or {}).get("status") == "prepared")
         out["prepare"][p] = {"pending": len(ids) - done, "done": done, "failed": 0}
@@ -29,8 +35,12 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
                 rec = state.attempt_result(i, p, a)
                 statuses[rec["status"] if rec else "pending"] += 1
         failed = sum(n for s, n in statuses.items() if s in RUN_FAILED)
-        out["run"][p] = {"pending": statuses["pending"] + statuses["interrupted"], "done": statuses["success"],
-                         "failed": failed, "by_status": dict(sorted(statuses.items()))}
+        out["run"][p] = {
+            "pending": statuses["pending"] + statuses["interrupted"],
+            "done": statuses["success"],
+            "failed": failed,
+            "by_status": dict(sorted(statuses.items())),
+        }
     sc: Counter[str] = Counter()
     for i in ids:
         rec = state.score_record(i)

@@ -12,25 +12,29 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("OPENHANDS_SUPPRESS_BANNER", "1")
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Human Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-    "GIT_COMMITTER_NAME": "Human Dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Human Dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.com",
+    "GIT_COMMITTER_NAME": "Human Dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env={**os.environ, **GIT_ENV}
+    ).stdout.strip()
 
 
-SLOW = '''def dedupe(items):
+SLOW = """def dedupe(items):
     out = []
     for x in items:
         if x not in out:
             out.append(x)
     return out
-'''
-FAST = '''def dedupe(items):
+"""
+FAST = """def dedupe(items):
     seen = set()
     out = []
     for x in items:
@@ -38,21 +42,21 @@ FAST = '''def dedupe(items):
             seen.add(x)
             out.append(x)
     return out
-'''
-TEST = '''import unittest
+"""
+TEST = """import unittest
 from lib.core import dedupe
 
 
 class T(unittest.TestCase):
     def test_dedupe(self):
         self.assertEqual(dedupe([3, 1, 3, 2, 1]), [3, 1, 2])
-'''
-WORKLOAD = '''from lib.core import dedupe
+"""
+WORKLOAD = """from lib.core import dedupe
 
 
 def run():
     dedupe(list(range(2000)) * 2)
-'''
+"""
 
 
 class TaskRepo:
@@ -74,12 +78,15 @@ class TaskRepo:
         git(path, "commit", "-q", "-m", "Initial version")
         self.base = git(path, "rev-parse", "HEAD")
         (path / "lib" / "core.py").write_text(FAST)
-        (path / "tests" / "test_core.py").write_text(TEST + '''
+        (path / "tests" / "test_core.py").write_text(
+            TEST
+            + """
 
 class T2(unittest.TestCase):
     def test_empty(self):
         self.assertEqual(dedupe([]), [])
-''')
+"""
+        )
         git(path, "commit", "-q", "-am", "Speed up dedupe with a set (#7)\n\nSECRET-HUMAN-MESSAGE")
         self.head = git(path, "rev-parse", "HEAD")
         git(path, "tag", "v-opt")

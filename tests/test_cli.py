@@ -16,17 +16,29 @@ COMMANDS = ["plan", "prepare", "run", "score", "correlate", "export", "status"]
 
 def test_help_lists_every_stage_and_is_fast(tmp_path: Path) -> None:
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "isobench.cli", "--help"], capture_output=True, text=True,
-                       cwd=tmp_path, env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [sys.executable, "-m", "isobench.cli", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
+    )
     elapsed = time.perf_counter() - t0
     assert r.returncode == 0
     for c in COMMANDS:
         assert f" {c} " in r.stdout
     assert "--state-dir" in r.stdout and "--config" in r.stdout
     assert elapsed < 5, "--help must not import the heavy libraries"
-    heavy = subprocess.run([sys.executable, "-c", "import sys, isobench.cli; "
-                            "print(sorted(m for m in ('datasets','scipy','openhands','litellm') if m in sys.modules))"],
-                           capture_output=True, text=True)
+    heavy = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, isobench.cli; "
+            "print(sorted(m for m in ('datasets','scipy','openhands','litellm') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert heavy.stdout.strip() == "[]"
 
 
@@ -46,6 +58,9 @@ def test_the_state_dir_comes_from_the_environment_or_bench_yaml(tmp_path: Path) 
     runner = CliRunner()
     r = runner.invoke(app, ["--config", str(tmp_path / "bench.yaml"), "status", "--json"])
     assert f'"state_dir": "{tmp_path / "elsewhere"}"' in r.stdout
-    r = runner.invoke(app, ["--config", str(tmp_path / "bench.yaml"), "status", "--json"],
-                      env={"ISOBENCH_STATE_DIR": str(tmp_path / "env")})
+    r = runner.invoke(
+        app,
+        ["--config", str(tmp_path / "bench.yaml"), "status", "--json"],
+        env={"ISOBENCH_STATE_DIR": str(tmp_path / "env")},
+    )
     assert f'"state_dir": "{tmp_path / "env"}"' in r.stdout

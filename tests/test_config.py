@@ -55,8 +55,11 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_the_seeds_bench_yaml_loads_with_its_providers_and_limits(tmp_path: Path) -> None:
-    write(tmp_path / "config" / "llm_anthropic.toml", '[llm]\nmodel = "anthropic/claude-sonnet-4-20250514"\n'
-          'api_key = "${ANTHROPIC_API_KEY}"\nbase_url = "https://api.anthropic.com"\n')
+    write(
+        tmp_path / "config" / "llm_anthropic.toml",
+        '[llm]\nmodel = "anthropic/claude-sonnet-4-20250514"\n'
+        'api_key = "${ANTHROPIC_API_KEY}"\nbase_url = "https://api.anthropic.com"\n',
+    )
     cfg = load_bench(write(tmp_path / "bench.yaml", SEED_BENCH))
     assert [p.name for p in cfg.providers] == ["anthropic", "openai"]
     claude, gpt = cfg.providers
@@ -82,12 +85,15 @@ def test_a_literal_api_key_in_an_llm_toml_is_refused(tmp_path: Path) -> None:
         ("setting: lenient\n", "bench.yaml: setting: Input should be 'oracle' or 'realistic'"),
         ("agents: [1, 2\n", "bench.yaml: not valid YAML (line 2"),
         ("llm_benchmarking:\n  providers: [ghost]\n", "'ghost', which is not in agents.openhands.llm_configs"),
-        ("agents:\n  openhands:\n    llm_configs:\n      - {name: x, provider: openai_compatible}\n",
-         "needs a `base_url`"),
+        (
+            "agents:\n  openhands:\n    llm_configs:\n      - {name: x, provider: openai_compatible}\n",
+            "needs a `base_url`",
+        ),
     ],
 )
 def test_bench_yaml_errors_are_one_line_naming_file_and_key_with_exit_2(
-        tmp_path: Path, text: str, expected: str) -> None:
+    tmp_path: Path, text: str, expected: str
+) -> None:
     cfg = write(tmp_path / "bench.yaml", text)
     result = CliRunner().invoke(app, ["--config", str(cfg), "--state-dir", str(tmp_path / "st"), "status"])
     assert result.exit_code == 2
@@ -97,24 +103,34 @@ def test_bench_yaml_errors_are_one_line_naming_file_and_key_with_exit_2(
     assert str(tmp_path / "bench.yaml") in lines[0]
 
 
-def test_task_variables_expand_from_the_environment_with_defaults(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_task_variables_expand_from_the_environment_with_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DEMO_REPO", "/some/where")
     monkeypatch.delenv("UNSET_THING", raising=False)
-    t = load_task(write(tmp_path / "t.yaml", """
+    t = load_task(
+        write(
+            tmp_path / "t.yaml",
+            """
         name: t
         repo: ${DEMO_REPO}
         commits: [{head: abc}]
         efficiency_test: ["run ${UNSET_THING:-fast}"]
         tests: [pytest]
-    """))
+    """,
+        )
+    )
     assert t.repo == "/some/where"
     assert t.efficiency_test == ["run fast"]
 
 
-def test_an_iso_bench_task_file_is_read_and_its_unused_keys_noted(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    t = load_task(write(tmp_path / "vllm_core.yaml", """
+def test_an_iso_bench_task_file_is_read_and_its_unused_keys_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = load_task(
+        write(
+            tmp_path / "vllm_core.yaml",
+            """
         id: vllm_core
         name: vLLM core
         description: d
@@ -134,10 +150,15 @@ def test_an_iso_bench_task_file_is_read_and_its_unused_keys_noted(tmp_path: Path
         testpack: {x: 1}
         efficiency_test: ["python bench.py"]
         tests: ["pytest -q"]
-    """))
+    """,
+        )
+    )
     assert t.repo == "https://github.com/vllm-project/vllm.git"
     assert [(c.head[:7], c.base and c.base[:7]) for c in t.commits] == [
-        ("015069b", "fbefc8a"), ("2deb029", "029c71d"), ("0ec82ed", None)]
+        ("015069b", "fbefc8a"),
+        ("2deb029", "029c71d"),
+        ("0ec82ed", None),
+    ]
     assert t.optimization_contract is not None and t.optimization_contract.strict_targets
     assert t.scoring is not None and t.scoring.primary == "ttft_ms"
     err = capsys.readouterr().err
@@ -149,8 +170,10 @@ def test_an_iso_bench_task_file_is_read_and_its_unused_keys_noted(tmp_path: Path
     [
         ("name: t\nrepo: r\nefficiency_test: [x]\ntests: [y]\n", "(top level): Value error, no commits"),
         ("name: t\nrepo: r\ncommits: [{base: abc}]\ntests: [y]\n", "commits.0.head: required key is missing"),
-        ("name: t\nrepo: r\ncommits: [{head: a}]\nworkload_callable: 'not a callable'\n",
-         "workload_callable: Value error, expected 'module:function'"),
+        (
+            "name: t\nrepo: r\ncommits: [{head: a}]\nworkload_callable: 'not a callable'\n",
+            "workload_callable: Value error, expected 'module:function'",
+        ),
         ("name: t\nrepo: r\ndiscover: {message_regex: '(('}\n", "discover.message_regex: Value error, not a valid"),
         ("name: t\nrepo: r\ncommits: [{head: a}]\ncomits: []\n", "comits: unknown key"),
     ],

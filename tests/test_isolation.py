@@ -34,14 +34,17 @@ def observations(events: Path) -> str:
 
 
 def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_other_secrets(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "fakehome"
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_rsa").write_text("PRIVATE-KEY-MATERIAL")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("ISOBENCH_OTHER_TOKEN", "other-token-value-777")
-    b = Bench(tmp_path, [{"name": "probe", "provider": "scripted", "script": "shell"},
-                         {"name": "noop", "provider": "scripted"}])
+    b = Bench(
+        tmp_path,
+        [{"name": "probe", "provider": "scripted", "script": "shell"}, {"name": "noop", "provider": "scripted"}],
+    )
     other = b.state / "prepare" / b.iid / "noop" / "worktree"
     assert other.is_dir() and (b.repo.path / ".git").is_dir()
     # Each probe prints LEAK-<n> only if it succeeded; the arithmetic keeps the marker out of the command text.
@@ -73,7 +76,7 @@ def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_ot
     assert rec["touched_outside_targets"] and rec["files_outside_targets"] == ["own-file.txt"]
 
 
-ESCAPE = '''
+ESCAPE = """
 import os, socket
 for target in (os.environ.get("ESCAPE_STATE", "") + "/score-escape", os.environ.get("ESCAPE_HOME", "") + "/pwned"):
     try:
@@ -85,7 +88,7 @@ try:
     open("net-ok", "w").write("1")
 except OSError:
     pass
-'''
+"""
 
 
 def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) -> None:
@@ -93,8 +96,9 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     home.mkdir()
     state = tmp_path / "state"
     # The workload-time escape is baked into the agent's patch with absolute paths (env vars are cleared).
-    payload = (ESCAPE.replace('os.environ.get("ESCAPE_STATE", "")', repr(str(state)))
-               .replace('os.environ.get("ESCAPE_HOME", "")', repr(str(home))))
+    payload = ESCAPE.replace('os.environ.get("ESCAPE_STATE", "")', repr(str(state))).replace(
+        'os.environ.get("ESCAPE_HOME", "")', repr(str(home))
+    )
     import socket
 
     listener = socket.socket()
@@ -109,8 +113,14 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
     cfg["score"] = {"min_rounds": 3, "max_rounds": 3, "time_budget_s": 10}
     (b.dir / "bench.yaml").write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([*ISOBENCH, "score", "--json"], cwd=b.dir, capture_output=True, text=True,
-                       env={**os.environ, "HOME": str(home)}, timeout=600)
+    r = subprocess.run(
+        [*ISOBENCH, "score", "--json"],
+        cwd=b.dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(home)},
+        timeout=600,
+    )
     listener.close()
     assert r.returncode == 0, r.stderr
     [res] = json.loads(r.stdout)

@@ -73,7 +73,8 @@ def test_plan_prints_a_table_of_instances(task_repo: TaskRepo, tmp_path: Path) -
     ],
 )
 def test_a_bad_task_gives_one_line_exit_2_and_writes_nothing(
-        task_repo: TaskRepo, tmp_path: Path, overrides: dict, expected: str) -> None:
+    task_repo: TaskRepo, tmp_path: Path, overrides: dict, expected: str
+) -> None:
     good = task_repo.task_yaml(tmp_path / "good.yaml")
     bad = task_repo.task_yaml(tmp_path / "bad.yaml", **overrides)
     state = tmp_path / "state"
@@ -100,8 +101,10 @@ def test_discover_finds_optimization_commits_by_message(task_repo: TaskRepo, tmp
 
 
 def test_per_commit_keys_override_the_task_level_ones(task_repo: TaskRepo, tmp_path: Path) -> None:
-    task = task_repo.task_yaml(tmp_path / "o.yaml", commits=[
-        {"head": "v-opt", "tests": ["python -m unittest -q tests.test_core"], "target_files": ["lib/*.py"]}])
+    task = task_repo.task_yaml(
+        tmp_path / "o.yaml",
+        commits=[{"head": "v-opt", "tests": ["python -m unittest -q tests.test_core"], "target_files": ["lib/*.py"]}],
+    )
     code, out, _ = invoke(tmp_path / "state", "plan", str(task), "--json")
     [inst] = json.loads(out)
     assert inst["tests"] == ["python -m unittest -q tests.test_core"]
@@ -112,7 +115,8 @@ def test_per_commit_keys_override_the_task_level_ones(task_repo: TaskRepo, tmp_p
 def test_plan_without_arguments_plans_the_tasks_bench_yaml_lists(task_repo: TaskRepo, tmp_path: Path) -> None:
     task_repo.task_yaml(tmp_path / "tasks" / "mine.yaml") if (tmp_path / "tasks").mkdir() is None else None
     (tmp_path / "bench.yaml").write_text("tasks: [tasks/mine.yaml]\n")
-    r = CliRunner().invoke(app, ["--config", str(tmp_path / "bench.yaml"), "--state-dir", str(tmp_path / "s"),
-                                 "plan", "--json"])
+    r = CliRunner().invoke(
+        app, ["--config", str(tmp_path / "bench.yaml"), "--state-dir", str(tmp_path / "s"), "plan", "--json"]
+    )
     assert r.exit_code == 0, r.output
     assert [i["head_commit"] for i in json.loads(r.stdout)] == [task_repo.head]

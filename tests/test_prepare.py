@@ -52,8 +52,9 @@ def test_the_human_commit_cannot_be_reached_from_a_prepared_worktree(tmp_path: P
     for u in units:
         wt = Path(u["worktree"])
         # The working tree is the base commit's tree, exactly.
-        assert (wt / "lib" / "core.py").read_text() == sh(task_repo.path, "git", "show",
-                                                           f"{task_repo.base}:lib/core.py").stdout
+        assert (wt / "lib" / "core.py").read_text() == sh(
+            task_repo.path, "git", "show", f"{task_repo.base}:lib/core.py"
+        ).stdout
         assert sh(wt, "git", "status", "--porcelain").stdout == ""
         # Neither the human head, nor any later commit, nor its objects exist in this repository.
         for sha in (task_repo.head, task_repo.later, task_repo.base):
@@ -75,8 +76,7 @@ def test_the_human_commit_cannot_be_reached_from_a_prepared_worktree(tmp_path: P
                 assert task_repo.head.encode() not in (Path(root) / f).read_bytes()
 
 
-def test_the_prompt_names_workload_and_targets_but_not_the_human_solution(tmp_path: Path,
-                                                                          task_repo: TaskRepo) -> None:
+def test_the_prompt_names_workload_and_targets_but_not_the_human_solution(tmp_path: Path, task_repo: TaskRepo) -> None:
     bench, state = setup_state(tmp_path, task_repo)
     [u, _] = prepare(bench, state)
     prompt = Path(u["prompt_file"]).read_text()
@@ -95,15 +95,17 @@ def test_the_realistic_setting_gives_no_file_hints(tmp_path: Path, task_repo: Ta
     assert inst["setting"] == "realistic"
 
 
-def test_the_agent_config_names_the_key_variable_never_the_key(tmp_path: Path, task_repo: TaskRepo,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_agent_config_names_the_key_variable_never_the_key(
+    tmp_path: Path, task_repo: TaskRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tomllib
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-SECRET-42")
     bench, state = setup_state(tmp_path, task_repo)
     units = prepare(bench, state)
-    conf = tomllib.loads(Path(next(u for u in units if u["provider"] == "claude")["worktree"]).parent
-                         .joinpath("agent.toml").read_text())
+    conf = tomllib.loads(
+        Path(next(u for u in units if u["provider"] == "claude")["worktree"]).parent.joinpath("agent.toml").read_text()
+    )
     assert conf["llm"]["api_key_env"] == "ANTHROPIC_API_KEY"
     assert conf["llm"]["model"] == "anthropic/claude-sonnet-4-20250514"
     assert conf["agent"]["max_iterations"] == 30
@@ -112,8 +114,9 @@ def test_the_agent_config_names_the_key_variable_never_the_key(tmp_path: Path, t
             assert b"sk-ant-SECRET-42" not in (Path(root) / f).read_bytes()
 
 
-def test_prepare_again_does_nothing_new_force_redoes_and_a_damaged_unit_is_redone(tmp_path: Path,
-                                                                                 task_repo: TaskRepo) -> None:
+def test_prepare_again_does_nothing_new_force_redoes_and_a_damaged_unit_is_redone(
+    tmp_path: Path, task_repo: TaskRepo
+) -> None:
     bench, state = setup_state(tmp_path, task_repo)
     prepare(bench, state)
     assert {u["action"] for u in prepare(bench, state)} == {"unchanged"}

@@ -33,23 +33,36 @@ class Bench:
         self.repo.task_yaml(tmp / "task.yaml")
         (tmp / "config").mkdir()
         (tmp / "config" / "prompt.md").write_text((ROOT / "config" / "prompt.md").read_text())
-        bench = {"tasks": ["task.yaml"], "sandbox": "bwrap",
-                 "agents": {"openhands": {"time_budget_minutes": 5, "max_iterations": 30, **openhands,
-                                          "llm_configs": providers}},
-                 "llm_benchmarking": {"max_parallel_runs": 2}}
+        bench = {
+            "tasks": ["task.yaml"],
+            "sandbox": "bwrap",
+            "agents": {
+                "openhands": {"time_budget_minutes": 5, "max_iterations": 30, **openhands, "llm_configs": providers}
+            },
+            "llm_benchmarking": {"max_parallel_runs": 2},
+        }
         (tmp / "bench.yaml").write_text(yaml.safe_dump(bench))
         self.state = tmp / "state"
         assert self.cli("plan").returncode == 0
         assert self.cli("prepare").returncode == 0
         self.iid = json.loads(self.cli("plan", "--json").stdout)[0]["instance_id"]
 
-    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*ISOBENCH, *args], cwd=self.dir, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*ISOBENCH, *args],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([*ISOBENCH, *args], cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
+        return subprocess.Popen(
+            [*ISOBENCH, *args], cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
 
     def result(self, provider: str, attempt: int = 1) -> dict | None:
         p = self.state / "runs" / self.iid / provider / str(attempt) / "result.json"
@@ -111,21 +124,29 @@ def test_two_providers_run_in_parallel_and_a_rerun_does_nothing_new(tmp_path: Pa
 
 
 def test_every_failure_status_comes_from_a_real_cause(tmp_path: Path) -> None:
-    b = Bench(tmp_path, [
-        {"name": "sleeper", "provider": "scripted", "time_budget_minutes": 0.1},          # 6 s wall limit
-        {"name": "looper", "provider": "scripted", "max_iterations": 3},
-        {"name": "spender", "provider": "scripted", "input_cost_per_token": 0.001, "max_budget_per_task": 0.01},
-        {"name": "refuser", "provider": "scripted", "num_retries": 1},
-        {"name": "stuck", "provider": "scripted"},
-        {"name": "crasher", "provider": "command", "command": "echo 'agent crashed' >&2; exit 3"},
-    ])
+    b = Bench(
+        tmp_path,
+        [
+            {"name": "sleeper", "provider": "scripted", "time_budget_minutes": 0.1},  # 6 s wall limit
+            {"name": "looper", "provider": "scripted", "max_iterations": 3},
+            {"name": "spender", "provider": "scripted", "input_cost_per_token": 0.001, "max_budget_per_task": 0.01},
+            {"name": "refuser", "provider": "scripted", "num_retries": 1},
+            {"name": "stuck", "provider": "scripted"},
+            {"name": "crasher", "provider": "command", "command": "echo 'agent crashed' >&2; exit 3"},
+        ],
+    )
     r = b.cli("run", "-j", "3")
     # api_error and runtime_error mean the harness could not get an answer: exit 1.
     assert r.returncode == 1, r.stdout + r.stderr
     got = {p: b.result(p) for p in ("sleeper", "looper", "spender", "refuser", "stuck", "crasher")}
     assert {p: rec and rec["status"] for p, rec in got.items()} == {
-        "sleeper": "timeout", "looper": "iterations_exhausted", "spender": "budget_exceeded",
-        "refuser": "api_error", "stuck": "agent_error", "crasher": "runtime_error"}
+        "sleeper": "timeout",
+        "looper": "iterations_exhausted",
+        "spender": "budget_exceeded",
+        "refuser": "api_error",
+        "stuck": "agent_error",
+        "crasher": "runtime_error",
+    }
     assert 6 <= got["sleeper"]["wall_s"] < 40 and "wall-time limit" in got["sleeper"]["error"]  # type: ignore[index]
     assert got["looper"]["iterations"] == 3  # type: ignore[index]
     assert got["spender"]["cost_usd"] > 0.01  # type: ignore[index]
@@ -137,13 +158,20 @@ def test_every_failure_status_comes_from_a_real_cause(tmp_path: Path) -> None:
 
 
 def test_a_provider_without_its_key_is_refused_before_anything_starts(tmp_path: Path) -> None:
-    b = Bench(tmp_path, [{"name": "oracle", "provider": "scripted"},
-                         {"name": "claude", "provider": "anthropic", "model": "claude-sonnet-4-20250514"}])
+    b = Bench(
+        tmp_path,
+        [
+            {"name": "oracle", "provider": "scripted"},
+            {"name": "claude", "provider": "anthropic", "model": "claude-sonnet-4-20250514"},
+        ],
+    )
     env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
     r = subprocess.run([*ISOBENCH, "run"], cwd=b.dir, capture_output=True, text=True, env=env)
     assert r.returncode == 2
-    assert r.stderr.strip() == ("isobench: error: provider 'claude' needs its API key in the environment variable "
-                                "ANTHROPIC_API_KEY, which is not set")
+    assert r.stderr.strip() == (
+        "isobench: error: provider 'claude' needs its API key in the environment variable "
+        "ANTHROPIC_API_KEY, which is not set"
+    )
     assert not (b.state / "runs").exists()
 
 
@@ -154,8 +182,18 @@ def test_the_api_key_reaches_the_endpoint_but_never_the_disk(tmp_path: Path) -> 
     secret = "sk-test-SECRET-0123456789"
     with ScriptedLLMServer(lambda p, i: Scenario(script="noop")) as server:
         url = server.base_url("noop", "x")
-        b = Bench(tmp_path, [{"name": "local", "provider": "openai_compatible", "model": "scripted",
-                              "base_url": url, "api_key_env": "ISOBENCH_TEST_KEY"}])
+        b = Bench(
+            tmp_path,
+            [
+                {
+                    "name": "local",
+                    "provider": "openai_compatible",
+                    "model": "scripted",
+                    "base_url": url,
+                    "api_key_env": "ISOBENCH_TEST_KEY",
+                }
+            ],
+        )
         r = b.cli("run", env={"ISOBENCH_TEST_KEY": secret, "OTHER_SECRET_TOKEN": "tok-should-not-leak-42"})
         assert r.returncode == 0, r.stdout + r.stderr
         assert b.result("local")["status"] == "success"  # type: ignore[index]
@@ -171,8 +209,14 @@ def test_the_api_key_reaches_the_endpoint_but_never_the_disk(tmp_path: Path) -> 
 
 
 def test_kill_9_mid_run_loses_and_repeats_nothing_and_leaves_no_process(tmp_path: Path) -> None:
-    b = Bench(tmp_path, [{"name": "oracle", "provider": "scripted"}, {"name": "noop", "provider": "scripted"},
-                         {"name": "sleeper", "provider": "scripted"}])
+    b = Bench(
+        tmp_path,
+        [
+            {"name": "oracle", "provider": "scripted"},
+            {"name": "noop", "provider": "scripted"},
+            {"name": "sleeper", "provider": "scripted"},
+        ],
+    )
     proc = b.popen("run", "-j", "2")
     # Kill isobench outright once one attempt has finished and another agent is mid-run.
     wait_for(lambda: any(b.result(p) for p in ("oracle", "noop")), 180, "a first finished attempt")
@@ -180,8 +224,11 @@ def test_kill_9_mid_run_loses_and_repeats_nothing_and_leaves_no_process(tmp_path
     finished = {p: b.result(p) for p in ("oracle", "noop") if b.result(p)}
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    wait_for(lambda: processes_mentioning(str(b.state)) == [] and processes_mentioning("sleep 3600") == [], 15,
-             "the agents to die with isobench")
+    wait_for(
+        lambda: processes_mentioning(str(b.state)) == [] and processes_mentioning("sleep 3600") == [],
+        15,
+        "the agents to die with isobench",
+    )
     assert b.result("sleeper") is None  # cut short: no result, so it is still to do
     # The next run completes the rest; the sleeper is now limited so it ends.
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
@@ -194,7 +241,10 @@ def test_kill_9_mid_run_loses_and_repeats_nothing_and_leaves_no_process(tmp_path
     for p, rec in finished.items():
         assert b.result(p) == rec  # untouched
     assert {p: b.result(p)["status"] for p in ("oracle", "noop", "sleeper")} == {  # type: ignore[index]
-        "oracle": "success", "noop": "success", "sleeper": "timeout"}
+        "oracle": "success",
+        "noop": "success",
+        "sleeper": "timeout",
+    }
     assert sorted(x.name for x in (b.state / "runs" / b.iid / "sleeper").iterdir()) == ["1"]
 
 
@@ -202,8 +252,11 @@ def test_ctrl_c_stops_agents_records_them_interrupted_and_exits_130(tmp_path: Pa
     b = Bench(tmp_path, [{"name": "sleeper", "provider": "scripted"}])
     proc = b.popen("run")
     attempt = b.state / "runs" / b.iid / "sleeper" / "1"
-    wait_for(lambda: (attempt / "events.jsonl").exists() and (attempt / "events.jsonl").stat().st_size > 0, 180,
-             "the agent to start")
+    wait_for(
+        lambda: (attempt / "events.jsonl").exists() and (attempt / "events.jsonl").stat().st_size > 0,
+        180,
+        "the agent to start",
+    )
     time.sleep(2)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
@@ -211,7 +264,10 @@ def test_ctrl_c_stops_agents_records_them_interrupted_and_exits_130(tmp_path: Pa
     assert "interrupted" in out
     rec = json.loads((attempt / "interrupted.json").read_text())
     assert rec["status"] == "interrupted" and not (attempt / "result.json").exists()
-    wait_for(lambda: processes_mentioning(str(b.state)) == [] and processes_mentioning("sleep 3600") == [], 15,
-             "no agent left")
+    wait_for(
+        lambda: processes_mentioning(str(b.state)) == [] and processes_mentioning("sleep 3600") == [],
+        15,
+        "no agent left",
+    )
     status = json.loads(b.cli("status", "--json").stdout)
     assert status["run"]["sleeper"]["pending"] == 1

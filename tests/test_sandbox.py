@@ -154,8 +154,11 @@ def test_writes_outside_the_worktree_fail_and_leave_nothing(layout: Layout) -> N
 def test_git_works_in_the_worktree(layout: Layout) -> None:
     # The worktree's parents are hidden (mode 0111): git's upward search for .git must still work.
     subprocess.run(["git", "init", "-q", str(layout.wt1)], check=True)
-    r = sh(layout.spec(), "echo a > a.txt && git add a.txt && "
-           "git -c user.name=a -c user.email=a@b commit -qm x && git log --oneline | wc -l")
+    r = sh(
+        layout.spec(),
+        "echo a > a.txt && git add a.txt && "
+        "git -c user.name=a -c user.email=a@b commit -qm x && git log --oneline | wc -l",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "1"
 
@@ -354,5 +357,7 @@ def test_overhead(layout: Layout) -> None:
         return statistics.median(times)
 
     bare, boxed = median_s(argv), median_s(wrapped)
-    print(f"\npython -c pass, median of 20: bare {bare * 1000:.1f} ms, bwrap {boxed * 1000:.1f} ms, "
-          f"overhead {(boxed - bare) * 1000:.1f} ms")
+    print(
+        f"\npython -c pass, median of 20: bare {bare * 1000:.1f} ms, bwrap {boxed * 1000:.1f} ms, "
+        f"overhead {(boxed - bare) * 1000:.1f} ms"
+    )

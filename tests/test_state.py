@@ -20,16 +20,29 @@ from isobench.state import State, read_record, write_record
 def test_a_second_isobench_on_the_same_state_is_refused_naming_the_first_pid(tmp_path: Path) -> None:
     state = tmp_path / "state"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from isobench.state import State\n"
-         "with State(sys.argv[1]).lock('run'):\n print('locked', flush=True); time.sleep(60)", str(state)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from isobench.state import State\n"
+            "with State(sys.argv[1]).lock('run'):\n print('locked', flush=True); time.sleep(60)",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        r = subprocess.run([sys.executable, "-m", "isobench.cli", "--state-dir", str(state), "plan"],
-                           capture_output=True, text=True, cwd=tmp_path)
+        r = subprocess.run(
+            [sys.executable, "-m", "isobench.cli", "--state-dir", str(state), "plan"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
         assert r.returncode == 2
-        assert r.stderr.strip() == (f"isobench: error: state directory {state} is in use by isobench pid "
-                                    f"{holder.pid} (run); wait for it to finish or stop it")
+        assert r.stderr.strip() == (
+            f"isobench: error: state directory {state} is in use by isobench pid "
+            f"{holder.pid} (run); wait for it to finish or stop it"
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -60,9 +73,11 @@ def test_status_counts_pending_and_done_per_stage_and_provider(tmp_path: Path) -
 
     repo = TaskRepo(tmp_path / "r")
     task = repo.task_yaml(tmp_path / "t.yaml")
-    (tmp_path / "bench.yaml").write_text("agents:\n  openhands:\n    llm_configs:\n"
-                                         "      - {name: oracle, provider: scripted}\n"
-                                         "      - {name: noop, provider: scripted}\n")
+    (tmp_path / "bench.yaml").write_text(
+        "agents:\n  openhands:\n    llm_configs:\n"
+        "      - {name: oracle, provider: scripted}\n"
+        "      - {name: noop, provider: scripted}\n"
+    )
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "prompt.md").write_text("$task_name")
     base = ["--config", str(tmp_path / "bench.yaml"), "--state-dir", str(tmp_path / "s")]
@@ -74,8 +89,10 @@ def test_status_counts_pending_and_done_per_stage_and_provider(tmp_path: Path) -
     assert time.perf_counter() - t0 < 5
     s = json.loads(r.stdout)
     assert s["instances"] == 1
-    assert s["prepare"] == {"oracle": {"pending": 0, "done": 1, "failed": 0},
-                            "noop": {"pending": 1, "done": 0, "failed": 0}}
+    assert s["prepare"] == {
+        "oracle": {"pending": 0, "done": 1, "failed": 0},
+        "noop": {"pending": 1, "done": 0, "failed": 0},
+    }
     assert s["run"]["oracle"]["pending"] == 1 and s["score"]["all"]["pending"] == 1
     table = runner.invoke(app, [*base, "status"]).stdout
     assert "prepare" in table and "noop" in table

@@ -256,9 +256,7 @@ def _fit_to_tools(call: ToolCall, tools: list[dict[str, Any]]) -> tuple[str, dic
     The scripts speak SDK 1.58's tool names; other versions may rename tools or add required
     fields (e.g. ``security_risk``), so fill those from the JSON schema the request sends.
     """
-    by_name = {
-        str(t["function"]["name"]): t["function"] for t in tools if isinstance(t, dict) and t.get("function")
-    }
+    by_name = {str(t["function"]["name"]): t["function"] for t in tools if isinstance(t, dict) and t.get("function")}
     if not by_name:
         return call.name, dict(call.arguments)
     name = call.name

@@ -39,16 +39,21 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     config: Annotated[Path | None, typer.Option("--config", help="bench.yaml to use [default: ./bench.yaml]")] = None,
-    state_dir: Annotated[Path | None, typer.Option(
-        "--state-dir", help="State directory [default: bench.yaml paths.state_root, else ./state]",
-        envvar="ISOBENCH_STATE_DIR")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="State directory [default: bench.yaml paths.state_root, else ./state]",
+            envvar="ISOBENCH_STATE_DIR",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Exit codes: 0 all done; 1 finished but some items failed; 2 bad usage, configuration or input;
     130 interrupted."""
-    ctx.obj = Context(config_path=config or Path("bench.yaml"), config_given=config is not None,
-                      state_dir=state_dir)
+    ctx.obj = Context(config_path=config or Path("bench.yaml"), config_given=config is not None, state_dir=state_dir)
 
 
 for module in (plan, prepare, run, score, correlate, export, status):

@@ -15,8 +15,9 @@ def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_cmd(
         ctx: typer.Context,
-        tasks: Annotated[list[Path] | None, typer.Argument(
-            help="Task files to plan [default: the `tasks` listed in bench.yaml]")] = None,
+        tasks: Annotated[
+            list[Path] | None, typer.Argument(help="Task files to plan [default: the `tasks` listed in bench.yaml]")
+        ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the instances as JSON, nothing else.")] = False,
         force: Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")] = False,
     ) -> None:
@@ -30,8 +31,21 @@ def register(app: typer.Typer) -> None:
         with state.lock("plan"):
             planned = plan(cfg, state, paths, force=force)
         if json_out:
-            keep = ("instance_id", "repo", "task", "base_commit", "head_commit", "created_at", "target_files",
-                    "test_files", "efficiency_test", "workload_callable", "tests", "setting", "lines_changed")
+            keep = (
+                "instance_id",
+                "repo",
+                "task",
+                "base_commit",
+                "head_commit",
+                "created_at",
+                "target_files",
+                "test_files",
+                "efficiency_test",
+                "workload_callable",
+                "tests",
+                "setting",
+                "lines_changed",
+            )
             print_json([{"action": p.action, **{k: p.record.get(k) for k in keep}} for p in planned])
             return
         out = console()
@@ -40,7 +54,13 @@ def register(app: typer.Typer) -> None:
             table.add_column(col)
         for p in planned:
             r = p.record
-            table.add_row(r["instance_id"], r["base_commit"][:10], r["head_commit"][:10],
-                          "\n".join(r["target_files"]), str(len(r["tests"])),
-                          r.get("workload_callable") or r["efficiency_test"][0], p.action)
+            table.add_row(
+                r["instance_id"],
+                r["base_commit"][:10],
+                r["head_commit"][:10],
+                "\n".join(r["target_files"]),
+                str(len(r["tests"])),
+                r.get("workload_callable") or r["efficiency_test"][0],
+                p.action,
+            )
         out.print(table)

@@ -14,10 +14,14 @@ def register(app: typer.Typer) -> None:
     @app.command("prepare")
     def prepare_cmd(
         ctx: typer.Context,
-        providers: Annotated[list[str] | None, typer.Option("--providers", "-p",
-                             help="Providers (comma-separated) [default: bench.yaml's]")] = None,
-        instances: Annotated[list[str] | None, typer.Option("--instances", "-i",
-                             help="Instance ids or unique prefixes (comma-separated) [default: all]")] = None,
+        providers: Annotated[
+            list[str] | None,
+            typer.Option("--providers", "-p", help="Providers (comma-separated) [default: bench.yaml's]"),
+        ] = None,
+        instances: Annotated[
+            list[str] | None,
+            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) [default: all]"),
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Redo units that are already prepared.")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Print the prepared units as JSON.")] = False,
     ) -> None:
@@ -35,11 +39,22 @@ def register(app: typer.Typer) -> None:
         with state.lock("prepare"):
             done = prepare(cfg, state, insts, provs, force=force)
         if json_out:
-            print_json([{"instance_id": d.instance_id, "provider": d.provider, "action": d.action,
-                         "worktree": d.record.get("worktree"), "prompt_file": d.record.get("prompt_file")}
-                        for d in done])
+            print_json(
+                [
+                    {
+                        "instance_id": d.instance_id,
+                        "provider": d.provider,
+                        "action": d.action,
+                        "worktree": d.record.get("worktree"),
+                        "prompt_file": d.record.get("prompt_file"),
+                    }
+                    for d in done
+                ]
+            )
             return
         counts = Counter(d.action for d in done)
         summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-        console().print(f"prepared {len(done)} unit(s) ({len(insts)} instance(s) x {len(provs)} provider(s)): "
-                        f"{summary}; worktrees under {state.root / 'prepare'}")
+        console().print(
+            f"prepared {len(done)} unit(s) ({len(insts)} instance(s) x {len(provs)} provider(s)): "
+            f"{summary}; worktrees under {state.root / 'prepare'}"
+        )

@@ -24,18 +24,36 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
         ctx: typer.Context,
-        providers: Annotated[list[str] | None, typer.Option("--providers", "-p",
-                             help="Providers (comma-separated) [default: bench.yaml's]")] = None,
-        instances: Annotated[list[str] | None, typer.Option("--instances", "-i",
-                             help="Instance ids or unique prefixes (comma-separated) [default: all]")] = None,
-        attempts: Annotated[int | None, typer.Option("--attempts", "-k", min=1,
-                            help="Attempts per instance and provider [default: llm_benchmarking.attempts]")] = None,
-        max_parallel: Annotated[int | None, typer.Option("--max-parallel", "-j", min=1,
-                                help="Agents at once [default: llm_benchmarking.max_parallel_runs]")] = None,
+        providers: Annotated[
+            list[str] | None,
+            typer.Option("--providers", "-p", help="Providers (comma-separated) [default: bench.yaml's]"),
+        ] = None,
+        instances: Annotated[
+            list[str] | None,
+            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) [default: all]"),
+        ] = None,
+        attempts: Annotated[
+            int | None,
+            typer.Option(
+                "--attempts",
+                "-k",
+                min=1,
+                help="Attempts per instance and provider [default: llm_benchmarking.attempts]",
+            ),
+        ] = None,
+        max_parallel: Annotated[
+            int | None,
+            typer.Option(
+                "--max-parallel", "-j", min=1, help="Agents at once [default: llm_benchmarking.max_parallel_runs]"
+            ),
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Re-run attempts that already finished.")] = False,
-        no_sandbox: Annotated[bool, typer.Option("--no-sandbox",
-                              help="Run agents directly on this machine (no isolation).")] = False,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the attempts' results as JSON at the end.")] = False,
+        no_sandbox: Annotated[
+            bool, typer.Option("--no-sandbox", help="Run agents directly on this machine (no isolation).")
+        ] = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print the attempts' results as JSON at the end.")
+        ] = False,
     ) -> None:
         """Run the agent on every prepared unit that has no finished attempt yet."""
         from isobench.progress import make_reporter
@@ -50,8 +68,17 @@ def register(app: typer.Typer) -> None:
         # `kill` (SIGTERM) stops a run the way Ctrl-C does: agents killed, units left to redo.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         with state.lock("run"):
-            summary = run(cfg, state, insts, provs, make_reporter(quiet=json_out), sandbox=sandbox,
-                          attempts=attempts, max_parallel=max_parallel, force=force)
+            summary = run(
+                cfg,
+                state,
+                insts,
+                provs,
+                make_reporter(quiet=json_out),
+                sandbox=sandbox,
+                attempts=attempts,
+                max_parallel=max_parallel,
+                force=force,
+            )
         if json_out:
             print_json(summary.results)
         if summary.interrupted:

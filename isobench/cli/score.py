@@ -22,14 +22,23 @@ def register(app: typer.Typer) -> None:
     @app.command("score")
     def score_cmd(
         ctx: typer.Context,
-        instances: Annotated[list[str] | None, typer.Option("--instances", "-i",
-                             help="Instance ids or unique prefixes (comma-separated) [default: all]")] = None,
-        providers: Annotated[list[str] | None, typer.Option("--providers", "-p",
-                             help="Only these providers' attempts (comma-separated) [default: all recorded]")] = None,
+        instances: Annotated[
+            list[str] | None,
+            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) [default: all]"),
+        ] = None,
+        providers: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--providers", "-p", help="Only these providers' attempts (comma-separated) [default: all recorded]"
+            ),
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Rebuild, retest and re-time everything.")] = False,
-        no_sandbox: Annotated[bool, typer.Option("--no-sandbox",
-                              help="Run candidate code directly on this machine (no isolation).")] = False,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the score records as JSON, nothing else.")] = False,
+        no_sandbox: Annotated[
+            bool, typer.Option("--no-sandbox", help="Run candidate code directly on this machine (no isolation).")
+        ] = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print the score records as JSON, nothing else.")
+        ] = False,
     ) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
         from isobench.cli.run import sandbox_for
@@ -49,8 +58,7 @@ def register(app: typer.Typer) -> None:
                 print(f"score: {msg}", file=sys.stderr, flush=True)
 
         with state.lock("score"):
-            results = score(cfg, state, insts, sandbox=sandbox, providers=split_csv(providers), force=force,
-                            log=log)
+            results = score(cfg, state, insts, sandbox=sandbox, providers=split_csv(providers), force=force, log=log)
         if json_out:
             print_json(results)
         else:
@@ -61,16 +69,25 @@ def register(app: typer.Typer) -> None:
                 for col in ("variant", "build", "correct", "speedup vs base [95% CI]", "", "rho [95% CI]", "match"):
                     table.add_column(col)
                 for name, v in r["variants"].items():
-                    table.add_row(name, v.get("build") or "-", {True: "yes", False: "NO"}.get(v.get("correct"), "-"),
-                                  _ci(v, "speedup"), v.get("classification") or v.get("workload_error", "-")[:40],
-                                  _ci(v, "rho"), v.get("match_label") or "-")
+                    table.add_row(
+                        name,
+                        v.get("build") or "-",
+                        {True: "yes", False: "NO"}.get(v.get("correct"), "-"),
+                        _ci(v, "speedup"),
+                        v.get("classification") or v.get("workload_error", "-")[:40],
+                        _ci(v, "rho"),
+                        v.get("match_label") or "-",
+                    )
                 if r.get("aa"):
-                    table.add_row("A/A (base vs base)", "", "", _ci(r["aa"], "speedup"), r["aa"]["classification"],
-                                  "", "")
+                    table.add_row(
+                        "A/A (base vs base)", "", "", _ci(r["aa"], "speedup"), r["aa"]["classification"], "", ""
+                    )
                 out.print(table)
                 m = r.get("measurement")
                 if m:
-                    out.print(f"  timed: {r['timed']} ({m['timing_mode']}); {m['rounds']} rounds, "
-                              f"stopped: {m['stop_reason']}, efficiency {m['efficiency']:.2f}")
+                    out.print(
+                        f"  timed: {r['timed']} ({m['timing_mode']}); {m['rounds']} rounds, "
+                        f"stopped: {m['stop_reason']}, efficiency {m['efficiency']:.2f}"
+                    )
         if any(r["status"] != "scored" for r in results):
             raise typer.Exit(1)

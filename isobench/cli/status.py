@@ -30,7 +30,8 @@ def register(app: typer.Typer) -> None:
         table.add_row("plan", "-", "0", str(summary["plan"]["done"]), "0", "")
         for stage in ("prepare", "run", "score", "correlate"):
             for prov, n in summary[stage].items():
-                detail = ", ".join(f"{s} {k}" for s, k in n.get("by_status", {}).items()
-                                   if s not in ("pending", "success"))
+                detail = ", ".join(
+                    f"{s} {k}" for s, k in n.get("by_status", {}).items() if s not in ("pending", "success")
+                )
                 table.add_row(stage, prov, str(n["pending"]), str(n["done"]), str(n["failed"]), detail)
         console().print(table)

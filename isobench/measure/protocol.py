@@ -153,14 +153,10 @@ class Measurement:
             raise KeyError(f"unknown variant {name!r}")
         return self.samples[name]
 
-    def speedup(
-        self, name: str, *, confidence: float = 0.95, n_resamples: int = DEFAULT_RESAMPLES
-    ) -> RatioEstimate:
+    def speedup(self, name: str, *, confidence: float = 0.95, n_resamples: int = DEFAULT_RESAMPLES) -> RatioEstimate:
         """Speedup of ``name`` over the reference (> 1: faster), paired by round."""
         ref, cand = self._series(self.reference), self._series(name)
-        return ratio_estimate(
-            ref, cand, confidence=confidence, n_resamples=n_resamples, seed=self.config.seed
-        )
+        return ratio_estimate(ref, cand, confidence=confidence, n_resamples=n_resamples, seed=self.config.seed)
 
     def rho(
         self,
@@ -337,9 +333,7 @@ def _run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, c
         _kill_group(proc)
         proc.communicate()
         wall = time.perf_counter() - t0
-        return _Sample(
-            False, None, None, None, wall, proc.pid, started_at, f"timeout after {config.timeout_s} s"
-        )
+        return _Sample(False, None, None, None, wall, proc.pid, started_at, f"timeout after {config.timeout_s} s")
     except BaseException:
         _kill_group(proc)  # e.g. Ctrl-C: leave no stray workload running
         raise

@@ -28,12 +28,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DEST = Path(__file__).resolve().parent.parent / "demo-repo"
 MARKER = "isobench-demo.json"  # inside .git, so it is never part of a commit
 TAGS = ("opt-small", "opt-medium", "opt-large")
+# Bump when the way commits are made changes (not their content): old builds then count as stale.
+BUILD_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,6 @@ class Commit:
     date: str  # ISO 8601 with offset; used for both author and committer date
     files: dict[str, str]  # path -> full new content (files not named stay as they are)
     tag: str | None = None
-    removed: tuple[str, ...] = field(default=())
 
 
 ALICE = ("Alice Moreau", "alice.moreau@example.org")
@@ -703,7 +704,7 @@ def _history() -> list[Commit]:
 
 def _spec_hash(history: list[Commit]) -> str:
     """Hash of everything that determines the shas (content, messages, authors, dates, tags)."""
-    data = [[c.message, c.author, c.date, sorted(c.files.items()), c.tag, c.removed] for c in history]
+    data = [BUILD_FORMAT, [[c.message, c.author, c.date, sorted(c.files.items()), c.tag] for c in history]]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -738,6 +739,8 @@ def _is_current(dest: Path, spec: str) -> dict[str, str] | None:
     if not marker or marker.get("spec") != spec or not isinstance(marker.get("tags"), dict):
         return None
     tags: dict[str, str] = marker["tags"]  # type: ignore[assignment]
+    if set(tags) != set(TAGS):
+        return None
     try:
         for tag, sha in tags.items():
             if _git(dest, "rev-parse", "--verify", "-q", f"{tag}^{{commit}}") != sha:
@@ -759,8 +762,6 @@ def _write_history(repo: Path, history: list[Commit]) -> tuple[dict[str, str], s
             # newline="" keeps "\n" on every platform: the blob bytes, hence the shas, never vary.
             with path.open("w", encoding="utf-8", newline="") as fh:
                 fh.write(content)
-        for rel in commit.removed:
-            (repo / rel).unlink()
         env = _git_env()
         name, email = commit.author
         env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_AUTHOR_DATE=commit.date,
@@ -791,6 +792,9 @@ def build(dest: Path = DEFAULT_DEST, force: bool = False) -> dict[str, str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Build next to dest and swap it in, so an interrupted build never leaves a half-made repository.
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700); the result is an ordinary folder
     try:
         tags, main = _write_history(tmp, history)
         (tmp / ".git" / MARKER).write_text(json.dumps({"spec": spec, "tags": tags, "main": main}, indent=1))
@@ -807,7 +811,7 @@ def build(dest: Path = DEFAULT_DEST, force: bool = False) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("dest", nargs="?", type=Path, default=DEFAULT_DEST,
                         help=f"where to build (default: {DEFAULT_DEST})")
     parser.add_argument("--force", action="store_true", help="rebuild even if dest holds this build")

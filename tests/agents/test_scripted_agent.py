@@ -280,18 +280,12 @@ def test_history_steps_and_workspace_root() -> None:
     call = SCRIPTS["shell"](Scenario(script="shell", commands=["a", "b"]), h)
     assert call.arguments["command"] == "b"
     assert SCRIPTS["shell"](Scenario(script="shell", commands=["a"]), h).name == "finish"
-    assert set(SCRIPTS) == {"oracle", "noop", "saboteur", "sleeper", "looper", "stuck", "spender", "refuser",
-                            "shell"}
+    assert set(SCRIPTS) == {"oracle", "noop", "saboteur", "sleeper", "looper", "stuck", "spender", "refuser", "shell"}
 
 
 def test_runner_import_is_cheap_and_bad_spec_is_runtime_error(tmp_path: Path) -> None:
-    code = (
-        "import sys, isobench.agents.openhands_runner\n"
-        "print(any(m.startswith('openhands') for m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
+    code = "import sys, isobench.agents.openhands_runner\nprint(any(m.startswith('openhands') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     spec = {
         "workspace": str(tmp_path),
@@ -385,9 +379,7 @@ def test_refuser_is_an_api_error(server: Any, tmp_path: Path, repo: Any) -> None
 
 
 @pytest.mark.slow
-def test_shell_runs_commands_and_the_key_stays_out_of_the_agent_shell(
-    server: Any, tmp_path: Path, repo: Any
-) -> None:
+def test_shell_runs_commands_and_the_key_stays_out_of_the_agent_shell(server: Any, tmp_path: Path, repo: Any) -> None:
     ws, _, _ = repo
     scenario = Scenario("shell", commands=["env | sort", "echo ran > marker.txt"])
     result, _, out = _run_agent(server, tmp_path, ws, scenario, "shell-1")

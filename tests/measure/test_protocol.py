@@ -350,9 +350,7 @@ def test_timer_prints_one_json_line(tmp_path: Path) -> None:
     extra = "\nimport pathlib\ndef noisy():\n    print('workload output')\n"
     extra += "    pathlib.Path(__file__).with_name('calls.txt').open('a').write('x')\n"
     tree = make_tree(tmp_path, "t", TINY, extra=extra)
-    res = run_timer(
-        "--callable", "wl:noisy", "--warmup", "2", "--values", "4", "--path", str(tree), cwd=tmp_path
-    )
+    res = run_timer("--callable", "wl:noisy", "--warmup", "2", "--values", "4", "--path", str(tree), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     last = res.stdout.splitlines()[-1]
     assert last.startswith("ISOBENCH_TIMES ")
