@@ -327,7 +327,9 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
                                "completion": rec.get("completion_tokens")},
                     "agent_commit": c.get("agent_commit"),
                 })
-    return rows
+    # Every row in the schema's column order (the saved files follow the first row's key order).
+    names = [name for name, _, _ in _columns()]
+    return [{name: row[name] for name in names} for row in rows]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -480,7 +482,8 @@ Nested fields:
   `effective_speedup`.
 - Timings are only comparable on alike machines: see `environment`.
 - Floats in `data.jsonl` carry {JSONL_DOUBLE_PRECISION} decimal places; parquet and the saved dataset are
-  exact.
+  exact. Prefer parquet: `load_dataset("json")` (pyarrow's JSON reader) turns ISO date strings such as
+  `created_at` into timestamps, and without the schema it cannot type all-null columns.
 
 ## Other files
 

@@ -84,7 +84,7 @@ class RichReporter:
         self.console = Console(file=stream)
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
-        self.cost: Counter[str] = Counter()
+        self.cost: dict[str, float] = {}
         self.failed: Counter[str] = Counter()
         self.running: Counter[str] = Counter()
         self.rows: dict[str, Any] = {}
@@ -155,7 +155,7 @@ class RichReporter:
         with self.lock:
             self.counts[status] += 1
             self.running[provider] -= 1
-            self.cost[provider] += cost_usd
+            self.cost[provider] = self.cost.get(provider, 0.0) + cost_usd
             if status not in ("success", "interrupted"):
                 self.failed[provider] += 1
             row = self.attempt_rows.pop(key, None)

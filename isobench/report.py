@@ -210,7 +210,8 @@ def plot_speedup_scatter(rows: list[dict[str, Any]], colours: dict[str, str], th
                            label=f"{p} (incorrect)")
     ax.set_xlabel("human speedup over base (log)")
     ax.set_ylabel("agent speedup over base (log)")
-    note = "\nX = the patch fails the tests (its speed does not count)" if seen_incorrect else ""
+    note = "\nX = incorrect: fails the tests or changes nothing (its speed does not count)"
+    note = note if seen_incorrect else ""
     ax.set_title("Agent vs human speedup, per attempt" + note, fontsize=11)
     _style(ax)
     ax.set_aspect("equal", adjustable="box")

@@ -348,7 +348,7 @@ class Runner:
             write_record(d / "interrupted.json", result)  # kept for the user; the unit stays pending
         with contextlib.suppress(FileNotFoundError):
             (d / "pid.json").unlink()
-        self.reporter.attempt_finished(u.key, pname, u.label, status, result["cost_usd"], wall)
+        self.reporter.attempt_finished(u.key, pname, u.label, str(status), result["cost_usd"], wall)
         return result
 
 
@@ -513,9 +513,9 @@ def run(
             f.cancel()
         pool.shutdown(wait=True)
         for f in futures:
-            if f.done() and not f.cancelled() and f.exception() is None and f.result() is not None:
+            if f.done() and not f.cancelled() and f.exception() is None:
                 res = f.result()
-                if res not in summary.results:
+                if res is not None and res not in summary.results:
                     summary.results.append(res)
     finally:
         pool.shutdown(wait=True)

@@ -787,7 +787,7 @@ def build(dest: Path = DEFAULT_DEST, force: bool = False) -> dict[str, str]:
         current = _is_current(dest, spec)
         if current is not None:
             return current
-        if _read_marker(dest) is None and any(dest.iterdir()):
+        if _read_marker(dest) is None and (not dest.is_dir() or any(dest.iterdir())):
             raise FileExistsError(f"{dest} exists and is not a demo build; pass --force to replace it")
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Build next to dest and swap it in, so an interrupted build never leaves a half-made repository.
