@@ -349,13 +349,24 @@ def check_rows_for_secrets(rows: list[dict[str, Any]], secrets: dict[str, str]) 
         return
     for row in rows:
         for col, value in row.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
             for name, secret in secrets.items():
-                if secret in text:
+                if any(secret in text for text in _strings(value)):
                     who = row["instance_id"] + (f" {row['llm_metadata']['provider']}#{row['attempt']}"
                                                 if row.get("record_type") == "llm" else " (human)")
                     raise SecretLeakError(f"export refused: the value of ${name} appears in column {col!r} "
                                           f"of {who}; nothing was written")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    """Every string inside a row value (raw, before any format escapes it)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
 
 
 def scan_files_for_secrets(paths: Iterable[Path], secrets: dict[str, str]) -> list[tuple[Path, str]]:
@@ -535,6 +546,8 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str],
     from isobench.report import write_report
 
     out = Path(out).absolute()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a folder")
     for p in _owned_paths(out):
         remove_tree(p)
     out.mkdir(parents=True, exist_ok=True)
@@ -599,4 +612,5 @@ def _push(ds: Any, rows: list[dict[str, Any]], out: Path, repo_id: str, token: s
                                   repo_type="dataset")
     except Exception as exc:
         msg = str(exc).replace(token, "***")
-        raise UserError(f"--push-to-hub {repo_id}: {type(exc).__name__}: {msg}") from None
+        raise UserError(f"--push-to-hub {repo_id}: {type(exc).__name__}: {msg} "
+                        f"(the local export in {out} is complete)") from None

@@ -305,7 +305,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { margin:0; font:14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, "Liberation Sans", sans-serif;
        color:var(--fg); background:#fff; }
-main { max-width:1180px; margin:0 auto; padding:28px 24px 48px; }
+main { max-width:1240px; margin:0 auto; padding:28px 24px 48px; }
 h1 { font-size:26px; margin:0 0 4px; }
 h2 { font-size:19px; margin:34px 0 10px; padding-bottom:6px; border-bottom:1px solid var(--line); }
 .sub { color:var(--muted); margin:0 0 18px; }
@@ -321,10 +321,11 @@ figure img { max-width:100%; height:auto; display:block; margin:0 auto; }
 figcaption { color:var(--muted); font-size:12.5px; padding:6px 6px 2px; text-align:left; }
 .tablewrap { overflow-x:auto; border:1px solid var(--line); border-radius:8px; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
-th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top;
+th, td { padding:6px 9px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top;
          white-space:nowrap; }
-th { background:var(--bg); font-weight:600; white-space:normal; vertical-align:bottom; }
-td.wrap { white-space:normal; min-width:120px; }
+th { background:var(--bg); font-weight:600; vertical-align:bottom; }
+td.wrap { white-space:normal; font-size:12px; color:var(--muted); min-width:110px; }
+td.prov { white-space:normal; overflow-wrap:anywhere; min-width:140px; max-width:210px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tr.human td { background:#fbfbfc; font-weight:600; border-top:2px solid var(--line); }
 tr:last-child td { border-bottom:none; }
@@ -386,17 +387,18 @@ def _money(x: float | None) -> str:
 
 
 def _provider_table(stats: list[dict[str, Any]], colours: dict[str, str]) -> str:
-    head = ("<tr><th>provider</th><th class=num>attempts</th><th class=num>agent finished</th>"
-            "<th class=num>non-empty patches</th><th class=num>correct</th>"
-            "<th class=num>faster than base</th>"
+    head = ("<tr><th>provider<br>model</th><th class=num>attempts</th><th class=num>agent<br>finished</th>"
+            "<th class=num>non-empty<br>patches</th><th class=num>correct</th>"
+            "<th class=num>faster<br>than base</th>"
             "<th class=num>opt@1 strict<br>[95% CI]</th><th class=num>opt@1 GSO<br>[95% CI]</th>"
-            "<th class=num>speedup gmean<br>[95% CI]</th><th class=num>total cost<br>/ per success</th>"
-            "<th class=num>mean wall<br>/ iterations</th><th>not solved, why</th></tr>")
+            "<th class=num>speedup gmean<br>[95% CI]</th><th class=num>cost: total<br>/ per success</th>"
+            "<th class=num>mean wall<br>/ iterations</th><th>not solved:<br>why</th></tr>")
     body = []
     for s in stats:
-        fails = "<br>".join(f"{_e(k)}: {v}" for k, v in sorted(s["failure_reasons"].items())) or "–"
+        fails = "<br>".join(f"{_e(k).replace('_', ' ')}: {v}"
+                            for k, v in sorted(s["failure_reasons"].items())) or "–"
         body.append(
-            f'<tr><td><span class="dot" style="background:{colours[s["provider"]]}"></span>'
+            f'<tr><td class=prov><span class="dot" style="background:{colours[s["provider"]]}"></span>'
             f'<b>{_e(s["provider"])}</b><br><code class="ci">{_e(s["model"])}</code></td>'
             f'<td class=num>{s["attempts"]}</td>'
             f"<td class=num>{s['finished']}</td><td class=num>{s['valid_patches']}</td>"
@@ -415,10 +417,10 @@ def _provider_table(stats: list[dict[str, Any]], colours: dict[str, str]) -> str
 
 
 def _instance_table(rows: list[dict[str, Any]], colours: dict[str, str]) -> str:
-    head = ("<tr><th>instance / variant</th><th>status</th><th>correct</th>"
-            "<th class=num>speedup [95% CI]</th><th class=num>rho [95% CI]</th><th>match strict</th>"
-            "<th>match GSO</th><th class=num>cost</th>"
-            "<th class=num>iters</th><th class=num>wall</th><th class=num>tokens (in / out)</th></tr>")
+    head = ("<tr><th>instance<br>/ attempt</th><th>status</th><th>correct</th>"
+            "<th class=num>speedup<br>[95% CI]</th><th class=num>rho<br>[95% CI]</th><th>match<br>strict</th>"
+            "<th>match<br>GSO</th><th class=num>cost</th>"
+            "<th class=num>iters</th><th class=num>wall</th><th class=num>tokens<br>in / out</th></tr>")
     body = []
     for r in rows:
         if r["record_type"] == "human":
