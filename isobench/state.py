@@ -13,7 +13,6 @@ unit's "done" marker)::
                                           test_edits.diff, result.json
       score/<instance_id>/                envs/<variant>/, samples.jsonl, variants/<name>.json, score.json
       correlate/correlation.json
-      export/                             written by `export` when no --out is given
 
 Every record is JSON with `schema_version` and `status`.
 """

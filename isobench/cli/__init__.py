@@ -38,12 +38,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", help="bench.yaml to use [default: ./bench.yaml]")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="bench.yaml to use (default: ./bench.yaml)")] = None,
     state_dir: Annotated[
         Path | None,
         typer.Option(
             "--state-dir",
-            help="State directory [default: bench.yaml paths.state_root, else ./state]",
+            help="State directory (default: bench.yaml paths.state_root, else ./state)",
             envvar="ISOBENCH_STATE_DIR",
         ),
     ] = None,

@@ -16,10 +16,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         formats: Annotated[list[str] | None, typer.Option(
             "--format", "-f", metavar="FORMAT",
-            help="disk (save_to_disk), parquet, jsonl; repeat or comma-separate \\[default: all]")] = None,
+            help="disk (save_to_disk), parquet, jsonl; repeat or comma-separate (default: all)")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", "-o", help="Output folder; the files export owns in it are replaced "
-                                "\\[default: bench.yaml paths.reports_root/export]")] = None,
+                                "(default: bench.yaml paths.reports_root/export)")] = None,
         push_to_hub: Annotated[str | None, typer.Option(
             "--push-to-hub", metavar="REPO_ID",
             help="Also push to this Hugging Face dataset repo (needs HF_TOKEN in the environment).")] = None,

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     def plan_cmd(
         ctx: typer.Context,
         tasks: Annotated[
-            list[Path] | None, typer.Argument(help="Task files to plan [default: the `tasks` listed in bench.yaml]")
+            list[Path] | None, typer.Argument(help="Task files to plan (default: the `tasks` listed in bench.yaml)")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the instances as JSON, nothing else.")] = False,
         force: Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")] = False,

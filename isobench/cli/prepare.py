@@ -16,11 +16,11 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         providers: Annotated[
             list[str] | None,
-            typer.Option("--providers", "-p", help="Providers (comma-separated) [default: bench.yaml's]"),
+            typer.Option("--providers", "-p", help="Providers (comma-separated) (default: bench.yaml's)"),
         ] = None,
         instances: Annotated[
             list[str] | None,
-            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) [default: all]"),
+            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) (default: all)"),
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Redo units that are already prepared.")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Print the prepared units as JSON.")] = False,

@@ -26,11 +26,11 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         providers: Annotated[
             list[str] | None,
-            typer.Option("--providers", "-p", help="Providers (comma-separated) [default: bench.yaml's]"),
+            typer.Option("--providers", "-p", help="Providers (comma-separated) (default: bench.yaml's)"),
         ] = None,
         instances: Annotated[
             list[str] | None,
-            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) [default: all]"),
+            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) (default: all)"),
         ] = None,
         attempts: Annotated[
             int | None,
@@ -38,13 +38,13 @@ def register(app: typer.Typer) -> None:
                 "--attempts",
                 "-k",
                 min=1,
-                help="Attempts per instance and provider [default: llm_benchmarking.attempts]",
+                help="Attempts per instance and provider (default: llm_benchmarking.attempts)",
             ),
         ] = None,
         max_parallel: Annotated[
             int | None,
             typer.Option(
-                "--max-parallel", "-j", min=1, help="Agents at once [default: llm_benchmarking.max_parallel_runs]"
+                "--max-parallel", "-j", min=1, help="Agents at once (default: llm_benchmarking.max_parallel_runs)"
             ),
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Re-run attempts that already finished.")] = False,

@@ -24,12 +24,12 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         instances: Annotated[
             list[str] | None,
-            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) [default: all]"),
+            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) (default: all)"),
         ] = None,
         providers: Annotated[
             list[str] | None,
             typer.Option(
-                "--providers", "-p", help="Only these providers' attempts (comma-separated) [default: all recorded]"
+                "--providers", "-p", help="Only these providers' attempts (comma-separated) (default: all recorded)"
             ),
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Rebuild, retest and re-time everything.")] = False,
