@@ -228,9 +228,12 @@ class ScoreConfig(Strict):
     target_halfwidth: float = 0.01
     """Stop adding rounds when every speedup's 95% CI half-width (on the log scale) is at most this."""
     time_budget_s: float = 60.0
-    """Timing budget per instance; the protocol stops at whichever comes first."""
+    """Timing budget per variant pair: an instance with base and V other variants gets V x this (warm-up
+    included); the protocol stops at whichever comes first, but never before 5 rounds."""
     warmup: int = 1
     values: int = 3
+    sample_stat: Literal["min", "median"] = "min"
+    """How one sample summarises its `values` in-process calls (min: robust to a shared machine's slowdowns)."""
     min_gain: float = 0.05
     """A variant is faster than base only if significantly so and by at least this fraction."""
     match_threshold: float = 0.95

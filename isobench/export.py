@@ -59,17 +59,28 @@ def _columns() -> list[tuple[str, Any, str]]:
         ("instance_id", s, "Instance id (`<repo>-<head commit prefix>`), shared by its human and llm rows."),
         ("created_at", s, "When the human commit was made (ISO 8601)."),
         ("base_commit", s, "The commit every variant starts from (the human commit's parent by default)."),
-        ("head_commit", s, "The human optimization commit. On llm rows too: the reference the attempt is "
-                           "measured against (the attempt's own work is `patch`)."),
-        ("patch", s, "Code patch against `base_commit`: the human's (human rows) or the agent's model patch "
-                     "with its test edits removed (llm rows; empty if it changed nothing)."),
+        (
+            "head_commit",
+            s,
+            "The human optimization commit. On llm rows too: the reference the attempt is "
+            "measured against (the attempt's own work is `patch`).",
+        ),
+        (
+            "patch",
+            s,
+            "Code patch against `base_commit`: the human's (human rows) or the agent's model patch "
+            "with its test edits removed (llm rows; empty if it changed nothing).",
+        ),
         ("test_patch", s, "The human commit's test/benchmark changes, applied to every variant for testing."),
         ("efficiency_test", strings, "Shell commands whose run is the timed workload."),
-        ("duration_changes", hf.List({"base": floats, "human": floats, "llm": floats}),
-         "Raw timing samples in seconds, one per timed round (score's samples.jsonl, successful timed rounds "
-         "of the last measurement, in round order), as a one-element list of {variant: [seconds...]}: `base` "
-         "and `human` on every row, `llm` (this attempt, variant `<provider>#<attempt>`) on llm rows, null "
-         "where the variant was not timed. Empty when the instance was not scored."),
+        (
+            "duration_changes",
+            hf.List({"base": floats, "human": floats, "llm": floats}),
+            "Raw timing samples in seconds, one per timed round (score's samples.jsonl, successful timed rounds "
+            "of the last measurement, in round order), as a one-element list of {variant: [seconds...]}: `base` "
+            "and `human` on every row, `llm` (this attempt, variant `<provider>#<attempt>`) on llm rows, null "
+            "where the variant was not timed. Empty when the instance was not scored.",
+        ),
         ("human_performance", f, "The human commit's speedup over base (same on every row of an instance)."),
         ("patch_functions", strings, "Functions/classes `patch` touches (hunk headers and added defs)."),
         ("test_functions", strings, "Test functions the human's `test_patch` adds."),
@@ -79,42 +90,98 @@ def _columns() -> list[tuple[str, Any, str]]:
         ("install_commands", strings, "Commands that install a variant into its own venv."),
         ("notes", s, "Free-form notes from the task file."),
         ("record_type", s, "`human` (the human commit) or `llm` (one agent attempt)."),
-        ("llm_metadata", {"provider": s, "model": s, "iterations": i, "cost_usd": f, "time_seconds": i,
-                          "success": b, "human_reference_commit": s, "agent_branch": s},
-         "The seed's LLMMetadata; null on human rows."),
+        (
+            "llm_metadata",
+            {
+                "provider": s,
+                "model": s,
+                "iterations": i,
+                "cost_usd": f,
+                "time_seconds": i,
+                "success": b,
+                "human_reference_commit": s,
+                "agent_branch": s,
+            },
+            "The seed's LLMMetadata; null on human rows.",
+        ),
         # --- measured columns (every row) ----------------------------------------------------------
         ("attempt", i, "Attempt number of the (instance, provider) pair, from 1; null on human rows."),
-        ("speedup", f, "Speedup over base: base time / variant time, paired per round (null if not "
-                       "measured). On llm rows it is measured even for an incorrect patch: check `correct`."),
+        (
+            "speedup",
+            f,
+            "Speedup over base: base time / variant time, paired per round (null if not "
+            "measured). On llm rows it is measured even for an incorrect patch: check `correct`.",
+        ),
         ("speedup_ci", floats, "95% CI of `speedup` as [low, high] (bootstrap over rounds)."),
-        ("effective_speedup", f, "llm rows: `speedup` if the patch is correct and was timed, else 1.0 (an "
-                                 "incorrect patch counts as no change in aggregates); null on human rows."),
-        ("classification", s, "Whether the variant is significantly `faster`/`slower` than base, or "
-                              "`inconclusive` (95% test with the configured minimum gain)."),
-        ("correct", b, "The variant builds and passes every test command that passes on the human commit "
-                       "(null if not scored). False for an llm patch that changes nothing (`patch_empty`)."),
+        (
+            "effective_speedup",
+            f,
+            "llm rows: `speedup` if the patch is correct and was timed, else 1.0 (an "
+            "incorrect patch counts as no change in aggregates); null on human rows.",
+        ),
+        (
+            "classification",
+            s,
+            "Whether the variant is significantly `faster`/`slower` than base, or "
+            "`inconclusive` (95% test with the configured minimum gain).",
+        ),
+        (
+            "correct",
+            b,
+            "The variant builds and passes every test command that passes on the human commit "
+            "(null if not scored). False for an llm patch that changes nothing (`patch_empty`).",
+        ),
         ("patch_empty", b, "`patch` changes nothing (e.g. the agent gave up, or only edited tests)."),
-        ("build", s, "How the variant's build went: ok, patch_failed, setup_failed, install_failed, "
-                     "base_failed."),
+        ("build", s, "How the variant's build went: ok, patch_failed, setup_failed, install_failed, base_failed."),
         ("rho", f, "llm rows: agent speedup / human speedup (1.0 = as fast as the human)."),
         ("rho_ci", floats, "95% CI of `rho` as [low, high]."),
-        ("matches_human", b, "Strict label: correct and the lower end of `rho_ci` >= the match threshold "
-                             "(score.match_threshold, default 0.95)."),
+        (
+            "matches_human",
+            b,
+            "Strict label: correct and the lower end of `rho_ci` >= the match threshold "
+            "(score.match_threshold, default 0.95).",
+        ),
         ("matches_human_gso", b, "GSO's label: correct and `rho` >= the match threshold (point estimate)."),
         ("beats_human", b, "Correct and the lower end of `rho_ci` > 1."),
-        ("match_label", s, "confident_pass | confident_fail | inconclusive | incorrect (llm rows)."),
-        ("status", s, "llm rows: how the attempt ended (success, agent_error, timeout, budget_exceeded, "
-                      "iterations_exhausted, api_error, runtime_error). Human rows: the instance's score "
-                      "status (scored, base_failed, human_failed, not_scored)."),
-        ("error", s, "llm rows: the attempt's exit reason when it did not succeed; human rows: why the human "
-                     "variant failed to build, if it did."),
-        ("valid_instance", b, "The human speedup is significant (its CI's lower end >= "
-                              "score.admission_min_speedup); only valid instances count in opt rates."),
+        (
+            "match_label",
+            s,
+            "confident_pass | confident_fail | inconclusive | incorrect | empty_patch | not_timed (llm rows).",
+        ),
+        (
+            "status",
+            s,
+            "llm rows: how the attempt ended (success, agent_error, timeout, budget_exceeded, "
+            "iterations_exhausted, api_error, runtime_error). Human rows: the instance's score "
+            "status (scored, base_failed, human_failed, not_scored).",
+        ),
+        (
+            "error",
+            s,
+            "llm rows: the attempt's exit reason when it did not succeed; human rows: why the human "
+            "variant failed to build, if it did.",
+        ),
+        (
+            "valid_instance",
+            b,
+            "The human speedup is significant (its CI's lower end >= "
+            "score.admission_min_speedup); only valid instances count in opt rates.",
+        ),
         ("invalid_reason", s, "Why the instance is not valid."),
         ("timing_mode", s, "in_process_callable (the workload function timed in-process) or whole_process."),
-        ("environment", {"cpu": s, "cores": i, "platform": s, "python": s, "isobench_version": s,
-                         "openhands_version": s, "sandbox": s},
-         "The machine the instance was scored on (speedups are comparable only on alike machines)."),
+        (
+            "environment",
+            {
+                "cpu": s,
+                "cores": i,
+                "platform": s,
+                "python": s,
+                "isobench_version": s,
+                "openhands_version": s,
+                "sandbox": s,
+            },
+            "The machine the instance was scored on (speedups are comparable only on alike machines).",
+        ),
         ("tokens", {"prompt": i, "completion": i}, "LLM tokens the attempt used; null on human rows."),
         ("agent_commit", s, "The commit holding the agent's work, when `correlate` recorded one."),
         ("setting", s, "oracle (the prompt names the target files) or realistic."),
@@ -127,8 +194,7 @@ FIELD_DOCS = {
     "llm_metadata.iterations": "Agent iterations (LLM calls) used.",
     "llm_metadata.cost_usd": "LLM cost of the attempt in US dollars, as OpenHands/LiteLLM counted it.",
     "llm_metadata.time_seconds": "Wall time of the attempt, whole seconds.",
-    "llm_metadata.success": "The agent run ended normally (status `success`); says nothing about speed or "
-                            "correctness.",
+    "llm_metadata.success": "The agent run ended normally (status `success`); says nothing about speed or correctness.",
     "llm_metadata.human_reference_commit": "The human commit this attempt is compared with.",
     "llm_metadata.agent_branch": "Branch holding the agent's work, when `correlate` recorded one; else null.",
     "environment.*": "CPU model, core count, OS platform, Python, isobench and OpenHands versions, sandbox.",
@@ -199,8 +265,7 @@ def load_timings(state: State, iid: str) -> dict[str, list[float]]:
     try:
         by_round = load_samples(path)
     except (ValueError, KeyError) as exc:
-        raise UserError(f"{path}: unreadable timing samples ({exc}); "
-                        "re-run `isobench score --force`") from None
+        raise UserError(f"{path}: unreadable timing samples ({exc}); re-run `isobench score --force`") from None
     return {name: [rounds[r] for r in sorted(rounds)] for name, rounds in by_round.items()}
 
 
@@ -238,8 +303,11 @@ def recorded_providers(cfg: BenchConfig, state: State, iid: str) -> list[str]:
 def _measured(v: dict[str, Any]) -> dict[str, Any]:
     """The measured columns of one score variant (empty dict: not scored)."""
     return {
-        "speedup": _num(v.get("speedup")), "speedup_ci": _ci(v.get("speedup_ci")),
-        "classification": v.get("classification"), "correct": v.get("correct"), "build": v.get("build"),
+        "speedup": _num(v.get("speedup")),
+        "speedup_ci": _ci(v.get("speedup_ci")),
+        "classification": v.get("classification"),
+        "correct": v.get("correct"),
+        "build": v.get("build"),
     }
 
 
@@ -247,8 +315,13 @@ def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list
     """The seed's `duration_changes`: one {variant: [seconds...]} for the one timed workload."""
     if not timings:
         return []
-    return [{"base": timings.get("base"), "human": timings.get("human"),
-             "llm": timings.get(llm_variant) if llm_variant else None}]
+    return [
+        {
+            "base": timings.get("base"),
+            "human": timings.get("human"),
+            "llm": timings.get(llm_variant) if llm_variant else None,
+        }
+    ]
 
 
 def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
@@ -266,31 +339,56 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
         human = variants.get("human", {})
         env = score.get("environment")
         common = {
-            "repo": inst.get("repo"), "instance_id": iid, "created_at": inst.get("created_at"),
-            "base_commit": inst.get("base_commit"), "head_commit": inst.get("head_commit"),
-            "test_patch": inst.get("test_patch", ""), "efficiency_test": inst.get("efficiency_test") or [],
+            "repo": inst.get("repo"),
+            "instance_id": iid,
+            "created_at": inst.get("created_at"),
+            "base_commit": inst.get("base_commit"),
+            "head_commit": inst.get("head_commit"),
+            "test_patch": inst.get("test_patch", ""),
+            "efficiency_test": inst.get("efficiency_test") or [],
             "human_performance": _num(human.get("speedup")),
-            "test_functions": inst.get("test_functions") or [], "api": inst.get("api"),
+            "test_functions": inst.get("test_functions") or [],
+            "api": inst.get("api"),
             "gt_commit_message": inst.get("gt_commit_message"),
             "setup_commands": inst.get("setup_commands") or [],
             "install_commands": inst.get("install_commands") or [],
-            "notes": inst.get("notes"), "valid_instance": score.get("valid"),
-            "invalid_reason": score.get("invalid_reason"), "timing_mode": score.get("timing_mode"),
-            "environment": {k: env.get(k) for k in ("cpu", "cores", "platform", "python", "isobench_version",
-                                                    "openhands_version", "sandbox")} if env else None,
+            "notes": inst.get("notes"),
+            "valid_instance": score.get("valid"),
+            "invalid_reason": score.get("invalid_reason"),
+            "timing_mode": score.get("timing_mode"),
+            "environment": {
+                k: env.get(k)
+                for k in ("cpu", "cores", "platform", "python", "isobench_version", "openhands_version", "sandbox")
+            }
+            if env
+            else None,
             "setting": inst.get("setting"),
         }
 
-        rows.append({
-            **common, "patch": inst.get("patch", ""), "duration_changes": _durations(timings, None),
-            "patch_functions": inst.get("patch_functions") or [], "record_type": "human",
-            "llm_metadata": None, "attempt": None, **_measured(human),
-            "patch_empty": not (inst.get("patch") or "").strip(), "effective_speedup": None,
-            "rho": None, "rho_ci": None, "matches_human": None, "matches_human_gso": None,
-            "beats_human": None,
-            "match_label": None, "status": score.get("status", "not_scored"), "error": human.get("error"),
-            "tokens": None, "agent_commit": None,
-        })
+        rows.append(
+            {
+                **common,
+                "patch": inst.get("patch", ""),
+                "duration_changes": _durations(timings, None),
+                "patch_functions": inst.get("patch_functions") or [],
+                "record_type": "human",
+                "llm_metadata": None,
+                "attempt": None,
+                **_measured(human),
+                "patch_empty": not (inst.get("patch") or "").strip(),
+                "effective_speedup": None,
+                "rho": None,
+                "rho_ci": None,
+                "matches_human": None,
+                "matches_human_gso": None,
+                "beats_human": None,
+                "match_label": None,
+                "status": score.get("status", "not_scored"),
+                "error": human.get("error"),
+                "tokens": None,
+                "agent_commit": None,
+            }
+        )
         for provider in recorded_providers(cfg, state, iid):
             for rec in state.attempts(iid, provider):
                 n = int(rec["attempt"])
@@ -304,29 +402,40 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
                 correct = None if v.get("correct") is None else bool(v["correct"]) and not empty
                 timed = _num(v.get("speedup"))
                 effective = (timed if correct and timed is not None else 1.0) if v else None
-                rows.append({
-                    **common, "patch": patch, "duration_changes": _durations(timings, name),
-                    "patch_functions": patch_functions(patch), "record_type": "llm",
-                    "llm_metadata": {
-                        "provider": provider, "model": rec.get("model"), "iterations": rec.get("iterations"),
-                        "cost_usd": _num(rec.get("cost_usd")),
-                        "time_seconds": round(rec["wall_s"]) if _num(rec.get("wall_s")) is not None else None,
-                        "success": rec.get("status") == "success",
-                        "human_reference_commit": inst.get("head_commit"),
-                        "agent_branch": c.get("agent_branch"),
-                    },
-                    "attempt": n, **_measured(v), "correct": correct, "patch_empty": empty,
-                    "effective_speedup": effective, "rho": _num(v.get("rho")), "rho_ci": _ci(v.get("rho_ci")),
-                    "matches_human": _and(correct, v.get("matches_human_strict")),
-                    "matches_human_gso": _and(correct, v.get("matches_human_gso")),
-                    "beats_human": _and(correct, v.get("beats_human")),
-                    "match_label": (v.get("match_label") if correct or not v.get("match_label")
-                                    else "incorrect"),
-                    "status": rec.get("status"), "error": rec.get("error") or rec.get("patch_error"),
-                    "tokens": {"prompt": rec.get("prompt_tokens"),
-                               "completion": rec.get("completion_tokens")},
-                    "agent_commit": c.get("agent_commit"),
-                })
+                rows.append(
+                    {
+                        **common,
+                        "patch": patch,
+                        "duration_changes": _durations(timings, name),
+                        "patch_functions": patch_functions(patch),
+                        "record_type": "llm",
+                        "llm_metadata": {
+                            "provider": provider,
+                            "model": rec.get("model"),
+                            "iterations": rec.get("iterations"),
+                            "cost_usd": _num(rec.get("cost_usd")),
+                            "time_seconds": round(rec["wall_s"]) if _num(rec.get("wall_s")) is not None else None,
+                            "success": rec.get("status") == "success",
+                            "human_reference_commit": inst.get("head_commit"),
+                            "agent_branch": c.get("agent_branch"),
+                        },
+                        "attempt": n,
+                        **_measured(v),
+                        "correct": correct,
+                        "patch_empty": empty,
+                        "effective_speedup": effective,
+                        "rho": _num(v.get("rho")),
+                        "rho_ci": _ci(v.get("rho_ci")),
+                        "matches_human": _and(correct, v.get("matches_human_strict")),
+                        "matches_human_gso": _and(correct, v.get("matches_human_gso")),
+                        "beats_human": _and(correct, v.get("beats_human")),
+                        "match_label": (v.get("match_label") if correct or not v.get("match_label") else "incorrect"),
+                        "status": rec.get("status"),
+                        "error": rec.get("error") or rec.get("patch_error"),
+                        "tokens": {"prompt": rec.get("prompt_tokens"), "completion": rec.get("completion_tokens")},
+                        "agent_commit": c.get("agent_commit"),
+                    }
+                )
     # Every row in the schema's column order (the saved files follow the first row's key order).
     names = [name for name, _, _ in _columns()]
     return [{name: row[name] for name in names} for row in rows]
@@ -351,10 +460,14 @@ def check_rows_for_secrets(rows: list[dict[str, Any]], secrets: dict[str, str]) 
         for col, value in row.items():
             for name, secret in secrets.items():
                 if any(secret in text for text in _strings(value)):
-                    who = row["instance_id"] + (f" {row['llm_metadata']['provider']}#{row['attempt']}"
-                                                if row.get("record_type") == "llm" else " (human)")
-                    raise SecretLeakError(f"export refused: the value of ${name} appears in column {col!r} "
-                                          f"of {who}; nothing was written")
+                    who = row["instance_id"] + (
+                        f" {row['llm_metadata']['provider']}#{row['attempt']}"
+                        if row.get("record_type") == "llm"
+                        else " (human)"
+                    )
+                    raise SecretLeakError(
+                        f"export refused: the value of ${name} appears in column {col!r} of {who}; nothing was written"
+                    )
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -387,8 +500,14 @@ def scan_files_for_secrets(paths: Iterable[Path], secrets: dict[str, str]) -> li
 
 def _owned_paths(out: Path) -> list[Path]:
     """What export writes under OUT: replaced as a whole so no stale file of an older export survives."""
-    return [out / "dataset", out / "data.parquet", out / "data.jsonl", out / "README.md", out / "predictions",
-            out / "report"]
+    return [
+        out / "dataset",
+        out / "data.parquet",
+        out / "data.jsonl",
+        out / "README.md",
+        out / "predictions",
+        out / "report",
+    ]
 
 
 def _write(path: Path, text: str) -> None:
@@ -407,9 +526,13 @@ def write_predictions(rows: list[dict[str, Any]], out: Path) -> list[Path]:
             continue
         meta = r["llm_metadata"]
         folder = out / "predictions" if r["attempt"] == 1 else out / "predictions" / f"attempt-{r['attempt']}"
-        line = json.dumps({"instance_id": r["instance_id"],
-                           "model_name_or_path": f"{meta['provider']}/{meta['model']}",
-                           "model_patch": r["patch"]})
+        line = json.dumps(
+            {
+                "instance_id": r["instance_id"],
+                "model_name_or_path": f"{meta['provider']}/{meta['model']}",
+                "model_patch": r["patch"],
+            }
+        )
         files.setdefault(folder / f"{meta['provider']}.jsonl", []).append(line)
     for path, lines in files.items():
         _write(path, "\n".join(lines) + "\n")
@@ -420,8 +543,14 @@ def _summary_counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     human = [r for r in rows if r["record_type"] == "human"]
     llm = [r for r in rows if r["record_type"] == "llm"]
     providers = list(dict.fromkeys(r["llm_metadata"]["provider"] for r in llm))
-    return {"rows": len(rows), "human_rows": len(human), "llm_rows": len(llm), "instances": len(human),
-            "valid_instances": sum(1 for r in human if r["valid_instance"]), "providers": providers}
+    return {
+        "rows": len(rows),
+        "human_rows": len(human),
+        "llm_rows": len(llm),
+        "instances": len(human),
+        "valid_instances": sum(1 for r in human if r["valid_instance"]),
+        "providers": providers,
+    }
 
 
 def dataset_card(rows: list[dict[str, Any]], data_path: str | None, *, for_hub: bool = False) -> str:
@@ -432,24 +561,29 @@ def dataset_card(rows: list[dict[str, Any]], data_path: str | None, *, for_hub: 
     meta: dict[str, Any] = {
         "pretty_name": "isobench: LLM agents vs human performance optimizations",
         "tags": ["code", "performance", "benchmark", "llm-agents", "openhands"],
-        "task_categories": ["text-generation"], "language": ["en"],
-        "size_categories": ["n<1K" if len(rows) < 1000 else "1K<n<10K" if len(rows) < 10000
-                            else "10K<n<100K"],
+        "task_categories": ["text-generation"],
+        "language": ["en"],
+        "size_categories": ["n<1K" if len(rows) < 1000 else "1K<n<10K" if len(rows) < 10000 else "10K<n<100K"],
     }
     if data_path:
         meta["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": data_path}]}]
     # The features in the Hub's own notation, so its viewer shows the right types (a private helper of
     # `datasets`: skipped if a future version drops it).
     with contextlib.suppress(AttributeError):
-        meta["dataset_info"] = {"features": features()._to_yaml_list(),
-                                "splits": [{"name": "train", "num_examples": len(rows)}]}
+        meta["dataset_info"] = {
+            "features": features()._to_yaml_list(),
+            "splits": [{"name": "train", "num_examples": len(rows)}],
+        }
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     cols = "\n".join(f"| `{n}` | `{t}` | {d.replace('|', '/')} |" for n, t, d in column_docs())
     nested = "\n".join(f"- `{k}`: {v}" for k, v in FIELD_DOCS.items())
     providers = ", ".join(f"`{p}`" for p in counts["providers"]) or "none"
-    load = ('load_dataset("<user>/<repo>")' if for_hub else
-            'load_dataset("parquet", data_files="data.parquet")  # or load_from_disk("dataset"), '
-            'or load_dataset("json", data_files="data.jsonl")')
+    load = (
+        'load_dataset("<user>/<repo>")'
+        if for_hub
+        else 'load_dataset("parquet", data_files="data.parquet")  # or load_from_disk("dataset"), '
+        'or load_dataset("json", data_files="data.jsonl")'
+    )
     return f"""---
 {front}---
 
@@ -460,10 +594,10 @@ human performance commit; LLM agents (OpenHands) were given the code before it a
 workload faster. base, the human commit and every agent patch were then built, tested and timed side by
 side (interleaved rounds, 95% confidence intervals).
 
-- Instances: {counts['instances']} ({counts['valid_instances']} valid: the human speedup is significant)
+- Instances: {counts["instances"]} ({counts["valid_instances"]} valid: the human speedup is significant)
 - Providers: {providers}
-- Rows: {counts['rows']} ({counts['human_rows']} `human`, {counts['llm_rows']} `llm`: one per attempt)
-- Exported by isobench {__version__} on {datetime.now(UTC).isoformat(timespec='seconds')}
+- Rows: {counts["rows"]} ({counts["human_rows"]} `human`, {counts["llm_rows"]} `llm`: one per attempt)
+- Exported by isobench {__version__} on {datetime.now(UTC).isoformat(timespec="seconds")}
 
 ```python
 from datasets import load_dataset, load_from_disk
@@ -524,8 +658,7 @@ def default_out(cfg: BenchConfig) -> Path:
     return cfg.resolve(cfg.paths.reports_root) / "export"
 
 
-def export(cfg: BenchConfig, state: State, out: Path, formats: list[str],
-           push_to_hub: str | None) -> dict[str, Any]:
+def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_to_hub: str | None) -> dict[str, Any]:
     """Write the dataset (in `formats`), its card, predictions and the HTML report into `out`;
     optionally push to the Hub. Returns the paths written and row counts."""
     bad = [f for f in formats if f not in FORMATS]
@@ -563,8 +696,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str],
             ds.to_parquet(str(out / "data.parquet"))
             files["parquet"] = str(out / "data.parquet")
         if "jsonl" in formats:
-            ds.to_json(str(out / "data.jsonl"), lines=True, force_ascii=False,
-                       double_precision=JSONL_DOUBLE_PRECISION)
+            ds.to_json(str(out / "data.jsonl"), lines=True, force_ascii=False, double_precision=JSONL_DOUBLE_PRECISION)
             files["jsonl"] = str(out / "data.jsonl")
         data_path = "data.parquet" if "parquet" in formats else "data.jsonl" if "jsonl" in formats else None
         _write(out / "README.md", dataset_card(rows, data_path))
@@ -579,8 +711,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str],
             for p, _ in hits:  # a file holding a credential must not stay on disk
                 p.unlink(missing_ok=True)
             where = ", ".join(sorted({f"{p.relative_to(out)} (${name})" for p, name in hits}))
-            raise SecretLeakError(f"export refused: credential values found in {where}; "
-                                  "those files were deleted")
+            raise SecretLeakError(f"export refused: credential values found in {where}; those files were deleted")
 
         pushed = None
         if push_to_hub:
@@ -590,8 +721,14 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str],
     finally:
         if bars:
             hf.enable_progress_bars()
-    return {"out": str(out), **_summary_counts(rows), "formats": [f for f in FORMATS if f in formats],
-            "correlation": correlation is not None, "files": files, "pushed_to": pushed}
+    return {
+        "out": str(out),
+        **_summary_counts(rows),
+        "formats": [f for f in FORMATS if f in formats],
+        "correlation": correlation is not None,
+        "files": files,
+        "pushed_to": pushed,
+    }
 
 
 def _push(ds: Any, rows: list[dict[str, Any]], out: Path, repo_id: str, token: str) -> None:
@@ -604,13 +741,17 @@ def _push(ds: Any, rows: list[dict[str, Any]], out: Path, repo_id: str, token: s
 
         ds.push_to_hub(repo_id, token=token)
         api = HfApi(token=token)
-        api.upload_file(path_or_fileobj=dataset_card(rows, "data/train-*", for_hub=True).encode(),
-                        path_in_repo="README.md", repo_id=repo_id, repo_type="dataset")
+        api.upload_file(
+            path_or_fileobj=dataset_card(rows, "data/train-*", for_hub=True).encode(),
+            path_in_repo="README.md",
+            repo_id=repo_id,
+            repo_type="dataset",
+        )
         for sub in ("predictions", "report"):
             if (out / sub).is_dir():
-                api.upload_folder(folder_path=str(out / sub), path_in_repo=sub, repo_id=repo_id,
-                                  repo_type="dataset")
+                api.upload_folder(folder_path=str(out / sub), path_in_repo=sub, repo_id=repo_id, repo_type="dataset")
     except Exception as exc:
         msg = str(exc).replace(token, "***")
-        raise UserError(f"--push-to-hub {repo_id}: {type(exc).__name__}: {msg} "
-                        f"(the local export in {out} is complete)") from None
+        raise UserError(
+            f"--push-to-hub {repo_id}: {type(exc).__name__}: {msg} (the local export in {out} is complete)"
+        ) from None

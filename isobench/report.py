@@ -91,8 +91,7 @@ def provider_stats(rows: list[dict[str, Any]], correlation: dict[str, Any] | Non
             "finished": sum(1 for r in mine if r["status"] == "success"),
             "valid_patches": sum(1 for r in mine if (r.get("patch") or "").strip()),
             "correct": sum(1 for r in mine if r.get("correct")),
-            "faster_than_base": sum(1 for r in mine
-                                    if r.get("correct") and r.get("classification") == "faster"),
+            "faster_than_base": sum(1 for r in mine if r.get("correct") and r.get("classification") == "faster"),
             "valid_instances": len(per_inst),
             "valid_attempts": len(valid),
             "total_cost_usd": sum(r["llm_metadata"]["cost_usd"] or 0.0 for r in mine),
@@ -115,9 +114,21 @@ def provider_stats(rows: list[dict[str, Any]], correlation: dict[str, Any] | Non
         st["cost_per_success"] = st["total_cost_usd"] / st["opt_successes"] if st["opt_successes"] else None
         c = corr_p.get(name)
         if isinstance(c, dict):  # correlate's numbers are the better estimates where it has them
-            for key in ("opt1_strict", "opt1_gso", "opt1_strict_ci", "opt1_gso_ci", "speedup_gmean",
-                        "speedup_gmean_ci", "rho_gmean", "cost_per_success", "optk_strict", "optk_gso", "k",
-                        "spearman_vs_human", "failure_reasons"):
+            for key in (
+                "opt1_strict",
+                "opt1_gso",
+                "opt1_strict_ci",
+                "opt1_gso_ci",
+                "speedup_gmean",
+                "speedup_gmean_ci",
+                "rho_gmean",
+                "cost_per_success",
+                "optk_strict",
+                "optk_gso",
+                "k",
+                "spearman_vs_human",
+                "failure_reasons",
+            ):
                 if c.get(key) is not None:
                     st[key] = c[key]
             st["source"] = "correlate"
@@ -179,8 +190,15 @@ def plot_speedup_scatter(rows: list[dict[str, Any]], colours: dict[str, str], th
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.plot([lo, hi], [lo, hi], color="#555555", lw=1.2, zorder=1, label="y = x (as fast as the human)")
-    ax.plot([lo, hi], [threshold * lo, threshold * hi], color="#999999", lw=1, ls="--", zorder=1,
-            label=f"y = {threshold:g}x (match threshold)")
+    ax.plot(
+        [lo, hi],
+        [threshold * lo, threshold * hi],
+        color="#999999",
+        lw=1,
+        ls="--",
+        zorder=1,
+        label=f"y = {threshold:g}x (match threshold)",
+    )
     ax.axhline(1.0, color="#bbbbbb", lw=0.8, ls=":", zorder=1)
     ax.axvline(1.0, color="#bbbbbb", lw=0.8, ls=":", zorder=1)
     human_ci = {r["instance_id"]: r.get("speedup_ci") for r in rows if r["record_type"] == "human"}
@@ -199,15 +217,32 @@ def plot_speedup_scatter(rows: list[dict[str, Any]], colours: dict[str, str], th
                 highs = [max(ci[1] - v, 0.0) if ci else 0.0 for v, ci in zip(vals, cis, strict=True)]
                 return [lows, highs]
 
-            ax.errorbar(x, y, xerr=err(x, [human_ci.get(r["instance_id"]) for r in sel]),
-                        yerr=err(y, [r.get("speedup_ci") for r in sel]), fmt="none", ecolor=colour,
-                        alpha=0.45, lw=1, zorder=2)
+            ax.errorbar(
+                x,
+                y,
+                xerr=err(x, [human_ci.get(r["instance_id"]) for r in sel]),
+                yerr=err(y, [r.get("speedup_ci") for r in sel]),
+                fmt="none",
+                ecolor=colour,
+                alpha=0.45,
+                lw=1,
+                zorder=2,
+            )
             if correct:
                 ax.scatter(x, y, s=64, color=colour, edgecolor="white", linewidth=0.8, zorder=3, label=p)
             else:
                 seen_incorrect = True
-                ax.scatter(x, y, s=70, color=colour, marker="X", linewidth=0.5, edgecolor="black", zorder=3,
-                           label=f"{p} (incorrect)")
+                ax.scatter(
+                    x,
+                    y,
+                    s=70,
+                    color=colour,
+                    marker="X",
+                    linewidth=0.5,
+                    edgecolor="black",
+                    zorder=3,
+                    label=f"{p} (incorrect)",
+                )
     ax.set_xlabel("human speedup over base (log)")
     ax.set_ylabel("agent speedup over base (log)")
     note = "\nX = incorrect: fails the tests or changes nothing (its speed does not count)"
@@ -231,21 +266,43 @@ def plot_opt_rate(stats: list[dict[str, Any]], colours: dict[str, str]) -> bytes
         return _png(fig)
     x = np.arange(len(shown))
     width = 0.38
-    for off, key, label, hatch in ((-width / 2, "opt1_strict", "opt@1 strict", None),
-                                   (width / 2, "opt1_gso", "opt@1 GSO", "//")):
+    for off, key, label, hatch in (
+        (-width / 2, "opt1_strict", "opt@1 strict", None),
+        (width / 2, "opt1_gso", "opt@1 GSO", "//"),
+    ):
         vals = [(s.get(key) or 0.0) * 100 for s in shown]
         cis = [s.get(f"{key}_ci") for s in shown]
         lows = [ci[0] * 100 if ci and ci[0] is not None else v for v, ci in zip(vals, cis, strict=True)]
         highs = [ci[1] * 100 if ci and ci[1] is not None else v for v, ci in zip(vals, cis, strict=True)]
-        yerr = [[max(v - lo, 0) for v, lo in zip(vals, lows, strict=True)],
-                [max(hi - v, 0) for v, hi in zip(vals, highs, strict=True)]]
-        bars = ax.bar(x + off, vals, width, color=[colours[s["provider"]] for s in shown], hatch=hatch,
-                      edgecolor="white" if hatch is None else "#333333", linewidth=0.6,
-                      alpha=1.0 if hatch is None else 0.55, label=label, yerr=yerr, capsize=4,
-                      error_kw={"elinewidth": 1, "ecolor": "#333333"})
+        yerr = [
+            [max(v - lo, 0) for v, lo in zip(vals, lows, strict=True)],
+            [max(hi - v, 0) for v, hi in zip(vals, highs, strict=True)],
+        ]
+        bars = ax.bar(
+            x + off,
+            vals,
+            width,
+            color=[colours[s["provider"]] for s in shown],
+            hatch=hatch,
+            edgecolor="white" if hatch is None else "#333333",
+            linewidth=0.6,
+            alpha=1.0 if hatch is None else 0.55,
+            label=label,
+            yerr=yerr,
+            capsize=4,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
         for b, v in zip(bars, vals, strict=True):
-            ax.annotate(f"{v:.0f}%", (b.get_x() + b.get_width() / 2, v), xytext=(0, 3),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#222222")
+            ax.annotate(
+                f"{v:.0f}%",
+                (b.get_x() + b.get_width() / 2, v),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#222222",
+            )
     ax.set_xticks(x, [s["provider"] for s in shown])
     ax.set_ylim(0, 112)
     ax.set_ylabel("attempts that are correct and match the human (%)")
@@ -255,10 +312,20 @@ def plot_opt_rate(stats: list[dict[str, Any]], colours: dict[str, str]) -> bytes
     ax.grid(False, axis="x")
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(facecolor="#888888", label="strict (CI lower end >= threshold)"),
-                       Patch(facecolor="#888888", alpha=0.55, hatch="//", edgecolor="#333333",
-                             label="GSO (point estimate >= threshold)")],
-              loc="upper right", fontsize=8)
+    ax.legend(
+        handles=[
+            Patch(facecolor="#888888", label="strict (CI lower end >= threshold)"),
+            Patch(
+                facecolor="#888888",
+                alpha=0.55,
+                hatch="//",
+                edgecolor="#333333",
+                label="GSO (point estimate >= threshold)",
+            ),
+        ],
+        loc="upper right",
+        fontsize=8,
+    )
     return _png(fig)
 
 
@@ -276,17 +343,45 @@ def plot_cost_success(stats: list[dict[str, Any]], colours: dict[str, str]) -> b
     for s in shown:
         y = s["opt1_strict"] * 100
         ci = s.get("opt1_strict_ci") or [None, None]
-        yerr = [[max(y - ci[0] * 100, 0) if ci[0] is not None else 0],
-                [max(ci[1] * 100 - y, 0) if ci[1] is not None else 0]]
-        ax.errorbar([s["cost_per_attempt"]], [y], yerr=yerr, fmt="o", ms=10, color=colours[s["provider"]],
-                    mec="white", mew=1, capsize=4, elinewidth=1, zorder=3)
+        yerr = [
+            [max(y - ci[0] * 100, 0) if ci[0] is not None else 0],
+            [max(ci[1] * 100 - y, 0) if ci[1] is not None else 0],
+        ]
+        ax.errorbar(
+            [s["cost_per_attempt"]],
+            [y],
+            yerr=yerr,
+            fmt="o",
+            ms=10,
+            color=colours[s["provider"]],
+            mec="white",
+            mew=1,
+            capsize=4,
+            elinewidth=1,
+            zorder=3,
+        )
         spot = (round(s["cost_per_attempt"] / span, 2), round(y / 4))
-        ax.annotate(s["provider"], (s["cost_per_attempt"], y), xytext=(10, 4 + 13 * stacked[spot]),
-                    textcoords="offset points", fontsize=9, color=colours[s["provider"]], fontweight="bold")
+        ax.annotate(
+            s["provider"],
+            (s["cost_per_attempt"], y),
+            xytext=(10, 4 + 13 * stacked[spot]),
+            textcoords="offset points",
+            fontsize=9,
+            color=colours[s["provider"]],
+            fontweight="bold",
+        )
         stacked[spot] += 1
     if max(costs) == 0:
-        ax.text(0.98, 0.5, "every attempt cost $0\n(scripted or free providers)", transform=ax.transAxes,
-                ha="right", va="center", color="#777777", fontsize=9)
+        ax.text(
+            0.98,
+            0.5,
+            "every attempt cost $0\n(scripted or free providers)",
+            transform=ax.transAxes,
+            ha="right",
+            va="center",
+            color="#777777",
+            fontsize=9,
+        )
     ax.set_xlim(-0.08 * span, span * 1.35)
     ax.set_ylim(-8, 112)
     ax.set_xlabel("mean LLM cost per attempt (USD)")
@@ -387,20 +482,21 @@ def _money(x: float | None) -> str:
 
 
 def _provider_table(stats: list[dict[str, Any]], colours: dict[str, str]) -> str:
-    head = ("<tr><th>provider<br>model</th><th class=num>attempts</th><th class=num>agent<br>finished</th>"
-            "<th class=num>non-empty<br>patches</th><th class=num>correct</th>"
-            "<th class=num>faster<br>than base</th>"
-            "<th class=num>opt@1 strict<br>[95% CI]</th><th class=num>opt@1 GSO<br>[95% CI]</th>"
-            "<th class=num>speedup gmean<br>[95% CI]</th><th class=num>cost: total<br>/ per success</th>"
-            "<th class=num>mean wall<br>/ iterations</th><th>not solved:<br>why</th></tr>")
+    head = (
+        "<tr><th>provider<br>model</th><th class=num>attempts</th><th class=num>agent<br>finished</th>"
+        "<th class=num>non-empty<br>patches</th><th class=num>correct</th>"
+        "<th class=num>faster<br>than base</th>"
+        "<th class=num>opt@1 strict<br>[95% CI]</th><th class=num>opt@1 GSO<br>[95% CI]</th>"
+        "<th class=num>speedup gmean<br>[95% CI]</th><th class=num>cost: total<br>/ per success</th>"
+        "<th class=num>mean wall<br>/ iterations</th><th>not solved:<br>why</th></tr>"
+    )
     body = []
     for s in stats:
-        fails = "<br>".join(f"{_e(k).replace('_', ' ')}: {v}"
-                            for k, v in sorted(s["failure_reasons"].items())) or "–"
+        fails = "<br>".join(f"{_e(k).replace('_', ' ')}: {v}" for k, v in sorted(s["failure_reasons"].items())) or "–"
         body.append(
             f'<tr><td class=prov><span class="dot" style="background:{colours[s["provider"]]}"></span>'
             f'<b>{_e(s["provider"])}</b><br><code class="ci">{_e(s["model"])}</code></td>'
-            f'<td class=num>{s["attempts"]}</td>'
+            f"<td class=num>{s['attempts']}</td>"
             f"<td class=num>{s['finished']}</td><td class=num>{s['valid_patches']}</td>"
             f"<td class=num>{s['correct']}</td><td class=num>{s['faster_than_base']}</td>"
             f"<td class=num>{_pct(s.get('opt1_strict'), s.get('opt1_strict_ci'), br=True)}</td>"
@@ -409,37 +505,45 @@ def _provider_table(stats: list[dict[str, Any]], colours: dict[str, str]) -> str
             f"<td class=num>{_money(s['total_cost_usd'])}<br>"
             f"<span class=ci>{_money(s.get('cost_per_success'))}</span></td>"
             f"<td class=num>{s['mean_wall_s']:.0f} s<br><span class=ci>{s['mean_iterations']:.1f}</span></td>"
-            f"<td class=wrap>{fails}</td></tr>")
+            f"<td class=wrap>{fails}</td></tr>"
+        )
     if not body:
-        body.append('<tr><td colspan=12 class="ci">no LLM attempts recorded yet '
-                    "(run <code>isobench run</code>)</td></tr>")
+        body.append(
+            '<tr><td colspan=12 class="ci">no LLM attempts recorded yet (run <code>isobench run</code>)</td></tr>'
+        )
     return f'<div class="tablewrap"><table>{head}{"".join(body)}</table></div>'
 
 
 def _instance_table(rows: list[dict[str, Any]], colours: dict[str, str]) -> str:
-    head = ("<tr><th>instance<br>/ attempt</th><th>status</th><th>correct</th>"
-            "<th class=num>speedup<br>[95% CI]</th><th class=num>rho<br>[95% CI]</th><th>match<br>strict</th>"
-            "<th>match<br>GSO</th><th class=num>cost</th>"
-            "<th class=num>iters</th><th class=num>wall</th><th class=num>tokens<br>in / out</th></tr>")
+    head = (
+        "<tr><th>instance<br>/ attempt</th><th>status</th><th>correct</th>"
+        "<th class=num>speedup<br>[95% CI]</th><th class=num>rho<br>[95% CI]</th><th>match<br>strict</th>"
+        "<th>match<br>GSO</th><th class=num>cost</th>"
+        "<th class=num>iters</th><th class=num>wall</th><th class=num>tokens<br>in / out</th></tr>"
+    )
     body = []
     for r in rows:
         if r["record_type"] == "human":
             valid = r.get("valid_instance")
-            vb = ('<span class="badge ok">valid</span>' if valid else
-                  '<span class="badge na">not scored</span>' if valid is None else
-                  f'<span class="badge warn" title="{_e(r.get("invalid_reason"))}">invalid</span>')
+            vb = (
+                '<span class="badge ok">valid</span>'
+                if valid
+                else '<span class="badge na">not scored</span>'
+                if valid is None
+                else f'<span class="badge warn" title="{_e(r.get("invalid_reason"))}">invalid</span>'
+            )
             body.append(
                 f'<tr class="human"><td>{_e(r["instance_id"])} {vb}<br><span class="ci">human '
-                f'<code>{_e((r.get("head_commit") or "")[:10])}</code></span></td>'
-                f'<td>{_status_badge(r["status"])}</td><td>{_badge(r.get("correct"))}</td>'
+                f"<code>{_e((r.get('head_commit') or '')[:10])}</code></span></td>"
+                f"<td>{_status_badge(r['status'])}</td><td>{_badge(r.get('correct'))}</td>"
                 f"<td class=num>{_with_ci(r.get('speedup'), r.get('speedup_ci'))}</td>"
-                "<td class=num>1 (reference)</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>")
+                "<td class=num>1 (reference)</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>"
+            )
             continue
         m = r["llm_metadata"]
         tok = r.get("tokens") or {}
         title = f' title="{_e(r["error"])}"' if r.get("error") else ""
-        correct = ('<span class="badge warn">empty patch</span>' if r.get("patch_empty")
-                   else _badge(r.get("correct")))
+        correct = '<span class="badge warn">empty patch</span>' if r.get("patch_empty") else _badge(r.get("correct"))
         body.append(
             f'<tr><td><span class="dot" style="background:{colours.get(m["provider"], "#888")}"></span>'
             f"{_e(m['provider'])} #{r['attempt']}</td><td{title}>{_status_badge(r['status'])}</td>"
@@ -448,7 +552,8 @@ def _instance_table(rows: list[dict[str, Any]], colours: dict[str, str]) -> str:
             f"<td>{_badge(r.get('matches_human'))}</td><td>{_badge(r.get('matches_human_gso'))}</td>"
             f"<td class=num>{_money(m.get('cost_usd'))}</td><td class=num>{_e(m.get('iterations'))}</td>"
             f"<td class=num>{_e(m.get('time_seconds'))} s</td>"
-            f"<td class=num>{tok.get('prompt') or 0:,} / {tok.get('completion') or 0:,}</td></tr>")
+            f"<td class=num>{tok.get('prompt') or 0:,} / {tok.get('completion') or 0:,}</td></tr>"
+        )
     return f'<div class="tablewrap"><table>{head}{"".join(body)}</table></div>'
 
 
@@ -458,30 +563,41 @@ def _correlation_section(correlation: dict[str, Any] | None) -> str:
         return ""
     body = "".join(
         f"<tr><td>{_e(p.get('a'))}</td><td>{_e(p.get('b'))}</td><td class=num>{_fmt(p.get('spearman'))}</td>"
-        f"<td class=num>{_fmt(p.get('p'))}</td><td class=num>{_e(p.get('n'))}</td></tr>" for p in pairs)
-    return ("<h2>Agreement between providers</h2><p class=sub>Spearman rank correlation of per-instance "
-            "speedups (from <code>isobench correlate</code>).</p><div class=tablewrap><table><tr><th>a</th>"
-            "<th>b</th><th class=num>Spearman</th><th class=num>p</th><th class=num>n</th></tr>"
-            f"{body}</table></div>")
+        f"<td class=num>{_fmt(p.get('p'))}</td><td class=num>{_e(p.get('n'))}</td></tr>"
+        for p in pairs
+    )
+    return (
+        "<h2>Agreement between providers</h2><p class=sub>Spearman rank correlation of per-instance "
+        "speedups (from <code>isobench correlate</code>).</p><div class=tablewrap><table><tr><th>a</th>"
+        "<th>b</th><th class=num>Spearman</th><th class=num>p</th><th class=num>n</th></tr>"
+        f"{body}</table></div>"
+    )
 
 
-def write_report(rows: list[dict[str, Any]], correlation: dict[str, Any] | None, out: Path,
-                 cfg: Any = None) -> dict[str, Any]:
+def write_report(
+    rows: list[dict[str, Any]], correlation: dict[str, Any] | None, out: Path, cfg: Any = None
+) -> dict[str, Any]:
     """Write `out/index.html` and `out/*.png`; returns their paths."""
     threshold = getattr(getattr(cfg, "score", None), "match_threshold", 0.95)
     out.mkdir(parents=True, exist_ok=True)
     stats = provider_stats(rows, correlation)
     colours = _colours([s["provider"] for s in stats])
     plots = {
-        "speedup_scatter": (plot_speedup_scatter(rows, colours, threshold),
-                            "Each point is one attempt on one instance; error bars are 95% CIs. On the solid "
-                            "line the agent is as fast as the human; above it, faster."),
-        "opt_rate": (plot_opt_rate(stats, colours),
-                     "Share of attempts on valid instances that are correct and match the human's "
-                     "speedup. Strict: the lower end of rho's CI reaches the threshold; GSO: rho's point "
-                     "estimate does."),
-        "cost_success": (plot_cost_success(stats, colours),
-                         "Mean LLM cost of an attempt against opt@1 strict, with its 95% CI."),
+        "speedup_scatter": (
+            plot_speedup_scatter(rows, colours, threshold),
+            "Each point is one attempt on one instance; error bars are 95% CIs. On the solid "
+            "line the agent is as fast as the human; above it, faster.",
+        ),
+        "opt_rate": (
+            plot_opt_rate(stats, colours),
+            "Share of attempts on valid instances that are correct and match the human's "
+            "speedup. Strict: the lower end of rho's CI reaches the threshold; GSO: rho's point "
+            "estimate does.",
+        ),
+        "cost_success": (
+            plot_cost_success(stats, colours),
+            "Mean LLM cost of an attempt against opt@1 strict, with its 95% CI.",
+        ),
     }
     paths = []
     figs = []
@@ -489,28 +605,41 @@ def write_report(rows: list[dict[str, Any]], correlation: dict[str, Any] | None,
         (out / f"{name}.png").write_bytes(png)
         paths.append(str(out / f"{name}.png"))
         cls = ' class="wide"' if name == "speedup_scatter" else ""
-        figs.append(f'<figure{cls}><img id="plot-{name}" alt="{_e(name.replace("_", " "))}" '
-                    f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-                    f"<figcaption>{_e(caption)}</figcaption></figure>")
+        figs.append(
+            f'<figure{cls}><img id="plot-{name}" alt="{_e(name.replace("_", " "))}" '
+            f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
 
     human = [r for r in rows if r["record_type"] == "human"]
     llm = [r for r in rows if r["record_type"] == "llm"]
     env = next((r["environment"] for r in human if r.get("environment")), None)
     modes = sorted({r["timing_mode"] for r in human if r.get("timing_mode")})
-    cards = [("instances", len(human)), ("valid instances", sum(1 for r in human if r.get("valid_instance"))),
-             ("providers", len(stats)), ("LLM attempts", len(llm)),
-             ("correct patches", sum(1 for r in llm if r.get("correct"))),
-             ("total LLM cost", _money(sum(s["total_cost_usd"] for s in stats)))]
-    cards_html = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
-                         for k, v in cards)
-    env_html = (f"Measured on {_e(env.get('cpu'))} ({_e(env.get('cores'))} cores), "
-                f"{_e(env.get('platform'))}, Python {_e(env.get('python'))}, "
-                f"sandbox {_e(env.get('sandbox'))}, OpenHands "
-                f"{_e(env.get('openhands_version'))}; timing: {_e(', '.join(modes))}." if env else
-                "No instance has been scored yet: run <code>isobench score</code>.")
-    source = ("Per-provider aggregates from <code>isobench correlate</code>." if correlation else
-              "Per-provider aggregates computed at export (run <code>isobench correlate</code> for bootstrap "
-              "CIs and opt@k).")
+    cards = [
+        ("instances", len(human)),
+        ("valid instances", sum(1 for r in human if r.get("valid_instance"))),
+        ("providers", len(stats)),
+        ("LLM attempts", len(llm)),
+        ("correct patches", sum(1 for r in llm if r.get("correct"))),
+        ("total LLM cost", _money(sum(s["total_cost_usd"] for s in stats))),
+    ]
+    cards_html = "".join(
+        f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for k, v in cards
+    )
+    env_html = (
+        f"Measured on {_e(env.get('cpu'))} ({_e(env.get('cores'))} cores), "
+        f"{_e(env.get('platform'))}, Python {_e(env.get('python'))}, "
+        f"sandbox {_e(env.get('sandbox'))}, OpenHands "
+        f"{_e(env.get('openhands_version'))}; timing: {_e(', '.join(modes))}."
+        if env
+        else "No instance has been scored yet: run <code>isobench score</code>."
+    )
+    source = (
+        "Per-provider aggregates from <code>isobench correlate</code>."
+        if correlation
+        else "Per-provider aggregates computed at export (run <code>isobench correlate</code> for bootstrap "
+        "CIs and opt@k)."
+    )
     now = datetime.now(UTC).isoformat(timespec="seconds")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

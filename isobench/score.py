@@ -267,7 +267,8 @@ class Scorer:
         timed = [v for v in specs if records[v.name]["build"] == "ok"]
         pv = [self.protocol_variant(inst, v.name, sdir / "envs" / v.dirname) for v in timed]
         pv.append(self.protocol_variant(inst, AA, sdir / "envs" / BASE))  # base against itself
-        self.log(f"time   {iid}: {len(pv)} variants, up to {sc.time_budget_s:.0f} s")
+        budget = sc.time_budget_s * max(1, len(pv) - 1)  # the budget is per (base, other variant) pair
+        self.log(f"time   {iid}: {len(pv)} variants, up to {budget:.0f} s")
         samples_path = sdir / "samples.jsonl"
         m = measure(
             pv,
@@ -275,9 +276,10 @@ class Scorer:
                 min_rounds=sc.min_rounds,
                 max_rounds=sc.max_rounds,
                 target_halfwidth=sc.target_halfwidth,
-                time_budget_s=sc.time_budget_s,
+                time_budget_s=budget,
                 warmup=sc.warmup,
                 values=sc.values,
+                sample_stat=sc.sample_stat,
                 reference=BASE,
             ),
             samples_path=samples_path,
@@ -313,14 +315,16 @@ class Scorer:
             human and human["classification"] == "faster" and human["speedup_ci"][0] >= sc.admission_min_speedup
         )
         reason = None
-        if not valid:
+        if not valid and human:
+            p = human["p_faster"] if human["p_faster"] is not None else float("nan")
             reason = (
-                f"the human speedup is not significant (speedup {human['speedup']:.3f}, CI "
-                f"[{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}], admission "
-                f">= {sc.admission_min_speedup})"
-                if human
-                else "the human variant failed to run its workload"
+                f"the human speedup is not significant over {m.rounds} rounds (speedup {human['speedup']:.3f}, "
+                f"95% CI [{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}], one-sided p {p:.3g}; "
+                f"admission needs p < 0.05, a gain >= {sc.min_gain:.0%} and a CI lower bound >= "
+                f"{sc.admission_min_speedup})"
             )
+        elif not valid:
+            reason = "the human variant failed to run its workload"
         result.update(
             status="scored",
             valid=valid,
@@ -345,8 +349,11 @@ class Scorer:
                 row.update(est[name])
             if name in failed:
                 row["workload_error"] = failed[name]
-            # For the aggregates an incorrect agent patch counts as no change (speedup 1.0).
+            # For the aggregates an incorrect agent patch counts as no change (speedup 1.0), and an
+            # empty one is no change: it is not "correct" (there is nothing to credit), as in correlate.
             if rec["kind"] == "agent":
+                if row.get("patch_empty"):
+                    row["correct"] = False
                 ok = row.get("correct") and "speedup" in row
                 row["effective_speedup"] = row["speedup"] if ok else 1.0
                 row["effective_rho"] = (
@@ -354,8 +361,13 @@ class Scorer:
                 )
                 if not ok:
                     row["matches_human_strict"] = row["matches_human_gso"] = row["beats_human"] = False
-                    if row.get("match_label"):
-                        row["match_label"] = "incorrect"
+                    row["match_label"] = (
+                        "empty_patch"
+                        if row.get("patch_empty")
+                        else "incorrect"
+                        if not row.get("correct")
+                        else "not_timed"
+                    )
             out[name] = row
         return out
 

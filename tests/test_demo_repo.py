@@ -49,15 +49,19 @@ builder = _load_builder()
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
-                          env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull,
-                               "GIT_CONFIG_NOSYSTEM": "1"}).stdout.strip()
+    return subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"},
+    ).stdout.strip()
 
 
 def export(repo: Path, rev: str, dest: Path) -> Path:
     """The tree of `rev` as plain files (no .git), as the harness's variants see it."""
-    data = subprocess.run(["git", "archive", "--format=tar", rev], cwd=repo, check=True,
-                          capture_output=True).stdout
+    data = subprocess.run(["git", "archive", "--format=tar", rev], cwd=repo, check=True, capture_output=True).stdout
     dest.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(dest, filter="data")
@@ -130,11 +134,18 @@ def test_main_passes_and_cli_lists_workloads(demo: tuple[Path, dict[str, str]], 
     repo, _ = demo
     tree = export(repo, "main", tmp_path / "main")
     assert run_unittests(tree).returncode == 0
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--list"], cwd=tree, capture_output=True,
-                          text=True, env=CHILD_ENV, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--list"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        env=CHILD_ENV,
+        check=True,
+    )
     assert set(proc.stdout.split()) == {w for _, w in OPTIMIZATIONS.values()}
-    bad = subprocess.run([sys.executable, "-m", "benchmarks.run", "nope"], cwd=tree, capture_output=True,
-                         text=True, env=CHILD_ENV)
+    bad = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "nope"], cwd=tree, capture_output=True, text=True, env=CHILD_ENV
+    )
     assert bad.returncode == 2
 
 
@@ -146,27 +157,37 @@ def test_workload_runs_and_result_is_unchanged(trees: dict[str, Path], tag: str)
     code = f"import json; from benchmarks.workloads import {workload} as f; print(json.dumps(f()))"
     results = {}
     for rev in (f"{tag}^", tag):
-        proc = subprocess.run([sys.executable, "-c", code], cwd=trees[rev], capture_output=True, text=True,
-                              env=CHILD_ENV, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], cwd=trees[rev], capture_output=True, text=True, env=CHILD_ENV, timeout=300
+        )
         assert proc.returncode == 0, proc.stderr
         results[rev] = proc.stdout.strip()
     assert results[tag] == results[f"{tag}^"]
     assert int(results[tag]) > 0
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", workload], cwd=trees[tag],
-                          capture_output=True, text=True, env=CHILD_ENV, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", workload],
+        cwd=trees[tag],
+        capture_output=True,
+        text=True,
+        env=CHILD_ENV,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"{workload}: ")
 
 
 BREAKAGES = {
     # Appended to the module: the later definition replaces the optimized one.
-    "opt-small": ["def slugify(title, max_length=0):\n    return ''\n",
-                  "def slugify(title, max_length=0):\n    return None\n"],
-    "opt-medium": ["def wrap(text, width=70):\n    return []\n",
-                   "def wrap(text, width=70):\n    return None\n"],
-    "opt-large": ["def remove_stopwords(words):\n    return []\n",
-                  "def remove_stopwords(words):\n    return None\n",
-                  "def remove_stopwords(words):\n    return list(words)\n"],
+    "opt-small": [
+        "def slugify(title, max_length=0):\n    return ''\n",
+        "def slugify(title, max_length=0):\n    return None\n",
+    ],
+    "opt-medium": ["def wrap(text, width=70):\n    return []\n", "def wrap(text, width=70):\n    return None\n"],
+    "opt-large": [
+        "def remove_stopwords(words):\n    return []\n",
+        "def remove_stopwords(words):\n    return None\n",
+        "def remove_stopwords(words):\n    return list(words)\n",
+    ],
 }
 
 
@@ -201,12 +222,19 @@ def test_build_ignores_user_git_config(tmp_path: Path, demo: tuple[Path, dict[st
     """A user's identity, signing and hooks settings must not change the shas."""
     _, tags = demo
     gitconfig = tmp_path / "gitconfig"
-    gitconfig.write_text("[user]\n\tname = Someone Else\n\temail = else@example.com\n"
-                         "[commit]\n\tgpgsign = true\n[core]\n\tautocrlf = true\n")
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_AUTHOR_NAME": "Intruder",
-           "GIT_COMMITTER_DATE": "2001-01-01T00:00:00+0000"}
-    proc = subprocess.run([sys.executable, str(BUILD_PY), str(tmp_path / "d")], env=env,
-                          capture_output=True, text=True, timeout=120)
+    gitconfig.write_text(
+        "[user]\n\tname = Someone Else\n\temail = else@example.com\n"
+        "[commit]\n\tgpgsign = true\n[core]\n\tautocrlf = true\n"
+    )
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": str(gitconfig),
+        "GIT_AUTHOR_NAME": "Intruder",
+        "GIT_COMMITTER_DATE": "2001-01-01T00:00:00+0000",
+    }
+    proc = subprocess.run(
+        [sys.executable, str(BUILD_PY), str(tmp_path / "d")], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert dict(line.split() for line in proc.stdout.splitlines()) == tags
 

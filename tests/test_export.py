@@ -59,8 +59,15 @@ TEST_PATCH = """diff --git a/tests/test_core.py b/tests/test_core.py
 +    def test_empty(self):
 +        self.assertEqual(dedupe([]), [])
 """
-ENV = {"cpu": "AMD EPYC", "cores": 2, "platform": "Linux-6.1-x86_64", "python": "3.12.1",
-       "isobench_version": "0.1.0", "openhands_version": "1.58.2", "sandbox": "bwrap"}
+ENV = {
+    "cpu": "AMD EPYC",
+    "cores": 2,
+    "platform": "Linux-6.1-x86_64",
+    "python": "3.12.1",
+    "isobench_version": "0.1.0",
+    "openhands_version": "1.58.2",
+    "sandbox": "bwrap",
+}
 BENCH_YAML = """\
 paths:
   reports_root: ./reports
@@ -76,31 +83,84 @@ score:
 
 # (provider, attempt) -> what the agent did and how it scored, on instance A
 ATTEMPTS_A = {
-    ("claude", 1): {"patch": SLOW_TO_FAST, "status": "success", "cost": 0.42, "correct": True,
-                    "speedup": 290.0, "rho": 0.98, "strict": True, "gso": True},
-    ("claude", 2): {"patch": SLOW_TO_FAST, "status": "success", "cost": 0.51, "correct": True,
-                    "speedup": 250.0, "rho": 0.85, "strict": False, "gso": False},
-    ("noop", 1): {"patch": "", "status": "success", "cost": 0.0, "correct": True, "speedup": 1.01,
-                  "rho": 0.0034, "strict": False, "gso": False},
-    ("saboteur", 1): {"patch": SABOTAGE, "status": "success", "cost": 0.0, "correct": False,
-                      "speedup": 1600.0, "rho": 5.5, "strict": False, "gso": False},
+    ("claude", 1): {
+        "patch": SLOW_TO_FAST,
+        "status": "success",
+        "cost": 0.42,
+        "correct": True,
+        "speedup": 290.0,
+        "rho": 0.98,
+        "strict": True,
+        "gso": True,
+    },
+    ("claude", 2): {
+        "patch": SLOW_TO_FAST,
+        "status": "success",
+        "cost": 0.51,
+        "correct": True,
+        "speedup": 250.0,
+        "rho": 0.85,
+        "strict": False,
+        "gso": False,
+    },
+    ("noop", 1): {
+        "patch": "",
+        "status": "success",
+        "cost": 0.0,
+        "correct": True,
+        "speedup": 1.01,
+        "rho": 0.0034,
+        "strict": False,
+        "gso": False,
+    },
+    ("saboteur", 1): {
+        "patch": SABOTAGE,
+        "status": "success",
+        "cost": 0.0,
+        "correct": False,
+        "speedup": 1600.0,
+        "rho": 5.5,
+        "strict": False,
+        "gso": False,
+    },
 }
 
 
 def _instance(iid: str, head: str, order: int) -> dict[str, Any]:
     return {
-        "status": "planned", "instance_id": iid, "repo": "tinyrepo", "repo_path": "/nonexistent/tinyrepo",
-        "task": "tiny", "task_file": "tasks/tiny.yaml", "description": "a tiny library",
-        "created_at": "2026-11-25T13:23:02+00:00", "base_commit": "1aea847cf421a7a64da29b1f775aad1b9eb1c573",
-        "head_commit": head, "patch": SLOW_TO_FAST, "test_patch": TEST_PATCH,
-        "changed_files": ["lib/core.py", "tests/test_core.py"], "test_files": ["tests/test_core.py"],
-        "lines_changed": 9, "patch_functions": ["dedupe"], "test_functions": ["test_empty"],
+        "status": "planned",
+        "instance_id": iid,
+        "repo": "tinyrepo",
+        "repo_path": "/nonexistent/tinyrepo",
+        "task": "tiny",
+        "task_file": "tasks/tiny.yaml",
+        "description": "a tiny library",
+        "created_at": "2026-11-25T13:23:02+00:00",
+        "base_commit": "1aea847cf421a7a64da29b1f775aad1b9eb1c573",
+        "head_commit": head,
+        "patch": SLOW_TO_FAST,
+        "test_patch": TEST_PATCH,
+        "changed_files": ["lib/core.py", "tests/test_core.py"],
+        "test_files": ["tests/test_core.py"],
+        "lines_changed": 9,
+        "patch_functions": ["dedupe"],
+        "test_functions": ["test_empty"],
         "efficiency_test": ["python -c 'import benchmarks.wl as w; w.run()'"],
-        "workload_callable": "benchmarks.wl:run", "tests": ["python -m unittest discover -s tests -q"],
-        "target_files": ["lib/core.py"], "test_patterns": ["tests/**"],
-        "gt_commit_message": "Speed up dedupe with a set (#7)", "setup_commands": [], "install_commands": [],
-        "constraints": [], "strict_targets": False, "scoring_primary": None, "setting": "oracle", "api": None,
-        "notes": None, "plan_order": order, "fingerprint": "29e3c8ebdca69910",
+        "workload_callable": "benchmarks.wl:run",
+        "tests": ["python -m unittest discover -s tests -q"],
+        "target_files": ["lib/core.py"],
+        "test_patterns": ["tests/**"],
+        "gt_commit_message": "Speed up dedupe with a set (#7)",
+        "setup_commands": [],
+        "install_commands": [],
+        "constraints": [],
+        "strict_targets": False,
+        "scoring_primary": None,
+        "setting": "oracle",
+        "api": None,
+        "notes": None,
+        "plan_order": order,
+        "fingerprint": "29e3c8ebdca69910",
         "planned_at": "2026-11-25T13:23:04+00:00",
     }
 
@@ -110,47 +170,98 @@ def _attempt(state: State, iid: str, provider: str, n: int, patch: str, status: 
     d.mkdir(parents=True)
     (d / "model_patch.diff").write_text(patch)
     (d / "test_edits.diff").write_text("")
-    write_record(d / "result.json", {
-        "status": status, "instance_id": iid, "provider": provider, "attempt": n,
-        "model": "anthropic/claude-sonnet-4-20250514" if provider == "claude" else "openai/scripted",
-        "agent": "openhands", "exit_code": 0, "wall_s": 24.261 + n, "iterations": 6, "prompt_tokens": 43087,
-        "completion_tokens": 453, "cost_usd": cost, "openhands_version": "1.58.2",
-        "isobench_version": "0.1.0",
-        "error": None if status == "success" else "wall-time limit of 600 s reached",
-        "finish_message": "done", "model_patch": str(d / "model_patch.diff"),
-        "test_edits": str(d / "test_edits.diff"), "changed_files": ["lib/core.py"] if patch else [],
-        "test_files_edited": [], "patch_empty": not patch, "touched_outside_targets": False,
-        "files_outside_targets": [], "events_log": str(d / "events.jsonl"), "agent_log": str(d / "agent.log"),
-        "sandbox": "bwrap", "setting": "oracle",
-        "limits": {"max_iterations": 30, "time_limit_s": 600.0, "max_budget_usd": 10.0},
-        "started_at": "2026-11-25T13:23:06+00:00", "finished_at": "2026-11-25T13:23:31+00:00",
-    })
+    write_record(
+        d / "result.json",
+        {
+            "status": status,
+            "instance_id": iid,
+            "provider": provider,
+            "attempt": n,
+            "model": "anthropic/claude-sonnet-4-20250514" if provider == "claude" else "openai/scripted",
+            "agent": "openhands",
+            "exit_code": 0,
+            "wall_s": 24.261 + n,
+            "iterations": 6,
+            "prompt_tokens": 43087,
+            "completion_tokens": 453,
+            "cost_usd": cost,
+            "openhands_version": "1.58.2",
+            "isobench_version": "0.1.0",
+            "error": None if status == "success" else "wall-time limit of 600 s reached",
+            "finish_message": "done",
+            "model_patch": str(d / "model_patch.diff"),
+            "test_edits": str(d / "test_edits.diff"),
+            "changed_files": ["lib/core.py"] if patch else [],
+            "test_files_edited": [],
+            "patch_empty": not patch,
+            "touched_outside_targets": False,
+            "files_outside_targets": [],
+            "events_log": str(d / "events.jsonl"),
+            "agent_log": str(d / "agent.log"),
+            "sandbox": "bwrap",
+            "setting": "oracle",
+            "limits": {"max_iterations": 30, "time_limit_s": 600.0, "max_budget_usd": 10.0},
+            "started_at": "2026-11-25T13:23:06+00:00",
+            "finished_at": "2026-11-25T13:23:31+00:00",
+        },
+    )
 
 
 def _samples(path: Path, means: dict[str, float], rounds: int = 12) -> None:
     run_id = "1d374e76bc6044b69f1696506ec6eac3"
-    lines = [{"type": "header", "reference": "base", "timing_mode": "in_process_callable", "run_id": run_id,
-              "variants": [{"name": n} for n in means]}]
+    lines = [
+        {
+            "type": "header",
+            "reference": "base",
+            "timing_mode": "in_process_callable",
+            "run_id": run_id,
+            "variants": [{"name": n} for n in means],
+        }
+    ]
     for r in range(-1, rounds):
         for pos, (name, mean) in enumerate(means.items()):
             v = mean * (1 + 0.01 * ((r * 7 + pos) % 5))
-            lines.append({"type": "sample", "phase": "warmup" if r < 0 else "timed", "variant": name,
-                          "round": r, "position_in_round": pos, "value_s": v, "values_s": [v, v, v],
-                          "ok": True, "error": None, "run_id": run_id})
-    lines.append({"type": "end", "stop_reason": "converged", "rounds": rounds, "failed": {},
-                  "run_id": run_id})
+            lines.append(
+                {
+                    "type": "sample",
+                    "phase": "warmup" if r < 0 else "timed",
+                    "variant": name,
+                    "round": r,
+                    "position_in_round": pos,
+                    "value_s": v,
+                    "values_s": [v, v, v],
+                    "ok": True,
+                    "error": None,
+                    "run_id": run_id,
+                }
+            )
+    lines.append({"type": "end", "stop_reason": "converged", "rounds": rounds, "failed": {}, "run_id": run_id})
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
 
 
-def _variant(kind: str, provider: str | None, attempt: int | None, correct: bool, empty: bool,
-             speedup: float | None) -> dict[str, Any]:
-    v: dict[str, Any] = {"kind": kind, "provider": provider, "attempt": attempt, "build": "ok", "error": None,
-                         "correct": correct, "patch_empty": empty,
-                         "tests": [{"command": "python -m unittest discover -s tests -q", "passed": correct,
-                                    "exit_code": 0 if correct else 1}]}
+def _variant(
+    kind: str, provider: str | None, attempt: int | None, correct: bool, empty: bool, speedup: float | None
+) -> dict[str, Any]:
+    v: dict[str, Any] = {
+        "kind": kind,
+        "provider": provider,
+        "attempt": attempt,
+        "build": "ok",
+        "error": None,
+        "correct": correct,
+        "patch_empty": empty,
+        "tests": [
+            {"command": "python -m unittest discover -s tests -q", "passed": correct, "exit_code": 0 if correct else 1}
+        ],
+    }
     if speedup is not None:
-        v.update(speedup=speedup, speedup_ci=[speedup * 0.9, speedup * 1.1], p_faster=1e-9,
-                 classification="faster" if speedup > 1.1 else "inconclusive", halfwidth_log=0.1)
+        v.update(
+            speedup=speedup,
+            speedup_ci=[speedup * 0.9, speedup * 1.1],
+            p_faster=1e-9,
+            classification="faster" if speedup > 1.1 else "inconclusive",
+            halfwidth_log=0.1,
+        )
     return v
 
 
@@ -165,16 +276,23 @@ def make_state(root: Path) -> State:
     _attempt(state, b, "claude", 1, SLOW_TO_FAST, "timeout", 1.25)
 
     human_speedup = 295.0
-    variants = {"base": _variant("base", None, None, True, True, None),
-                "human": _variant("human", None, None, True, False, human_speedup)}
+    variants = {
+        "base": _variant("base", None, None, True, True, None),
+        "human": _variant("human", None, None, True, False, human_speedup),
+    }
     means = {"base": 0.07, "human": 0.07 / human_speedup}
     for (provider, n), spec in ATTEMPTS_A.items():
         name = f"{provider}#{n}"
         v = _variant("agent", provider, n, spec["correct"], not spec["patch"], spec["speedup"])
-        v.update(rho=spec["rho"], rho_ci=[spec["rho"] * 0.95, spec["rho"] * 1.05],
-                 matches_human_strict=spec["strict"], matches_human_gso=spec["gso"], beats_human=False,
-                 match_label="confident_pass" if spec["strict"] else "confident_fail",
-                 effective_speedup=spec["speedup"] if spec["correct"] else 1.0)
+        v.update(
+            rho=spec["rho"],
+            rho_ci=[spec["rho"] * 0.95, spec["rho"] * 1.05],
+            matches_human_strict=spec["strict"],
+            matches_human_gso=spec["gso"],
+            beats_human=False,
+            match_label="confident_pass" if spec["strict"] else "confident_fail",
+            effective_speedup=spec["speedup"] if spec["correct"] else 1.0,
+        )
         if not spec["correct"]:
             v["match_label"] = "incorrect"
         variants[name] = v
@@ -182,16 +300,25 @@ def make_state(root: Path) -> State:
     sdir = state.score_dir(a)
     sdir.mkdir(parents=True)
     _samples(sdir / "samples.jsonl", {**means, "base_aa": 0.07})
-    write_record(sdir / "score.json", {
-        "instance_id": a, "fingerprint": "cc7e0ace3c8e04ad", "excluded_tests": [], "environment": ENV,
-        "scored_at": "2026-11-25T13:25:01+00:00",
-        "measurement": {"rounds": 12, "timing_mode": "in_process_callable"},
-        "timing_mode": "in_process_callable", "timed": "workload_callable benchmarks.wl:run",
-        "samples_file": "/elsewhere/samples.jsonl",  # a moved state: export must read its own copy
-        "status": "scored", "valid": True, "invalid_reason": None,
-        "aa": {"speedup": 0.98, "speedup_ci": [0.94, 1.1], "classification": "inconclusive"},
-        "variants": variants,
-    })
+    write_record(
+        sdir / "score.json",
+        {
+            "instance_id": a,
+            "fingerprint": "cc7e0ace3c8e04ad",
+            "excluded_tests": [],
+            "environment": ENV,
+            "scored_at": "2026-11-25T13:25:01+00:00",
+            "measurement": {"rounds": 12, "timing_mode": "in_process_callable"},
+            "timing_mode": "in_process_callable",
+            "timed": "workload_callable benchmarks.wl:run",
+            "samples_file": "/elsewhere/samples.jsonl",  # a moved state: export must read its own copy
+            "status": "scored",
+            "valid": True,
+            "invalid_reason": None,
+            "aa": {"speedup": 0.98, "speedup_ci": [0.94, 1.1], "classification": "inconclusive"},
+            "variants": variants,
+        },
+    )
     return state
 
 
@@ -209,8 +336,9 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def invoke(bench: Path, *args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(app, ["--config", str(bench / "bench.yaml"), "--state-dir",
-                                    str(bench / "state"), "export", *args], env=env)
+    return CliRunner().invoke(
+        app, ["--config", str(bench / "bench.yaml"), "--state-dir", str(bench / "state"), "export", *args], env=env
+    )
 
 
 @pytest.fixture
@@ -242,8 +370,7 @@ def test_the_dataset_reloads_the_same_from_disk_parquet_and_jsonl(exported: Path
 
     disk = hf.load_from_disk(str(exported / "dataset"))
     parquet = hf.load_dataset("parquet", data_files=str(exported / "data.parquet"), split="train")
-    jsonl = hf.load_dataset("json", data_files=str(exported / "data.jsonl"), split="train",
-                            features=features())
+    jsonl = hf.load_dataset("json", data_files=str(exported / "data.jsonl"), split="train", features=features())
     assert disk.features == parquet.features == jsonl.features == features()
     rows = disk.to_list()
     assert parquet.to_list() == rows  # exact
@@ -267,20 +394,60 @@ def test_one_human_row_per_instance_one_llm_row_per_attempt_with_every_column(ex
     llm = [r for r in rows if r["record_type"] == "llm"]
     assert [r["instance_id"] for r in human] == ["tinyrepo-aaaaaaaaaa", "tinyrepo-bbbbbbbbbb"]
     assert sorted((r["instance_id"][-1], r["llm_metadata"]["provider"], r["attempt"]) for r in llm) == [
-        ("a", "claude", 1), ("a", "claude", 2), ("a", "noop", 1), ("a", "saboteur", 1), ("b", "claude", 1)]
-    required = {"repo", "instance_id", "created_at", "base_commit", "head_commit", "patch", "test_patch",
-                "efficiency_test", "duration_changes", "human_performance", "patch_functions",
-                "test_functions", "api", "gt_commit_message", "setup_commands", "install_commands",
-                "notes", "record_type", "llm_metadata", "speedup", "speedup_ci", "correct", "rho",
-                "rho_ci", "matches_human", "matches_human_gso", "status", "valid_instance",
-                "timing_mode", "environment", "tokens"}
+        ("a", "claude", 1),
+        ("a", "claude", 2),
+        ("a", "noop", 1),
+        ("a", "saboteur", 1),
+        ("b", "claude", 1),
+    ]
+    required = {
+        "repo",
+        "instance_id",
+        "created_at",
+        "base_commit",
+        "head_commit",
+        "patch",
+        "test_patch",
+        "efficiency_test",
+        "duration_changes",
+        "human_performance",
+        "patch_functions",
+        "test_functions",
+        "api",
+        "gt_commit_message",
+        "setup_commands",
+        "install_commands",
+        "notes",
+        "record_type",
+        "llm_metadata",
+        "speedup",
+        "speedup_ci",
+        "correct",
+        "rho",
+        "rho_ci",
+        "matches_human",
+        "matches_human_gso",
+        "status",
+        "valid_instance",
+        "timing_mode",
+        "environment",
+        "tokens",
+    }
     assert required <= set(features())
     for r in rows:
         assert set(r) == set(features())
     # The seed's LLMMetadata, on llm rows only.
     assert all(r["llm_metadata"] is None and r["tokens"] is None for r in human)
-    seed_meta = {"provider", "model", "iterations", "cost_usd", "time_seconds", "success",
-                 "human_reference_commit", "agent_branch"}
+    seed_meta = {
+        "provider",
+        "model",
+        "iterations",
+        "cost_usd",
+        "time_seconds",
+        "success",
+        "human_reference_commit",
+        "agent_branch",
+    }
     assert all(set(r["llm_metadata"]) == seed_meta for r in llm)
 
     a_human = human[0]
@@ -315,7 +482,11 @@ def test_one_human_row_per_instance_one_llm_row_per_attempt_with_every_column(ex
 def test_predictions_are_swe_bench_style_one_file_per_provider_and_attempt(exported: Path) -> None:
     pred = exported / "predictions"
     assert sorted(str(p.relative_to(pred)) for p in pred.rglob("*.jsonl")) == [
-        "attempt-2/claude.jsonl", "claude.jsonl", "noop.jsonl", "saboteur.jsonl"]
+        "attempt-2/claude.jsonl",
+        "claude.jsonl",
+        "noop.jsonl",
+        "saboteur.jsonl",
+    ]
     for f in pred.rglob("*.jsonl"):
         lines = [json.loads(x) for x in f.read_text().splitlines()]
         assert lines and all(set(x) == {"instance_id", "model_name_or_path", "model_patch"} for x in lines)
@@ -345,8 +516,7 @@ def test_the_dataset_card_documents_every_column(exported: Path) -> None:
         assert nested in body
 
 
-def test_no_key_or_token_from_the_environment_is_exported(bench: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_key_or_token_from_the_environment_is_exported(bench: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", FAKE_HF)
     r = invoke(bench, "--out", str(bench / "out"))
     assert r.exit_code == 0, r.output
@@ -387,7 +557,8 @@ def test_the_written_files_are_scanned_too(bench: Path, monkeypatch: pytest.Monk
 
 
 def test_push_to_hub_without_a_token_is_refused_before_anything_is_written(
-        bench: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     r = invoke(bench, "--out", str(bench / "out"), "--push-to-hub", "someone/isobench-results")
@@ -397,7 +568,8 @@ def test_push_to_hub_without_a_token_is_refused_before_anything_is_written(
 
 
 def test_a_failed_push_is_one_line_without_the_token_and_the_local_export_stays(
-        bench: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_TOKEN", FAKE_HF)  # offline (the fixture): the push itself cannot succeed
     r = invoke(bench, "--out", str(bench / "out"), "--push-to-hub", "someone/isobench-results")
     assert r.exit_code == 2
@@ -432,18 +604,38 @@ def test_correlate_output_is_used_when_present(bench: Path) -> None:
     import datasets as hf
 
     state = State(bench / "state")
-    write_record(state.correlate_path, {"status": "done", "instances": [{
-        "instance_id": "tinyrepo-aaaaaaaaaa", "llm_attempts": {"claude": [
-            {"attempt": 1, "agent_branch": "isobench/claude/tinyrepo-aaaaaaaaaa/1",
-             "agent_commit": "c" * 40}]}}],
-        "providers": {"claude": {"opt1_strict": 0.5, "opt1_strict_ci": [0.1, 0.9], "opt1_gso": 0.5,
-                                 "opt1_gso_ci": [0.1, 0.9]}},
-        "between_providers": [{"a": "claude", "b": "noop", "spearman": None, "p": None, "n": 1}]})
+    write_record(
+        state.correlate_path,
+        {
+            "status": "done",
+            "instances": [
+                {
+                    "instance_id": "tinyrepo-aaaaaaaaaa",
+                    "llm_attempts": {
+                        "claude": [
+                            {
+                                "attempt": 1,
+                                "agent_branch": "isobench/claude/tinyrepo-aaaaaaaaaa/1",
+                                "agent_commit": "c" * 40,
+                            }
+                        ]
+                    },
+                }
+            ],
+            "providers": {
+                "claude": {"opt1_strict": 0.5, "opt1_strict_ci": [0.1, 0.9], "opt1_gso": 0.5, "opt1_gso_ci": [0.1, 0.9]}
+            },
+            "between_providers": [{"a": "claude", "b": "noop", "spearman": None, "p": None, "n": 1}],
+        },
+    )
     r = invoke(bench, "--out", str(bench / "out"), "--format", "disk")
     assert r.exit_code == 0, r.output
     rows = hf.load_from_disk(str(bench / "out" / "dataset")).to_list()
-    branches = {(r["llm_metadata"]["provider"], r["attempt"], r["instance_id"]):
-                r["llm_metadata"]["agent_branch"] for r in rows if r["record_type"] == "llm"}
+    branches = {
+        (r["llm_metadata"]["provider"], r["attempt"], r["instance_id"]): r["llm_metadata"]["agent_branch"]
+        for r in rows
+        if r["record_type"] == "llm"
+    }
     assert branches[("claude", 1, "tinyrepo-aaaaaaaaaa")] == "isobench/claude/tinyrepo-aaaaaaaaaa/1"
     assert branches[("claude", 2, "tinyrepo-aaaaaaaaaa")] is None
     html = (bench / "out" / "report" / "index.html").read_text()
@@ -460,14 +652,19 @@ def _chromium() -> str:
         if shutil.which(name):
             return str(shutil.which(name))
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium is not installed and cannot be installed here (not root, or no apt-get); "
-                    "run `scripts/setup --dev`")
-    proc = subprocess.run("apt-get update -qq && "
-                          "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium", shell=True,
-                          capture_output=True, text=True, timeout=900)
+        pytest.skip(
+            "chromium is not installed and cannot be installed here (not root, or no apt-get); "
+            "run `scripts/setup --dev`"
+        )
+    proc = subprocess.run(
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if proc.returncode != 0 or not shutil.which("chromium"):
-        pytest.skip(f"chromium is not installable: apt-get exited {proc.returncode}: "
-                    f"{proc.stderr.strip()[-300:]}")
+        pytest.skip(f"chromium is not installable: apt-get exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
     return str(shutil.which("chromium"))
 
 
@@ -478,16 +675,29 @@ def test_the_report_renders_in_a_headless_browser(exported: Path, tmp_path: Path
     assert "https://" not in html and "http://" not in html, "the report must not load anything from outside"
     for name in ("speedup_scatter", "opt_rate", "cost_success"):
         assert (exported / "report" / f"{name}.png").stat().st_size > 5000
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'chromium-profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ]
     shot = tmp_path / "report.png"
-    proc = subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1200,2000",
-                           index.as_uri()], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [browser, *flags, f"--screenshot={shot}", "--window-size=1200,2000", index.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert shot.stat().st_size > 10_000
-    dom = subprocess.run([browser, *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
     for name in ("speedup_scatter", "opt_rate", "cost_success"):
         assert f'<img id="plot-{name}"' in dom and 'src="data:image/png;base64,' in dom
     for provider in ("claude", "noop", "saboteur"):

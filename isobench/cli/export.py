@@ -14,15 +14,32 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_cmd(
         ctx: typer.Context,
-        formats: Annotated[list[str] | None, typer.Option(
-            "--format", "-f", metavar="FORMAT",
-            help="disk (save_to_disk), parquet, jsonl; repeat or comma-separate (default: all)")] = None,
-        out: Annotated[Path | None, typer.Option(
-            "--out", "-o", help="Output folder; the files export owns in it are replaced "
-                                "(default: bench.yaml paths.reports_root/export)")] = None,
-        push_to_hub: Annotated[str | None, typer.Option(
-            "--push-to-hub", metavar="REPO_ID",
-            help="Also push to this Hugging Face dataset repo (needs HF_TOKEN in the environment).")] = None,
+        formats: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--format",
+                "-f",
+                metavar="FORMAT",
+                help="disk (save_to_disk), parquet, jsonl; repeat or comma-separate (default: all)",
+            ),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                "-o",
+                help="Output folder; the files export owns in it are replaced "
+                "(default: bench.yaml paths.reports_root/export)",
+            ),
+        ] = None,
+        push_to_hub: Annotated[
+            str | None,
+            typer.Option(
+                "--push-to-hub",
+                metavar="REPO_ID",
+                help="Also push to this Hugging Face dataset repo (needs HF_TOKEN in the environment).",
+            ),
+        ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON, only.")] = False,
     ) -> None:
         """Export every instance and attempt as a Hugging Face dataset, predictions and an HTML report."""
@@ -39,15 +56,16 @@ def register(app: typer.Typer) -> None:
         cfg = c.config()
         state = c.state()
         if not state.instances():
-            raise UserError(f"{state.root}: no planned instances, nothing to export; "
-                            "run `isobench plan` first")
+            raise UserError(f"{state.root}: no planned instances, nothing to export; run `isobench plan` first")
         res = export(cfg, state, out or default_out(cfg), chosen, push_to_hub)
         if json_out:
             print_json(res)
             return
         con = typer  # plain lines: paths may hold characters rich would read as markup
-        con.echo(f"exported {res['rows']} rows ({res['human_rows']} human, {res['llm_rows']} llm) from "
-                  f"{res['instances']} instance(s), {len(res['providers'])} provider(s) to {res['out']}")
+        con.echo(
+            f"exported {res['rows']} rows ({res['human_rows']} human, {res['llm_rows']} llm) from "
+            f"{res['instances']} instance(s), {len(res['providers'])} provider(s) to {res['out']}"
+        )
         files = res["files"]
         for key in ("dataset", "parquet", "jsonl", "card"):
             if key in files:

@@ -72,7 +72,9 @@ def register(app: typer.Typer) -> None:
                     table.add_row(
                         name,
                         v.get("build") or "-",
-                        {True: "yes", False: "NO"}.get(v.get("correct"), "-"),
+                        "empty"
+                        if v.get("kind") == "agent" and v.get("patch_empty")
+                        else {True: "yes", False: "NO"}.get(v.get("correct"), "-"),
                         _ci(v, "speedup"),
                         v.get("classification") or v.get("workload_error", "-")[:40],
                         _ci(v, "rho"),

@@ -105,11 +105,11 @@ def test_measurement_records_how_it_was_measured(run_5x) -> None:
     assert 0 < m.efficiency <= 1.0
     assert m.warmup_s > 0
     assert m.samples_path == samples
-    # one sample = the median of `values` in-process values
+    # one sample = the minimum of `values` in-process values (the default sample_stat)
     for name in ("base", "human"):
         for sample, vals in zip(m.samples[name], m.values[name], strict=True):
             assert len(vals) == m.config.values
-            assert sample == statistics.median(vals)
+            assert sample == min(vals)
     cores = os.sched_getaffinity(0)
     if len(cores) > 1:
         assert m.pinned_core in cores
@@ -159,7 +159,7 @@ def test_samples_file_has_every_sample(run_5x) -> None:
     started = [r["started_at"] for r in sample_recs]
     assert started == sorted(started)
     for r in timed:
-        assert r["values_s"] and r["value_s"] == statistics.median(r["values_s"])
+        assert r["values_s"] and r["value_s"] == min(r["values_s"])
     # any decision can be recomputed from the file alone
     loaded = load_samples(samples)
     rounds = sorted(loaded["base"])
@@ -242,7 +242,10 @@ def test_aa_check_ci_contains_one(tmp_path: Path) -> None:
     [
         ({"min_rounds": 3, "max_rounds": 20, "target_halfwidth": 50.0}, "target_reached", 3),
         ({"min_rounds": 3, "max_rounds": 4, "target_halfwidth": 1e-9}, "max_rounds", 4),
-        ({"min_rounds": 5, "max_rounds": 20, "time_budget_s": 0.001}, "time_budget", 1),
+        # The budget stops it, but never before the 5 rounds a significance test needs ...
+        ({"min_rounds": 10, "max_rounds": 20, "time_budget_s": 0.001}, "time_budget", 5),
+        # ... or before min_rounds when that is smaller.
+        ({"min_rounds": 3, "max_rounds": 20, "time_budget_s": 0.001, "target_halfwidth": 1e-9}, "time_budget", 3),
     ],
 )
 def test_stopping_rules(tmp_path: Path, overrides: dict[str, Any], reason: str, rounds: int) -> None:
@@ -384,3 +387,14 @@ def test_timer_is_standalone() -> None:
     modules = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     modules |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert modules <= set(sys.stdlib_module_names) | {"__future__"}, modules
+
+
+def test_sample_stat_median_keeps_the_notes_original_choice(tmp_path: Path) -> None:
+    a, b = make_tree(tmp_path, "a", TINY), make_tree(tmp_path, "b", TINY)
+    m = measure(
+        [variant("base", a), variant("human", b)], ProtocolConfig(min_rounds=3, max_rounds=3, sample_stat="median")
+    )
+    for name in ("base", "human"):
+        assert m.samples[name] == [statistics.median(v) for v in m.values[name]]
+    with pytest.raises(ValueError, match="sample_stat"):
+        ProtocolConfig(sample_stat="mean")

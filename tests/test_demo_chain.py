@@ -1,0 +1,161 @@
+"""The whole chain on the embedded demo, as the README's first command runs it: plan, prepare, run
+(the real OpenHands agent driven by the scripted oracle, noop and saboteur), score, correlate, export.
+
+The timing budget is cut to 10 rounds per instance (the shipped bench.yaml keeps 60 s per variant pair),
+so the assertions are the ones 10 rounds decide safely: the human speedups' order and significance,
+the oracle matching the human, the noop not faster, the saboteur incorrect, and the export's rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_demo_repo import DEMO_YAML, ROOT, builder
+
+pytestmark = pytest.mark.slow
+
+BENCH = """\
+tasks: [tasks/demo.yaml]
+sandbox: bwrap
+agents:
+  openhands:
+    llm_configs:
+      - {name: oracle, provider: scripted}
+      - {name: noop, provider: scripted}
+      - {name: saboteur, provider: scripted}
+llm_benchmarking:
+  providers: [oracle, noop, saboteur]
+  max_parallel_runs: 2
+score:
+  min_rounds: 10
+  max_rounds: 10
+"""
+
+
+def isobench(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENHANDS_SUPPRESS_BANNER": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "isobench.cli", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=1200
+    )
+
+
+def ok_json(cwd: Path, *args: str) -> Any:
+    r = isobench(cwd, *args, "--json")
+    assert r.returncode == 0, f"isobench {' '.join(args)}: exit {r.returncode}\n{r.stderr[-3000:]}"
+    return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    d = tmp_path_factory.mktemp("chain")
+    (d / "tasks").mkdir()
+    shutil.copy(DEMO_YAML, d / "tasks" / "demo.yaml")
+    tags = builder.build(d / "tasks" / "demo-repo")
+    shutil.copytree(ROOT / "config", d / "config")
+    (d / "bench.yaml").write_text(BENCH)
+    out: dict[str, Any] = {"dir": d, "tags": tags}
+    out["plan"] = ok_json(d, "plan")
+    assert isobench(d, "prepare").returncode == 0
+    out["run"] = ok_json(d, "run")
+    out["score"] = ok_json(d, "score")
+    out["correlate"] = ok_json(d, "correlate")
+    out["export"] = ok_json(d, "export")
+    return out
+
+
+def by_head(chain: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """tag -> its instance's score record."""
+    head_of = {i["instance_id"]: i["head_commit"] for i in chain["plan"]}
+    tag_of = {sha: tag for tag, sha in chain["tags"].items()}
+    return {tag_of[head_of[s["instance_id"]]]: s for s in chain["score"]}
+
+
+def test_every_attempt_ran_the_real_agent_to_the_end(chain: dict[str, Any]) -> None:
+    runs = chain["run"]
+    assert sorted((a["provider"], a["status"]) for a in runs) == sorted(
+        [(p, "success") for p in ("oracle", "noop", "saboteur") for _ in range(3)]
+    )
+    assert all(a["iterations"] >= 2 and a["openhands_version"] for a in runs)
+
+
+def test_human_commits_are_significant_and_ordered_by_design(chain: dict[str, Any]) -> None:
+    scores = by_head(chain)
+    human = {tag: s["variants"]["human"] for tag, s in scores.items()}
+    for tag, h in human.items():
+        assert scores[tag]["valid"], scores[tag]["invalid_reason"]
+        assert h["classification"] == "faster" and h["speedup_ci"][0] > 1.1, (tag, h)
+        assert scores[tag]["timing_mode"] == "in_process_callable"
+        assert scores[tag]["measurement"]["rounds"] == 10
+    # ~1.5x, ~3x, ~10x by design
+    assert 1.2 < human["opt-small"]["speedup"] < 2.0
+    assert 2.5 < human["opt-medium"]["speedup"] < 6.0
+    assert human["opt-large"]["speedup"] > 7.0
+
+
+def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: dict[str, Any]) -> None:
+    for tag, s in by_head(chain).items():
+        v = s["variants"]
+        oracle, noop, saboteur = v["oracle#1"], v["noop#1"], v["saboteur#1"]
+        assert oracle["correct"] and not oracle["patch_empty"], tag
+        assert oracle["rho_ci"][0] < 1.0 < oracle["rho_ci"][1] or abs(oracle["rho"] - 1) < 0.05, (tag, oracle)
+        assert noop["patch_empty"] and noop["classification"] != "faster", (tag, noop)
+        assert noop["correct"] is False and noop["effective_speedup"] == 1.0 and noop["match_label"] == "empty_patch"
+        assert not saboteur["patch_empty"] and saboteur["correct"] is False, (tag, saboteur)
+        assert saboteur["effective_speedup"] == 1.0 and saboteur["match_label"] == "incorrect"
+        # The A/A twin of base: no difference beyond noise.
+        assert s["aa"]["speedup_ci"][0] < 1.0 < s["aa"]["speedup_ci"][1], (tag, s["aa"])
+
+
+def test_correlate_reports_what_each_provider_achieved(chain: dict[str, Any]) -> None:
+    p = chain["correlate"]["providers"]
+    assert p["oracle"]["correct"] == 3 and p["oracle"]["opt1_gso"] == 1.0
+    assert 0.9 < p["oracle"]["rho_gmean"] < 1.1
+    assert p["noop"]["opt1_strict"] == 0.0 and p["noop"]["opt1_gso"] == 0.0
+    assert p["noop"]["failure_reasons"] == {"empty_patch": 3}
+    assert p["saboteur"]["correct"] == 0 and p["saboteur"]["failure_reasons"] == {"incorrect": 3}
+    # Each agent patch sits on a branch of the task repository, diffable against the human commit.
+    repo = chain["dir"] / "tasks" / "demo-repo"
+    branches = subprocess.run(
+        ["git", "branch", "--list", "isobench/*", "--format=%(refname:short)"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert len([b for b in branches if b.startswith("isobench/oracle/")]) == 3
+
+
+def test_export_reloads_with_one_human_row_per_instance_and_one_llm_row_per_attempt(chain: dict[str, Any]) -> None:
+    import datasets
+
+    res = chain["export"]
+    assert (res["human_rows"], res["llm_rows"]) == (3, 9)
+    ds = datasets.load_from_disk(res["files"]["dataset"])
+    rows = ds.to_list()
+    assert sorted(r["record_type"] for r in rows) == ["human"] * 3 + ["llm"] * 9
+    for r in rows:
+        assert r["speedup_ci"] is None or len(r["speedup_ci"]) == 2
+        if r["record_type"] == "human":
+            assert r["human_performance"] == r["speedup"] and r["correct"] is True
+        else:
+            prov = r["llm_metadata"]["provider"]
+            assert r["correct"] is (prov == "oracle"), (prov, r["correct"])
+            if prov == "oracle":
+                assert r["rho"] is not None and len(r["rho_ci"]) == 2
+    pq = datasets.load_dataset("parquet", data_files=res["files"]["parquet"], split="train")
+    assert pq.to_list() == rows
+    preds = [
+        json.loads(line)
+        for line in next(Path(f) for f in res["files"]["predictions"] if f.endswith("oracle.jsonl"))
+        .read_text()
+        .splitlines()
+    ]
+    assert {tuple(sorted(p)) for p in preds} == {("instance_id", "model_name_or_path", "model_patch")}
