@@ -185,3 +185,19 @@ def test_task_file_errors_name_the_file_and_key(tmp_path: Path, text: str, expec
     assert "\n" not in msg
     assert msg.startswith(f"{tmp_path / 'bad.yaml'}: ")
     assert expected in msg
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_shipped_bench_yaml_and_task_files_load() -> None:
+    cfg = load_bench(ROOT / "bench.yaml")
+    assert [p.name for p in cfg.agents.openhands.llm_configs][:3] == ["oracle", "noop", "saboteur"]
+    assert cfg.llm_benchmarking.providers == ["oracle", "noop", "saboteur"]
+    assert cfg.score.time_budget_s == 60 and cfg.score.target_halfwidth == 0.01
+    demo = load_task(ROOT / "tasks" / "demo.yaml")
+    assert [c.head for c in demo.commits] == ["opt-large", "opt-medium", "opt-small"]
+    assert all(c.workload_callable for c in demo.commits)
+    vllm = load_task(ROOT / "tasks" / "vllm.yaml")
+    assert vllm.commits[0].head == "f092153fbe349a9a1742940e3703bfcff6aa0a6d"
+    assert vllm.efficiency_test and vllm.tests and vllm.install_commands
