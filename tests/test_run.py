@@ -271,3 +271,22 @@ def test_ctrl_c_stops_agents_records_them_interrupted_and_exits_130(tmp_path: Pa
     )
     status = json.loads(b.cli("status", "--json").stdout)
     assert status["run"]["sleeper"]["pending"] == 1
+
+
+def test_an_agent_other_than_openhands_plugs_in_as_a_command_template(tmp_path: Path) -> None:
+    # A "different agent": a shell line that reads its prompt, rewrites the target file and reports.
+    agent = (
+        "test -s {prompt_file} && cd {workspace} && "
+        "sed -i 's/out = \\[\\]/out = []  # tuned by {model}/' lib/core.py && "
+        'printf \'{{"status": "success", "iterations": 4, "cost_usd": 0.25, "prompt_tokens": 100, '
+        '"completion_tokens": 7}}\' > {out_dir}/runner_result.json'
+    )
+    b = Bench(tmp_path, [{"name": "mine", "provider": "command", "model": "my-agent-1", "command": agent}])
+    r = b.cli("run")
+    assert r.returncode == 0, r.stdout + r.stderr
+    rec = b.result("mine")
+    assert rec is not None
+    assert (rec["status"], rec["iterations"], rec["cost_usd"]) == ("success", 4, 0.25)
+    assert (rec["prompt_tokens"], rec["completion_tokens"]) == (100, 7)
+    patch = Path(rec["model_patch"]).read_text()
+    assert "+    out = []  # tuned by my-agent-1" in patch and "lib/core.py" in patch
