@@ -18,7 +18,8 @@ See shared/notes/measurement.md. In short:
    PYTHONHASHSEED and single-threaded BLAS/OpenMP settings, and run one at a time.
 5. After ``min_rounds``, stop once every variant's CI half-width of ln(speedup) vs the reference
    is <= ``target_halfwidth``; else at ``max_rounds``; else before a round that would overrun the
-   time budget, but never before ``MIN_TEST_ROUNDS`` rounds (fewer cannot show a significant change).
+   time budget, but never before ``stats.MIN_WILCOXON_N`` (5) rounds: with fewer pairs the one-sided Wilcoxon
+   test cannot reach p < 0.05, so no change could be called significant.
 6. Every raw sample is appended to a JSONL file as it is taken.
 """
 
@@ -41,7 +42,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from isobench.measure.stats import DEFAULT_RESAMPLES, RatioEstimate, ratio_estimate, rho_estimate
+from isobench.measure.stats import DEFAULT_RESAMPLES, MIN_WILCOXON_N, RatioEstimate, ratio_estimate, rho_estimate
 
 __all__ = [
     "IN_PROCESS",
@@ -73,9 +74,6 @@ DEFAULT_CHILD_ENV = {
 # Resamples for the between-rounds stopping check: cheap enough not to hurt efficiency
 # (about 10 ms at 200 rounds); final estimates use the full default.
 STOP_CHECK_RESAMPLES = 2000
-# The one-sided Wilcoxon signed-rank test cannot reach p < 0.05 with fewer pairs (1/2**5 = 0.031):
-# the time budget never stops a measurement before this many rounds.
-MIN_TEST_ROUNDS = 5
 STDERR_TAIL = 2000
 SAMPLE_STATS: dict[str, Callable[[list[float]], float]] = {"min": min, "median": statistics.median}
 
@@ -562,7 +560,7 @@ def measure(
             elif r >= config.max_rounds:
                 stop_reason = "max_rounds"
             # Stop before a round that would overrun the budget, rather than after overrunning it.
-            elif r >= min(MIN_TEST_ROUNDS, config.min_rounds) and (
+            elif r >= min(MIN_WILCOXON_N, config.min_rounds) and (
                 elapsed + float(np.mean(round_times)) > config.time_budget_s
             ):
                 stop_reason = "time_budget"
