@@ -6,11 +6,13 @@ Steps (a scratch state directory; the repository's own bench.yaml and demo):
    (the issue's target: within 2%, aim 1%), the CI half-widths, rounds, the A/A checks, and the
    measurement efficiency T_floor / T_wall (the least time the protocol needs / its wall time);
 3. base against human alone for 60 s per instance, with no early stop: the 95% CI half-width that
-   60 s of timing per variant pair reaches (target <= 2%, aim 1%);
+   60 s of timing per variant pair reaches (target <= 2%, aim 1%), with the calls interleaved between
+   live processes (the default) and, right after, with each process run to the end (`interleave: processes`);
 4. the sandbox's cost per timed sample: base timed in bubblewrap against base without it, interleaved
    (the in-process speedup must come out "no difference"; the extra wall time per sample is reported).
 
-Run: `.venv/bin/python benchmarks/bench_score.py` (about 15 minutes on 2 cores; figures in RESULTS.md).
+Run: `.venv/bin/python benchmarks/bench_score.py [KEEP_DIR]` (about 35 minutes on 2 cores; figures in
+RESULTS.md). With KEEP_DIR, every samples.jsonl is copied there before the scratch state is deleted.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,13 +110,18 @@ def main() -> None:
         for inst in state.instances():
             envs = state.score_dir(inst["instance_id"]) / "envs"
             pv = [scorer.protocol_variant(inst, n, envs / n) for n in ("base", "human")]
-            m = measure(pv, ProtocolConfig(min_rounds=5, max_rounds=10_000, target_halfwidth=0.0, time_budget_s=60))
-            s = m.speedup("human")
-            print(
-                f"  {inst['instance_id']}: {m.rounds} rounds in {m.wall_s + m.warmup_s:.0f} s, speedup {s.value:.3f} "
-                f"[{s.ci_low:.3f}, {s.ci_high:.3f}], half-width {math.expm1(s.halfwidth_log):.2%}, "
-                f"efficiency {m.efficiency:.3f}"
-            )
+            for interleave in ("calls", "processes"):
+                cfg60 = ProtocolConfig(
+                    min_rounds=5, max_rounds=10_000, target_halfwidth=0.0, time_budget_s=60, interleave=interleave
+                )
+                path60 = state.score_dir(inst["instance_id"]) / f"pair60-{interleave}.jsonl"
+                m = measure(pv, cfg60, samples_path=path60)
+                s = m.speedup("human")
+                print(
+                    f"  {inst['instance_id']} ({interleave:9}): {m.rounds} rounds in {m.wall_s + m.warmup_s:.0f} s, "
+                    f"speedup {s.value:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}], "
+                    f"half-width {math.expm1(s.halfwidth_log):.2%}, efficiency {m.efficiency:.3f}"
+                )
 
         print("== the sandbox's cost per timed sample (base in bwrap vs base without) ==")
         scorer_none = Scorer(cfg, state, NoSandbox(), lambda s: None)
@@ -139,6 +147,12 @@ def main() -> None:
                 f"median process wall {med['base'] * 1e3:.0f} ms in bwrap vs {med['bare'] * 1e3:.0f} ms bare "
                 f"({(med['base'] - med['bare']) * 1e3:+.1f} ms per sample)"
             )
+
+        if len(sys.argv) > 1:  # keep the raw samples for offline analysis
+            keep = Path(sys.argv[1])
+            keep.mkdir(parents=True, exist_ok=True)
+            for f in (state_dir / "score").glob("*/*.jsonl"):
+                shutil.copy(f, keep / f"{f.parent.name}-{f.name}")
 
 
 if __name__ == "__main__":

@@ -231,9 +231,12 @@ class ScoreConfig(Strict):
     """Timing budget per variant pair: an instance with base and V other variants gets V x this (warm-up
     included); the protocol stops at whichever comes first, but never before 5 rounds."""
     warmup: int = 1
-    values: int = 3
+    values: int = 5
     sample_stat: Literal["min", "median"] = "min"
     """How one sample summarises its `values` in-process calls (min: robust to a shared machine's slowdowns)."""
+    interleave: Literal["calls", "processes"] = "calls"
+    """In-process timing: alternate the calls of all variants of a round between their live processes
+    (calls), or run each variant's process to the end before the next (processes: less memory)."""
     min_gain: float = 0.05
     """A variant is faster than base only if significantly so and by at least this fraction."""
     match_threshold: float = 0.95

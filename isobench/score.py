@@ -280,6 +280,7 @@ class Scorer:
                 warmup=sc.warmup,
                 values=sc.values,
                 sample_stat=sc.sample_stat,
+                interleave=sc.interleave,
                 reference=BASE,
             ),
             samples_path=samples_path,

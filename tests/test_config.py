@@ -83,6 +83,7 @@ def test_a_literal_api_key_in_an_llm_toml_is_refused(tmp_path: Path) -> None:
         ("agents:\n  openhands:\n    max_iteratons: 3\n", "bench.yaml: agents.openhands.max_iteratons: unknown key"),
         ("llm_benchmarking:\n  max_parallel_runs: zero\n", "bench.yaml: llm_benchmarking.max_parallel_runs: "),
         ("setting: lenient\n", "bench.yaml: setting: Input should be 'oracle' or 'realistic'"),
+        ("score:\n  interleave: sometimes\n", "bench.yaml: score.interleave: Input should be 'calls' or 'processes'"),
         ("agents: [1, 2\n", "bench.yaml: not valid YAML (line 2"),
         ("llm_benchmarking:\n  providers: [ghost]\n", "'ghost', which is not in agents.openhands.llm_configs"),
         (

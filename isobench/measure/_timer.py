@@ -4,13 +4,18 @@ This file is run by each variant's *own* interpreter, possibly inside a sandbox,
 depend on isobench or any third-party package. isobench passes its source with ``python -c``, so
 it also works where the file cannot be copied; running it as a script works the same way:
 
-    python _timer.py --callable module:function [--warmup 1] [--values 3] [--path DIR]
+    python _timer.py --callable module:function [--warmup 1] [--values 3] [--path DIR] [--serve]
 
 It puts DIR (default: the current directory) first on sys.path, imports ``module`` (timed as
 ``import_s``), calls ``function()`` ``--warmup`` times untimed, then ``--values`` times timed with
-``time.perf_counter_ns``, and prints exactly one line on stdout:
+``time.perf_counter_ns``, and prints one line, the last on stdout and on a line of its own:
 
     ISOBENCH_TIMES {"values": [seconds, ...], "import_s": seconds}
+
+With ``--serve`` (how ``score`` interleaves the calls of several variants), the process instead
+prints ``ISOBENCH_READY {"import_s": seconds}`` after the warm-up, then times one call for every
+line it reads on stdin and answers each with ``ISOBENCH_VALUE {"value": seconds}``, until stdin
+closes (exit 0). Both lines start on a line of their own, whatever the workload prints.
 
 The callable's return value is ignored. If the import or a call raises, the traceback goes to
 stderr and the exit status is non-zero (2: bad arguments, 3: import failed, 4: call failed).
@@ -30,6 +35,8 @@ import traceback
 from collections.abc import Callable
 
 PREFIX = "ISOBENCH_TIMES"
+READY = "ISOBENCH_READY"
+VALUE = "ISOBENCH_VALUE"
 
 
 def _resolve(spec: str) -> tuple[Callable[[], object], float]:
@@ -45,12 +52,20 @@ def _resolve(spec: str) -> tuple[Callable[[], object], float]:
     return obj, import_s
 
 
+def _say(prefix: str, payload: dict) -> None:
+    """One protocol line, on a line of its own even if the workload left a partial line."""
+    sys.stdout.flush()
+    sys.stdout.write("\n" + prefix + " " + json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="_timer.py", description="Time module:function in-process.")
     parser.add_argument("--callable", required=True, dest="spec", help="module:function")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--values", type=int, default=3)
     parser.add_argument("--path", default=None, help="directory put first on sys.path (default: cwd)")
+    parser.add_argument("--serve", action="store_true", help="after the warm-up, time one call per stdin line")
     args = parser.parse_args(argv)
 
     module_name, sep, attr_path = args.spec.partition(":")
@@ -73,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for _ in range(args.warmup):
             func()
+        if args.serve:
+            _say(READY, {"import_s": import_s})
+            for _line in sys.stdin:
+                t0 = time.perf_counter_ns()
+                func()
+                _say(VALUE, {"value": (time.perf_counter_ns() - t0) / 1e9})
+            return 0
         for _ in range(args.values):
             t0 = time.perf_counter_ns()
             func()
@@ -82,9 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"_timer.py: calling {args.spec} failed", file=sys.stderr)
         return 4
 
-    # Flush whatever the workload printed first so our line is the last one on stdout.
-    sys.stdout.flush()
-    print(PREFIX + " " + json.dumps({"values": values, "import_s": import_s}), flush=True)
+    # On a line of its own, and the last one on stdout, whatever the workload printed.
+    _say(PREFIX, {"values": values, "import_s": import_s})
     return 0
 
 

@@ -13,6 +13,13 @@ See shared/notes/measurement.md. In short:
    via ``_timer.py``, preferred), or the wall time of a whole shell command
    (``timing_mode="whole_process"``). All variants of one measurement use the same definition,
    since the two give different ratios for the same change.
+   In-process, the calls themselves are interleaved by default (``interleave="calls"``): a round
+   starts every variant's fresh process (import and warm-up, one at a time), then asks them for
+   one timed call each in the round's order, then in the reverse order, and so on ``values`` times
+   (ABBA), so the values of all variants in a round come from the same few seconds and a slow
+   phase of a shared machine hits them alike. ``interleave="processes"`` runs each variant's
+   process to the end before the next starts (the note's original protocol; all variants of a
+   round are then never in memory at once).
 4. Children are pinned to one core when the machine has more than one (the harness itself
    is not, so it does not compete with the timed child for that core), get the same
    PYTHONHASHSEED and single-threaded BLAS/OpenMP settings, and run one at a time.
@@ -20,7 +27,8 @@ See shared/notes/measurement.md. In short:
    is <= ``target_halfwidth``; else at ``max_rounds``; else before a round that would overrun the
    time budget, but never before ``stats.MIN_WILCOXON_N`` (5) rounds: with fewer pairs the one-sided Wilcoxon
    test cannot reach p < 0.05, so no change could be called significant.
-6. Every raw sample is appended to a JSONL file as it is taken.
+6. Every raw sample is appended to a JSONL file at the end of its round (a crash loses at most
+   the round in progress, which would be discarded anyway).
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ import contextlib
 import json
 import os
 import platform
+import selectors
 import signal
 import statistics
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -59,6 +69,9 @@ __all__ = [
 IN_PROCESS = "in_process_callable"
 WHOLE_PROCESS = "whole_process"
 TIMER_PREFIX = "ISOBENCH_TIMES"
+READY_PREFIX = b"ISOBENCH_READY "  # _timer.py --serve: import and warm-up done
+VALUE_PREFIX = b"ISOBENCH_VALUE "  # _timer.py --serve: one timed call
+INTERLEAVE = ("calls", "processes")
 # Set in every child unless the caller already chose a value: same hash seed for all variants,
 # and no hidden thread pools competing with the pinned process.
 DEFAULT_CHILD_ENV = {
@@ -102,21 +115,26 @@ class Variant:
 
 @dataclass
 class ProtocolConfig:
-    """Knobs of the protocol; defaults follow the note (10 rounds minimum, 1 warm-up + 3 values)."""
+    """Knobs of the protocol; defaults follow the note (10 rounds minimum, 1 warm-up) but take 5 values, not 3."""
 
     min_rounds: int = 10
     max_rounds: int = 200
     target_halfwidth: float = 0.01  # on ln(speedup), i.e. about +-1 %
     time_budget_s: float = 60.0  # wall clock of the whole measurement, warm-up included
     warmup: int = 1  # in-process warm-up calls per sample (callable mode)
-    values: int = 3  # in-process timed calls per sample
+    values: int = 5  # in-process timed calls per sample (5 rather than 3: see benchmarks/RESULTS.md)
     # How a sample summarises its values. "min": the noise of a shared machine only ever slows a call
     # down (measured on the demo, the minimum halved the CI half-width of the median: 6.4% -> 3.0%);
     # "median" is the measurement note's original choice. Both keep every value in samples.jsonl.
     sample_stat: str = "min"
+    # "calls": the in-process calls of all variants of a round alternate (ABBA) between their live
+    # processes; "processes": each variant's process runs to the end before the next one starts.
+    # Measured on a noisy 2-core VM (benchmarks/RESULTS.md), "calls" halved the CI half-width.
+    # Whole-process (command) timing always runs processes one after another.
+    interleave: str = "calls"
     reference: str = "base"
     seed: int = 0
-    timeout_s: float = 600.0  # per sample
+    timeout_s: float = 600.0  # per sample (interleaved calls: per start-up and per call)
     pin_cpu: bool = True
 
     def __post_init__(self) -> None:
@@ -126,6 +144,8 @@ class ProtocolConfig:
             raise ValueError("need values >= 1 and warmup >= 0")
         if self.sample_stat not in SAMPLE_STATS:
             raise ValueError(f"sample_stat must be one of {sorted(SAMPLE_STATS)}, got {self.sample_stat!r}")
+        if self.interleave not in INTERLEAVE:
+            raise ValueError(f"interleave must be one of {list(INTERLEAVE)}, got {self.interleave!r}")
 
 
 @dataclass
@@ -274,7 +294,7 @@ def _pinned(core: int | None) -> Iterator[None]:
         os.sched_setaffinity(0, previous)
 
 
-def _argv(variant: Variant, config: ProtocolConfig) -> list[str]:
+def _argv(variant: Variant, config: ProtocolConfig, *, serve: bool = False) -> list[str]:
     if variant.callable is not None:
         argv = [
             variant.python,
@@ -289,6 +309,8 @@ def _argv(variant: Variant, config: ProtocolConfig) -> list[str]:
             "--path",
             str(variant.cwd),
         ]
+        if serve:
+            argv.append("--serve")
     else:
         assert variant.command is not None
         argv = ["/bin/sh", "-c", variant.command]
@@ -300,7 +322,7 @@ def _tail(text: str) -> str:
     return text if len(text) <= STDERR_TAIL else "..." + text[-STDERR_TAIL:]
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _kill_group(proc: subprocess.Popen[Any]) -> None:
     with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
 
@@ -358,6 +380,188 @@ def _run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, c
         error = f"unreadable timer output ({exc}): {_tail(out)} {_tail(err)}"
         return _Sample(False, None, None, None, wall, proc.pid, started_at, error)
     return _Sample(True, SAMPLE_STATS[config.sample_stat](values), values, import_s, wall, proc.pid, started_at)
+
+
+class _ChildFailed(Exception):
+    """A served timer process failed; the message is what the sample records as its error."""
+
+
+class _Worker:
+    """One variant's fresh ``_timer.py --serve`` process, asked for one timed call at a time.
+
+    ``wall_s`` adds up only the time the harness waits on this child (start-up, each call, exit),
+    so over a round the workers' wall times are the children's own time, as for one-shot samples.
+    Failures are recorded in ``error`` (same wording as :func:`_run_sample`), never raised.
+    """
+
+    def __init__(self, variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> None:
+        self.timeout_s = config.timeout_s
+        self.started_at = time.time()
+        self.values: list[float] = []
+        self.import_s: float | None = None
+        self.wall_s = 0.0
+        self.error: str | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._buf = b""
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self._selector = selectors.DefaultSelector()
+        t0 = time.perf_counter()
+        try:
+            with _pinned(core):
+                self.proc = subprocess.Popen(
+                    _argv(variant, config, serve=True),
+                    cwd=variant.cwd,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self._stderr,
+                    bufsize=0,
+                    start_new_session=True,  # its own process group, so a kill takes grandchildren too
+                )
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.error = f"spawn: {exc}"
+            return
+        finally:
+            self.wall_s += time.perf_counter() - t0
+        assert self.proc.stdout is not None
+        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+
+    def _stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        return _tail(self._stderr.read().decode(errors="replace"))
+
+    def _exit_error(self) -> str:
+        assert self.proc is not None
+        try:
+            rc = self.proc.wait(timeout=self.timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc)
+            return f"timeout after {self.timeout_s} s"
+        return f"exit status {rc}: {self._stderr_tail()}"
+
+    def _read(self, prefix: bytes) -> dict[str, Any]:
+        """The payload of the next line starting with ``prefix``; the workload's own output is skipped."""
+        assert self.proc is not None and self.proc.stdout is not None
+        deadline = time.perf_counter() + self.timeout_s
+        while True:
+            while b"\n" in self._buf:
+                line, self._buf = self._buf.split(b"\n", 1)
+                if line.startswith(prefix):
+                    payload: dict[str, Any] = json.loads(line[len(prefix) :])
+                    return payload
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise _ChildFailed(f"timeout after {self.timeout_s} s")
+            if not self._selector.select(remaining):
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+            if not chunk:  # the child closed its stdout: it exited or is exiting
+                raise _ChildFailed(self._exit_error())
+            self._buf += chunk
+
+    def _step(self, step: Callable[[], None]) -> None:
+        if self.error is not None or self.proc is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            step()
+        except _ChildFailed as exc:
+            self.error = str(exc)
+            self.kill()
+        except (ValueError, KeyError, TypeError) as exc:  # a malformed protocol line
+            self.error = f"unreadable timer output ({exc}): {self._stderr_tail()}"
+            self.kill()
+        finally:
+            self.wall_s += time.perf_counter() - t0
+
+    def ready(self) -> None:
+        """Wait until the child has imported the workload and done its warm-up."""
+
+        def step() -> None:
+            self.import_s = float(self._read(READY_PREFIX)["import_s"])
+
+        self._step(step)
+
+    def call(self) -> None:
+        """Have the child time one call of the workload."""
+
+        def step() -> None:
+            assert self.proc is not None and self.proc.stdin is not None
+            try:
+                self.proc.stdin.write(b"t\n")
+            except BrokenPipeError:
+                raise _ChildFailed(self._exit_error()) from None
+            value = float(self._read(VALUE_PREFIX)["value"])
+            if not value > 0:
+                raise ValueError(f"bad timer value {value}")
+            self.values.append(value)
+
+        self._step(step)
+
+    def finish(self) -> None:
+        """Close the child's stdin and wait for it to exit cleanly."""
+
+        def step() -> None:
+            assert self.proc is not None and self.proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+            while self.proc.stdout is not None and os.read(self.proc.stdout.fileno(), 1 << 16):
+                pass  # drain whatever the workload prints on the way out
+            try:
+                rc = self.proc.wait(timeout=self.timeout_s)
+            except subprocess.TimeoutExpired:
+                raise _ChildFailed(f"timeout after {self.timeout_s} s") from None
+            if rc != 0:
+                raise _ChildFailed(f"exit status {rc}: {self._stderr_tail()}")
+
+        self._step(step)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            _kill_group(self.proc)
+            self.proc.wait()
+
+    def close(self) -> None:
+        """Kill the child if it is still running and release the pipes and files."""
+        self.kill()
+        self._selector.close()
+        if self.proc is not None:
+            for fh in (self.proc.stdin, self.proc.stdout):
+                if fh is not None:
+                    with contextlib.suppress(OSError):
+                        fh.close()
+        self._stderr.close()
+
+    def sample(self, config: ProtocolConfig) -> _Sample:
+        pid = self.proc.pid if self.proc is not None else None
+        if self.error is not None:
+            return _Sample(False, None, None, None, self.wall_s, pid, self.started_at, self.error)
+        value = SAMPLE_STATS[config.sample_stat](self.values)
+        return _Sample(True, value, list(self.values), self.import_s, self.wall_s, pid, self.started_at)
+
+
+def _run_round_interleaved(
+    order: list[str],
+    by_name: dict[str, Variant],
+    envs: dict[str, dict[str, str]],
+    config: ProtocolConfig,
+    core: int | None,
+) -> dict[str, _Sample]:
+    """One round with the calls interleaved: start every variant's process, then ABBA over calls."""
+    workers: dict[str, _Worker] = {}
+    try:
+        for name in order:  # one at a time, so imports and warm-ups do not compete for the core
+            workers[name] = _Worker(by_name[name], envs[name], config, core)
+            workers[name].ready()
+        for j in range(config.values):
+            for name in order if j % 2 == 0 else order[::-1]:
+                workers[name].call()
+        for name in order:
+            workers[name].finish()
+        return {name: workers[name].sample(config) for name in order}
+    finally:  # also on Ctrl-C: leave no workload running
+        for w in workers.values():
+            w.close()
 
 
 def _williams_rows(v: int) -> list[list[int]]:
@@ -456,6 +660,7 @@ def measure(
         # Whole-process and in-process times give different ratios for the same change.
         raise ValueError("all variants must use the same timing mode (all callable or all command)")
     timing_mode = modes.pop()
+    interleave_calls = timing_mode == IN_PROCESS and config.interleave == "calls"
     for v in variants:
         _check_python(v)
 
@@ -518,9 +723,15 @@ def measure(
             t_round = time.perf_counter()
             by_name = {v.name: v for v in active}
             order = round_order([v.name for v in active], r, config.seed)
+            if interleave_calls:
+                results = _run_round_interleaved(order, by_name, envs, config, core)
+            else:
+                results = {}
+                for name in order:
+                    results[name] = _run_sample(by_name[name], envs[name], config, core)
             got: dict[str, _Sample] = {}
             for pos, name in enumerate(order):
-                s = _run_sample(by_name[name], envs[name], config, core)
+                s = results[name]
                 floor_s += s.wall_s
                 log.sample(name, "timed", r, pos, s, core)
                 if s.ok:

@@ -398,3 +398,117 @@ def test_sample_stat_median_keeps_the_notes_original_choice(tmp_path: Path) -> N
         assert m.samples[name] == [statistics.median(v) for v in m.values[name]]
     with pytest.raises(ValueError, match="sample_stat"):
         ProtocolConfig(sample_stat="mean")
+
+
+# ---------------------------------------------------------------- interleaved calls (the default)
+
+TRACE = """
+import os
+def traced():
+    run()
+    with open(os.environ["TRACE_OUT"], "a") as fh:
+        fh.write(os.path.basename(os.path.dirname(os.path.abspath(__file__))) + " " + str(os.getpid()) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("interleave", ["calls", "processes"])
+def test_calls_of_a_round_alternate_between_live_processes(tmp_path: Path, interleave: str) -> None:
+    trace = tmp_path / "trace.txt"
+    env = {**os.environ, "TRACE_OUT": str(trace)}
+    a = make_tree(tmp_path, "a", TINY, extra=TRACE)
+    b = make_tree(tmp_path, "b", TINY, extra=TRACE)
+    c = make_tree(tmp_path, "c", TINY, extra=TRACE)
+    variants = [variant(n, d, callable="wl:traced", env=env) for n, d in (("base", a), ("human", b), ("x", c))]
+    cfg = ProtocolConfig(min_rounds=3, max_rounds=3, warmup=1, values=3, interleave=interleave)
+    samples = tmp_path / "s.jsonl"
+    m = measure(variants, cfg, samples_path=samples)
+    assert m.rounds == 3 and not m.failed
+    lines = [line.split() for line in trace.read_text().splitlines()]
+    calls_per_process = cfg.warmup + cfg.values
+    assert len(lines) == 3 * calls_per_process * (1 + m.rounds)  # the warm-up samples, then 3 rounds
+    timed = lines[3 * calls_per_process :]
+    tree = {"base": "a", "human": "b", "x": "c"}
+    for r, order in enumerate(m.orders):
+        got = [t for t, _ in timed[r * 3 * calls_per_process : (r + 1) * 3 * calls_per_process]]
+        if interleave == "calls":  # every warm-up first, then ABBA over the timed calls
+            names = order + order + order[::-1] + order
+        else:  # each process runs to the end before the next starts
+            names = [n for n in order for _ in range(calls_per_process)]
+        assert got == [tree[n] for n in names], (r, order)
+    recs = [rec for rec in read_jsonl(samples) if rec["type"] == "sample"]
+    assert len({rec["pid"] for rec in recs}) == len(recs)  # still a fresh process per sample
+    traced_pids = {pid for _, pid in timed}
+    assert traced_pids == {str(rec["pid"]) for rec in recs if rec["phase"] == "timed"}
+    for name in ("base", "human", "x"):
+        assert all(len(v) == 3 and s == min(v) for s, v in zip(m.samples[name], m.values[name], strict=True))
+    assert json.loads(samples.read_text().splitlines()[0])["config"]["interleave"] == interleave
+
+
+FAIL_LATER = """
+import os, time
+_calls = 0
+def later():
+    global _calls
+    _calls += 1
+    print("partial line without a newline", end="")
+    if _calls == int(os.environ.get("FAIL_AT", "99")):
+        if os.environ.get("HOW") == "hang":
+            time.sleep(60)
+        raise RuntimeError("call " + str(_calls) + " broke")
+    run()
+"""
+
+
+@pytest.mark.parametrize("how", ["raise", "hang"])
+def test_a_served_call_that_fails_or_hangs_drops_only_its_variant(tmp_path: Path, how: str) -> None:
+    base, other = make_tree(tmp_path, "base", TINY, extra=FAIL_LATER), make_tree(tmp_path, "other", TINY)
+    bad = make_tree(tmp_path, "bad", TINY, extra=FAIL_LATER)
+    # warm-up sample: 1 + 3 calls in one process; then each round's process: warm-up call, then
+    # timed calls; FAIL_AT=3 breaks the second timed call of round 0.
+    env = {**os.environ, "FAIL_AT": "3", "HOW": how}
+    variants = [
+        variant("base", base, callable="wl:later"),  # prints partial lines, never fails
+        # FAIL_AT reaches only the served processes, so the one-shot warm-up sample passes
+        variant("bad", bad, callable="wl:later", wrap=lambda argv: _serve_env(argv, env)),
+        variant("other", other),
+    ]
+    cfg = ProtocolConfig(min_rounds=3, max_rounds=3, target_halfwidth=1e-9, timeout_s=2.0)
+    samples = tmp_path / "s.jsonl"
+    m = measure(variants, cfg, samples_path=samples)
+    assert m.stop_reason == "max_rounds" and m.rounds == 3
+    assert set(m.failed) == {"bad"}
+    if how == "raise":
+        assert m.failed["bad"].startswith("round 0: exit status 4") and "call 3 broke" in m.failed["bad"]
+    else:
+        assert m.failed["bad"] == "round 0: timeout after 2.0 s"
+    assert m.samples["bad"] == [] and len(m.samples["base"]) == len(m.samples["other"]) == 3
+    assert all(len(v) == cfg.values for v in m.values["base"])  # its partial lines did not confuse the harness
+    bad_pid = next(r["pid"] for r in read_jsonl(samples) if r["type"] == "sample" and not r["ok"])
+    with pytest.raises(ProcessLookupError):
+        os.kill(bad_pid, 0)  # killed and reaped, not left running
+
+
+def _serve_env(argv: list[str], env: dict[str, str]) -> list[str]:
+    """Give FAIL_AT/HOW to the served processes only (the one-shot warm-up sample keeps working)."""
+    if "--serve" not in argv:
+        return argv
+    return ["env", f"FAIL_AT={env['FAIL_AT']}", f"HOW={env['HOW']}", *argv]
+
+
+def test_timer_serve_mode_answers_one_value_per_line(tmp_path: Path) -> None:
+    extra = "\ndef chatty():\n    print('out', end='')\n    run()\n"
+    tree = make_tree(tmp_path, "t", TINY, extra=extra)
+    res = subprocess.run(
+        [sys.executable, str(TIMER), "--callable", "wl:chatty", "--serve", "--path", str(tree)],
+        input="t\nt\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    ours = [line for line in res.stdout.splitlines() if line.startswith("ISOBENCH_")]
+    assert [line.split()[0] for line in ours] == ["ISOBENCH_READY", "ISOBENCH_VALUE", "ISOBENCH_VALUE"]
+    assert json.loads(ours[0].split(" ", 1)[1])["import_s"] >= 0
+    assert all(json.loads(line.split(" ", 1)[1])["value"] > 0 for line in ours[1:])
+    with pytest.raises(ValueError, match="interleave"):
+        ProtocolConfig(interleave="sometimes")
