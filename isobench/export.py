@@ -142,7 +142,7 @@ def _columns() -> list[tuple[str, Any, str]]:
             "(score.match_threshold, default 0.95).",
         ),
         ("matches_human_gso", b, "GSO's label: correct and `rho` >= the match threshold (point estimate)."),
-        ("beats_human", b, "Correct and the lower end of `rho_ci` > 1."),
+        ("beats_human", b, "Correct, the lower end of `rho_ci` > 1 and `rho` >= 1 + score.min_gain."),
         (
             "match_label",
             s,

@@ -309,7 +309,11 @@ class Scorer:
             if name not in (HUMAN, AA) and HUMAN not in m.failed:
                 r = m.rho(name)
                 est[name].update(
-                    {"rho": r.value, "rho_ci": [r.ci_low, r.ci_high], **match_labels(r, sc.match_threshold)}
+                    {
+                        "rho": r.value,
+                        "rho_ci": [r.ci_low, r.ci_high],
+                        **match_labels(r, sc.match_threshold, sc.min_gain),
+                    }
                 )
         human = est.get(HUMAN)
         valid = bool(

@@ -258,11 +258,14 @@ def rho_estimate(
     return ratio_estimate(human, agent, confidence=confidence, n_resamples=n_resamples, seed=seed)
 
 
-def match_labels(rho: RatioEstimate, p: float = 0.95) -> dict[str, bool | str]:
+def match_labels(rho: RatioEstimate, p: float = 0.95, min_gain: float = 0.05) -> dict[str, bool | str]:
     """Does the agent match the human? GSO's threshold p on rho, strict (CI) and GSO-style (point).
 
     ``confident_pass``: even the lower CI bound reaches p; ``confident_fail``: even the upper bound
-    is below p; otherwise ``inconclusive``.
+    is below p; otherwise ``inconclusive``. ``beats_human`` asks of rho what "faster" asks of a
+    speedup: a CI above 1 and a point estimate of at least 1 + ``min_gain``. Without the margin, two
+    copies of the same code (the oracle against the human) "beat" each other by ~1% once the CI is
+    tight: the layout effect the measurement note describes, not an optimization.
     """
     strict = rho.ci_low >= p
     if strict:
@@ -274,7 +277,7 @@ def match_labels(rho: RatioEstimate, p: float = 0.95) -> dict[str, bool | str]:
     return {
         "matches_human_strict": strict,
         "matches_human_gso": rho.value >= p,
-        "beats_human": rho.ci_low > 1.0,
+        "beats_human": rho.ci_low > 1.0 and rho.value >= 1.0 + min_gain,
         "match_label": label,
     }
 

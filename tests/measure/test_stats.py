@@ -238,6 +238,8 @@ def test_agent_equal_to_human_matches_gso_but_not_beats() -> None:
         (est(0.93, 0.90, 0.96), (False, False, False, "inconclusive")),
         (est(0.80, 0.75, 0.85), (False, False, False, "confident_fail")),
         (est(1.30, 1.10, 1.50), (True, True, True, "confident_pass")),
+        # a tight CI just above 1: a copy of the human's code, not a better optimization
+        (est(1.012, 1.005, 1.02), (True, True, False, "confident_pass")),
     ],
 )
 def test_match_labels_thresholds(estimate: RatioEstimate, expected: tuple[bool, bool, bool, str]) -> None:
