@@ -503,12 +503,18 @@ class _Worker:
 
         def step() -> None:
             assert self.proc is not None and self.proc.stdin is not None
+            assert self.proc.stdout is not None
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            while self.proc.stdout is not None and os.read(self.proc.stdout.fileno(), 1 << 16):
-                pass  # drain whatever the workload prints on the way out
+            deadline = time.perf_counter() + self.timeout_s
+            while True:  # drain whatever the workload prints on the way out, until it closes stdout
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    raise _ChildFailed(f"timeout after {self.timeout_s} s")
+                if self._selector.select(remaining) and not os.read(self.proc.stdout.fileno(), 1 << 16):
+                    break
             try:
-                rc = self.proc.wait(timeout=self.timeout_s)
+                rc = self.proc.wait(timeout=max(0.0, deadline - time.perf_counter()))
             except subprocess.TimeoutExpired:
                 raise _ChildFailed(f"timeout after {self.timeout_s} s") from None
             if rc != 0:

@@ -445,7 +445,9 @@ def test_calls_of_a_round_alternate_between_live_processes(tmp_path: Path, inter
 
 
 FAIL_LATER = """
-import os, time
+import atexit, os, time
+if os.environ.get("HOW") == "exit":
+    atexit.register(time.sleep, 60)  # answers every call, then hangs on the way out
 _calls = 0
 def later():
     global _calls
@@ -459,13 +461,13 @@ def later():
 """
 
 
-@pytest.mark.parametrize("how", ["raise", "hang"])
+@pytest.mark.parametrize("how", ["raise", "hang", "exit"])
 def test_a_served_call_that_fails_or_hangs_drops_only_its_variant(tmp_path: Path, how: str) -> None:
     base, other = make_tree(tmp_path, "base", TINY, extra=FAIL_LATER), make_tree(tmp_path, "other", TINY)
     bad = make_tree(tmp_path, "bad", TINY, extra=FAIL_LATER)
-    # warm-up sample: 1 + 3 calls in one process; then each round's process: warm-up call, then
+    # warm-up sample: 1 + 5 calls in one process; then each round's process: warm-up call, then
     # timed calls; FAIL_AT=3 breaks the second timed call of round 0.
-    env = {**os.environ, "FAIL_AT": "3", "HOW": how}
+    env = {**os.environ, "FAIL_AT": "99" if how == "exit" else "3", "HOW": how}
     variants = [
         variant("base", base, callable="wl:later"),  # prints partial lines, never fails
         # FAIL_AT reaches only the served processes, so the one-shot warm-up sample passes
@@ -479,7 +481,7 @@ def test_a_served_call_that_fails_or_hangs_drops_only_its_variant(tmp_path: Path
     assert set(m.failed) == {"bad"}
     if how == "raise":
         assert m.failed["bad"].startswith("round 0: exit status 4") and "call 3 broke" in m.failed["bad"]
-    else:
+    else:  # a call that never answers, or a process that never exits
         assert m.failed["bad"] == "round 0: timeout after 2.0 s"
     assert m.samples["bad"] == [] and len(m.samples["base"]) == len(m.samples["other"]) == 3
     assert all(len(v) == cfg.values for v in m.values["base"])  # its partial lines did not confuse the harness
