@@ -58,8 +58,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         build_repo(t / "repo")
-        (t / "config").mkdir()
-        (t / "config" / "prompt.md").write_text((root / "config" / "prompt.md").read_text())
         (t / "task.yaml").write_text(
             "name: synth\nrepo: repo\ndiscover: {limit: 100, max_files_changed: 5}\n"
             "efficiency_test: ['python -c pass']\ntests: ['python -c pass']\n"

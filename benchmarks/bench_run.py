@@ -34,8 +34,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         TaskRepo(t / "repo").task_yaml(t / "task.yaml")
-        (t / "config").mkdir()
-        (t / "config" / "prompt.md").write_text((root / "config" / "prompt.md").read_text())
         (t / "bench.yaml").write_text(
             "tasks: [task.yaml]\nagents:\n  openhands:\n    llm_configs:\n      - {name: noop, provider: scripted}\n"
         )

@@ -25,11 +25,12 @@ def main() -> None:
         box = BwrapSandbox()
         box.check()
         wrapped = box.wrap(argv, SandboxSpec(writable=[Path(tmp)], network=False, env=minimal_env()))
+        env = {"bare": None, "bwrap": wrapped.env}
         times: dict[str, list[float]] = {"bare": [], "bwrap": []}
         for _ in range(40):
-            for name, cmd in (("bare", argv), ("bwrap", wrapped)):
+            for name, cmd in (("bare", argv), ("bwrap", wrapped.argv)):
                 t0 = time.perf_counter()
-                subprocess.run(cmd, check=True)
+                subprocess.run(cmd, check=True, env=env[name])
                 times[name].append(time.perf_counter() - t0)
     bare, boxed = (statistics.median(times[n]) for n in ("bare", "bwrap"))
     print(

@@ -141,19 +141,23 @@ class ProviderConfig(Strict):
     base_url: str | None = None
     """API base URL, for openai_compatible servers or proxies."""
     api_key_env: str | None = None
-    """The environment variable holding the API key (default ANTHROPIC_API_KEY / OPENAI_API_KEY)."""
+    """The environment variable holding the API key (default ANTHROPIC_API_KEY / OPENAI_API_KEY; `none` for
+    an endpoint that needs no key)."""
+    env_passthrough: list[str] = Field(default_factory=list)
+    """More environment variables this provider's agent needs (AWS_*, AZURE_*, VERTEX_*, proxies, CA bundles),
+    handed over like the key: from isobench's environment, never written anywhere."""
     config_file: str | None = None
     """The seed's per-LLM TOML file: model/base_url/prices are read from its [llm] table if present."""
-    input_cost_per_token: float | None = None
-    output_cost_per_token: float | None = None
-    temperature: float | None = None
+    input_cost_per_token: float | None = Field(None, ge=0)
+    output_cost_per_token: float | None = Field(None, ge=0)
+    temperature: float | None = Field(None, ge=0)
     reasoning_effort: str | None = None
-    num_retries: int = 3
+    num_retries: int = Field(3, ge=0, le=100)
     """Retries of a failing LLM call (with backoff) before the attempt is recorded as api_error."""
-    max_iterations: int | None = None
-    time_budget_minutes: float | None = None
-    max_budget_per_task: float | None = None
-    total_budget_usd: float | None = None
+    max_iterations: int | None = Field(None, ge=1)
+    time_budget_minutes: float | None = Field(None, gt=0)
+    max_budget_per_task: float | None = Field(None, ge=0)
+    total_budget_usd: float | None = Field(None, ge=0)
     """Stop scheduling new attempts of this provider once its recorded cost reaches this."""
     script: str | None = None
     """For provider: scripted, the behaviour (oracle, noop, saboteur, ...); defaults to the name."""
@@ -171,6 +175,15 @@ class ProviderConfig(Strict):
             raise ValueError(f"provider name {self.name!r} must be letters, digits, '.', '_' or '-'")
         if self.api_key_env is None:
             self.api_key_env = _DEFAULT_KEY_ENV.get(self.provider)
+            if self.provider == "litellm" and not self.config_file:
+                raise ValueError(
+                    "provider: litellm needs `api_key_env` (the variable holding its key), or `api_key_env: none`"
+                )
+        if self.api_key_env is not None and self.api_key_env.lower() == "none":
+            self.api_key_env = None
+        for var in [*([self.api_key_env] if self.api_key_env else []), *self.env_passthrough]:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+                raise ValueError(f"{var!r} is not an environment variable name")
         if self.provider == "scripted" and not self.script:
             self.script = self.name
         if self.provider == "command" and not self.command:
@@ -195,9 +208,9 @@ class OpenHandsAgentConfig(Strict):
 
     cli: str | None = None
     """The seed's command string; kept for compatibility (OpenHands runs through its SDK here)."""
-    time_budget_minutes: float = 30.0
-    max_iterations: int = 30
-    max_budget_per_task: float | None = 10.0
+    time_budget_minutes: float = Field(30.0, gt=0)
+    max_iterations: int = Field(30, ge=1)
+    max_budget_per_task: float | None = Field(10.0, ge=0)
     """Dollar cap per attempt (OpenHands' `max_budget_per_task`)."""
     config_file: str | None = None
     llm_configs: list[ProviderConfig] = Field(default_factory=list)
@@ -221,31 +234,46 @@ class LLMBenchmarkingConfig(Strict):
 
 
 class ScoreConfig(Strict):
-    """The timing protocol of `score` (see the README's "How speed is measured")."""
+    """The timing protocol of `score` (see the README's "How speed is measured") and how variants are built."""
 
-    min_rounds: int = Field(10, ge=3)
-    max_rounds: int = Field(200, ge=3)
-    target_halfwidth: float = 0.01
+    min_rounds: int = Field(10, ge=5, le=10_000)
+    """Timing rounds at least. Never below 5: with fewer paired rounds the one-sided Wilcoxon test cannot
+    reach p < 0.05, so nothing could be called significant."""
+    max_rounds: int = Field(200, ge=5, le=100_000)
+    target_halfwidth: float = Field(0.01, gt=0, lt=1)
     """Stop adding rounds when every speedup's 95% CI half-width (on the log scale) is at most this."""
-    time_budget_s: float = 60.0
+    time_budget_s: float = Field(60.0, gt=0)
     """Timing budget per variant pair: an instance with base and V other variants gets V x this (warm-up
     included); the protocol stops at whichever comes first, but never before 5 rounds."""
-    warmup: int = 1
-    values: int = 5
+    warmup: int = Field(1, ge=0, le=100)
+    values: int = Field(5, ge=1, le=100)
     sample_stat: Literal["min", "median"] = "min"
     """How one sample summarises its `values` in-process calls (min: robust to a shared machine's slowdowns)."""
     interleave: Literal["calls", "processes"] = "calls"
     """In-process timing: alternate the calls of all variants of a round between their live processes
     (calls), or run each variant's process to the end before the next (processes: less memory)."""
-    min_gain: float = 0.05
+    min_gain: float = Field(0.05, ge=0, lt=1)
     """A variant is faster than base only if significantly so and by at least this fraction."""
-    match_threshold: float = 0.95
+    match_threshold: float = Field(0.95, gt=0, le=2)
     """GSO's p: an agent matches the human when agent speedup >= p x human speedup."""
-    admission_min_speedup: float = 1.1
+    admission_min_speedup: float = Field(1.1, ge=1)
     """An instance whose human speedup's CI lower bound is below this is marked invalid (noisy)."""
-    test_timeout_s: float = 600.0
+    test_timeout_s: float = Field(600.0, gt=0)
+    """Wall-time limit of each test command."""
     python: str | None = None
-    """Interpreter for the per-variant venvs (default: the one isobench runs on)."""
+    """Interpreter for the per-variant venvs (default: the one isobench runs on). A task's `python` wins."""
+    build_timeout_s: float = Field(1800.0, gt=0)
+    """Wall-time limit of each setup or install command."""
+    build_network: bool = True
+    """Whether setup and install commands reach the network (the package index). Tests and timing never do."""
+    index_url: str | None = None
+    """Package index for install commands (uv's default index; e.g. a private mirror). Default: uv's own
+    (PyPI), or UV_DEFAULT_INDEX / UV_INDEX_URL from the environment."""
+    find_links: list[str] = Field(default_factory=list)
+    """Local folders of wheels install commands may use (made visible, read-only, to the build)."""
+    system_site_packages: bool = False
+    """Let variant venvs see the interpreter's own site-packages (off: a variant imports only what its
+    install commands installed, and its own code)."""
 
 
 class BenchConfig(Strict):
@@ -257,7 +285,8 @@ class BenchConfig(Strict):
     """Task files `isobench plan` reads when given none (relative to bench.yaml's folder)."""
     sandbox: Literal["bwrap", "none", "docker", "podman"] | None = None
     """Where agents and candidate code run; default: container.engine, else bwrap."""
-    prompt_template: str = "config/prompt.md"
+    prompt_template: str | None = None
+    """A prompt template of your own (relative to bench.yaml's folder); default: the one isobench ships."""
     container: ContainerConfig = Field(default_factory=ContainerConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
@@ -385,7 +414,13 @@ class Overrides(Strict):
     setup_commands: list[str] | None = None
     """Shell commands run once in each variant's copy before install (e.g. generating data)."""
     install_commands: list[str] | None = None
-    """Shell commands that install the variant into its own venv (run with the venv activated)."""
+    """Shell commands run in the variant's own venv with the package index reachable, e.g.
+    `pip install -e .` or `pip install pytest` (`pip` there is uv's, sharing one download cache)."""
+    workload_files: list[str] | None = None
+    """Files or folders outside the repository the workload needs (e.g. a benchmark script): made visible,
+    read-only and at the same path, to the agent and to every variant. Relative to the task file."""
+    python: str | None = None
+    """Interpreter the variants' venvs are made from (default: bench.yaml's score.python)."""
     optimization_contract: OptimizationContract | None = None
     scoring: Scoring | None = None
 
@@ -412,9 +447,9 @@ class DiscoverSpec(Strict):
     """Case-insensitive regular expression the commit message must match."""
     paths: list[str] = Field(default_factory=list)
     """Only commits touching at least one of these paths."""
-    max_files_changed: int | None = 10
-    min_lines_changed: int | None = None
-    max_lines_changed: int | None = 2000
+    max_files_changed: int | None = Field(10, ge=1)
+    min_lines_changed: int | None = Field(None, ge=0)
+    max_lines_changed: int | None = Field(2000, ge=1)
     since: str | None = None
     until: str | None = None
     limit: int = Field(20, ge=1)
@@ -479,11 +514,13 @@ def _from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
         commits = list(data.get("commits") or [])
 
         def pair(human: Any, pre: Any, idx: Any, where: str) -> dict[str, Any]:
-            if idx not in (None, 0, 1) and pre is None:
-                pre = f"{human}^{int(idx) + 1}"
-            elif idx == 1 and pre is None:
-                pre = f"{human}^2"
+            # ISO-Bench's pre_parent_index is 1-based: 1 is the first parent (its resolver returns
+            # parents[index - 1]), which is git's `<commit>^1`.
             c: dict[str, Any] = {"head": str(human)}
+            if pre is None and idx is not None:
+                if not isinstance(idx, int) or isinstance(idx, bool) or idx < 1:
+                    raise UserError(f"{path}: {where}.pre_parent_index: expected 1 (first parent), 2, ...; got {idx!r}")
+                pre = f"{human}^{idx}"
             if pre:
                 c["base"] = str(pre)
             return c
@@ -503,10 +540,15 @@ def _from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
                 parts = line.split("#", 1)[0].split()
                 if not parts:
                     continue
-                c = {"head": parts[0]}
-                if len(parts) > 1:
-                    spec = parts[1]
-                    c["base"] = f"{parts[0]}^{int(spec.split('=', 1)[1]) + 1}" if spec.startswith("parent=") else spec
+                if len(parts) > 1 and parts[1].startswith("parent="):
+                    n = parts[1].split("=", 1)[1]
+                    if not n.isdigit() or int(n) < 1:
+                        raise UserError(f"{cf}: {parts[1]}: expected parent=1 (first parent), parent=2, ...")
+                    c = pair(parts[0], None, int(n), f"{cf.name}")
+                elif len(parts) > 1:
+                    c = pair(parts[0], parts[1], None, f"{cf.name}")
+                else:
+                    c = pair(parts[0], None, None, f"{cf.name}")
                 commits.append(c)
         data["commits"] = commits
     oc = data.get("optimization_contract")

@@ -30,7 +30,8 @@ import numpy as np
 
 from isobench.config import BenchConfig
 from isobench.errors import UserError
-from isobench.gitutil import GitError, run_git
+from isobench.gitutil import GitError, patch_bytes, run_git
+from isobench.score import agent_patch
 from isobench.state import State, write_record
 
 GSO_MIN_SPEEDUP = 1.2
@@ -48,7 +49,9 @@ def commit_agent_patch(inst: dict[str, Any], provider: str, attempt: int, patch:
     env = {"GIT_INDEX_FILE": index}
     try:
         run_git(["read-tree", inst["base_commit"]], cwd=repo, env=env)
-        run_git(["apply", "--cached", "--binary", "--whitespace=nowarn", "-"], cwd=repo, input=patch.encode(), env=env)
+        run_git(
+            ["apply", "--cached", "--binary", "--whitespace=nowarn", "-"], cwd=repo, input=patch_bytes(patch), env=env
+        )
         tree = run_git(["write-tree"], cwd=repo, env=env).strip()
         sha = run_git(["commit-tree", tree, "-p", inst["base_commit"], "-m", message], cwd=repo, env=env).strip()
         run_git(["update-ref", f"refs/heads/{agent_branch(provider, inst['instance_id'], attempt)}", sha], cwd=repo)
@@ -133,7 +136,7 @@ def correlate(cfg: BenchConfig, state: State, *, make_branches: bool = True) -> 
             rows = []
             for rec in state.attempts(iid, prov):
                 v = variants.get(f"{prov}#{rec['attempt']}", {})
-                patch = Path(rec["model_patch"]).read_text() if rec.get("model_patch") else ""
+                patch = agent_patch(state, iid, prov, rec["attempt"])
                 correct = bool(v.get("correct")) and bool(patch.strip())
                 speedup, rho = v.get("speedup"), v.get("rho")
                 strict = bool(correct and v.get("classification") == "faster" and v.get("matches_human_strict"))

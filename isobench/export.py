@@ -270,13 +270,11 @@ def load_timings(state: State, iid: str) -> dict[str, list[float]]:
 
 
 def _model_patch(state: State, rec: dict[str, Any]) -> str:
-    """The attempt's code patch: the copy in its attempt folder (state may have moved), else the recorded
-    path."""
-    local = state.attempt_dir(rec["instance_id"], rec["provider"], rec["attempt"]) / "model_patch.diff"
-    for p in (local, Path(rec["model_patch"]) if rec.get("model_patch") else None):
-        if p is not None and p.is_file():
-            return p.read_text(encoding="utf-8", errors="replace")
-    return ""
+    """The attempt's code patch, readable (its attempt folder is found from the state, wherever it moved)."""
+    from isobench.gitutil import readable_patch
+    from isobench.score import agent_patch
+
+    return readable_patch(agent_patch(state, rec["instance_id"], rec["provider"], rec["attempt"]))
 
 
 def _ci(v: Any) -> list[float] | None:
@@ -326,7 +324,7 @@ def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list
 
 def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
     """Every row of the dataset: per planned instance its human row, then one row per LLM attempt."""
-    from isobench.gitutil import patch_functions
+    from isobench.gitutil import patch_functions, readable_patch
 
     corr = load_correlation(state)
     corr_attempts = _correlation_attempts(corr)
@@ -344,7 +342,7 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
             "created_at": inst.get("created_at"),
             "base_commit": inst.get("base_commit"),
             "head_commit": inst.get("head_commit"),
-            "test_patch": inst.get("test_patch", ""),
+            "test_patch": readable_patch(inst.get("test_patch", "")),
             "efficiency_test": inst.get("efficiency_test") or [],
             "human_performance": _num(human.get("speedup")),
             "test_functions": inst.get("test_functions") or [],
@@ -368,7 +366,7 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
         rows.append(
             {
                 **common,
-                "patch": inst.get("patch", ""),
+                "patch": readable_patch(inst.get("patch", "")),
                 "duration_changes": _durations(timings, None),
                 "patch_functions": inst.get("patch_functions") or [],
                 "record_type": "human",

@@ -29,10 +29,10 @@ class GitError(Exception):
     """A git command failed; the message is git's own last line."""
 
 
-def run_git(
+def run_git_bytes(
     args: list[str], cwd: Path | None = None, *, input: bytes | None = None, env: dict[str, str] | None = None
-) -> str:
-    """Run git and return stdout (text). Used for plumbing GitPython has no wrapper for."""
+) -> bytes:
+    """Run git and return its stdout as bytes (patches: CRLF and non-UTF-8 bytes must survive)."""
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
@@ -43,7 +43,33 @@ def run_git(
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         raise GitError(err[-1] if err else f"git {args[0]} failed with exit code {proc.returncode}")
-    return proc.stdout.decode(errors="replace")
+    return proc.stdout
+
+
+def run_git(
+    args: list[str], cwd: Path | None = None, *, input: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run git and return stdout (text). Used for plumbing GitPython has no wrapper for."""
+    return run_git_bytes(args, cwd, input=input, env=env).decode(errors="replace")
+
+
+def patch_text(patch: bytes) -> str:
+    """A patch as a str that turns back into the very same bytes (`patch_bytes`), CRLF and all.
+
+    Bytes that are not UTF-8 become lone surrogates (surrogateescape); JSON keeps them as \\udcXX escapes.
+    """
+    return patch.decode("utf-8", "surrogateescape")
+
+
+def patch_bytes(patch: str) -> bytes:
+    """The bytes of a patch kept as text by `patch_text`."""
+    return patch.encode("utf-8", "surrogateescape")
+
+
+def readable_patch(patch: bytes | str) -> str:
+    """A patch for people and datasets: undecodable bytes shown as U+FFFD."""
+    raw = patch_bytes(patch) if isinstance(patch, str) else patch
+    return raw.decode("utf-8", "replace")
 
 
 def open_repo(path: Path) -> git.Repo:
@@ -75,20 +101,78 @@ def matches_any(path: str, patterns: list[str]) -> bool:
     return False
 
 
+# Source code by language: the human's changes to these are the agent's default target files. Other
+# changed files (docs, changelogs, data, build configuration) are the human's non-code changes.
+SOURCE_SUFFIXES = frozenset(
+    [
+        ".py",
+        ".pyx",
+        ".pxd",
+        ".pxi",
+        ".c",
+        ".h",
+        ".cc",
+        ".cpp",
+        ".cxx",
+        ".hpp",
+        ".hh",
+        ".hxx",
+        ".cu",
+        ".cuh",
+        ".rs",
+        ".go",
+        ".java",
+        ".kt",
+        ".scala",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".ts",
+        ".jsx",
+        ".tsx",
+        ".rb",
+        ".php",
+        ".cs",
+        ".swift",
+        ".m",
+        ".mm",
+        ".f",
+        ".f90",
+        ".jl",
+        ".lua",
+        ".zig",
+        ".nim",
+        ".d",
+        ".hs",
+        ".ml",
+        ".ex",
+        ".exs",
+        ".erl",
+        ".clj",
+    ]
+)
+
+
+def is_source_file(path: str) -> bool:
+    """Whether `path` is source code (by its suffix), as opposed to docs, data or configuration."""
+    return Path(path).suffix.lower() in SOURCE_SUFFIXES
+
+
 @dataclass
 class HumanDiff:
     changed: list[str]  # every path the human changed (both sides of a rename)
-    code_files: list[str]  # changed, not tests/benchmarks
+    code_files: list[str]  # changed source files, not tests/benchmarks: the default target files
+    noncode_files: list[str]  # changed, neither tests nor source: docs, changelogs, data, configuration
     test_files: list[str]  # changed tests/benchmarks
-    patch: str  # diff of code_files
-    test_patch: str  # diff of test_files
+    patch: str  # diff of every non-test file (code and non-code), as patch_text
+    test_patch: str  # diff of test_files, as patch_text
     lines_changed: int
 
 
 def _diff(repo_dir: Path, base: str, head: str, paths: list[str]) -> str:
     if not paths:
         return ""
-    return run_git(
+    out = run_git_bytes(
         [
             "diff",
             "--binary",
@@ -102,6 +186,7 @@ def _diff(repo_dir: Path, base: str, head: str, paths: list[str]) -> str:
         ],
         cwd=repo_dir,
     )
+    return patch_text(out)
 
 
 def human_diff(repo_dir: Path, base: str, head: str, test_patterns: list[str]) -> HumanDiff:
@@ -116,8 +201,12 @@ def human_diff(repo_dir: Path, base: str, head: str, test_patterns: list[str]) -
         changed.append(path)
         lines += (int(added) if added.isdigit() else 0) + (int(deleted) if deleted.isdigit() else 0)
     tests = [p for p in changed if matches_any(p, test_patterns)]
-    code = [p for p in changed if p not in tests]
-    return HumanDiff(changed, code, tests, _diff(repo_dir, base, head, code), _diff(repo_dir, base, head, tests), lines)
+    others = [p for p in changed if p not in tests]
+    code = [p for p in others if is_source_file(p)]
+    noncode = [p for p in others if p not in code]
+    return HumanDiff(
+        changed, code, noncode, tests, _diff(repo_dir, base, head, others), _diff(repo_dir, base, head, tests), lines
+    )
 
 
 _HUNK_FN = re.compile(r"^@@ [^@]+ @@\s*(?:async\s+)?(?:def|class|fn|func|function)?\s*([A-Za-z_][\w.]*)", re.M)

@@ -7,7 +7,9 @@ error leaves the state directory as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -101,6 +103,49 @@ def _pick(commit: CommitSpec | None, task: TaskFile, key: str) -> Any:
     return getattr(task, key)
 
 
+def _key(commit: CommitSpec, where: str, key: str) -> str:
+    """Where a key was set, for an error message: the commit's own, else the task's."""
+    return f"{where}.{key}" if getattr(commit, key) is not None else key
+
+
+def _workload_files(paths: list[str], src: Path, where: str) -> list[str]:
+    """Absolute paths of a task's outside workload files; each must exist."""
+    out = []
+    for p in paths:
+        path = Path(p).expanduser()
+        path = (path if path.is_absolute() else src.parent / path).resolve()
+        if not path.exists():
+            raise UserError(f"{src}: {where}: {path} not found")
+        out.append(str(path))
+    return out
+
+
+def files_digest(paths: list[str]) -> str | None:
+    """One hash of the contents of files and folders: a changed workload script re-plans the instance."""
+    if not paths:
+        return None
+    h = hashlib.sha256()
+    for p in paths:
+        root = Path(p)
+        files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
+        for f in files:
+            h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _python(python: str | None, src: Path, where: str) -> str | None:
+    """A task's interpreter as an absolute path (a bare name is looked up on PATH)."""
+    if python is None:
+        return None
+    found = shutil.which(python) if "/" not in python else python
+    path = Path(found).expanduser() if found else None
+    if path is not None and not path.is_absolute():
+        path = src.parent / path
+    if path is None or not path.is_file():
+        raise UserError(f"{src}: {where}: {python} not found")
+    return str(path.absolute())
+
+
 def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
     """Resolve one task file into instance records (not written)."""
     src = task.source
@@ -160,10 +205,13 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, 
         contract = _pick(c, task, "optimization_contract")
         targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
         if not targets:
+            others = [*diff.test_files, *diff.noncode_files]
             raise UserError(
-                f"{src}: {where} (head {head[:12]}): the human changed only test files "
-                f"({', '.join(diff.test_files[:3])}); give `target_files`"
+                f"{src}: {where} (head {head[:12]}): the human changed no source file "
+                f"(only {', '.join(others[:3])}); give `target_files`"
             )
+        workload_files = _workload_files(_pick(c, task, "workload_files") or [], src, _key(c, where, "workload_files"))
+        python = _python(_pick(c, task, "python"), src, _key(c, where, "python"))
         hc = repo.commit(head)
         name = repo_name(task.repo)
         records.append(
@@ -182,6 +230,7 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, 
                 "test_patch": diff.test_patch,
                 "changed_files": diff.changed,
                 "test_files": diff.test_files,
+                "noncode_files": diff.noncode_files,
                 "lines_changed": diff.lines_changed,
                 "patch_functions": patch_functions(diff.patch),
                 "test_functions": test_functions(diff.test_patch),
@@ -193,6 +242,9 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, 
                 "gt_commit_message": str(hc.message).strip(),
                 "setup_commands": list(_pick(c, task, "setup_commands") or []),
                 "install_commands": list(_pick(c, task, "install_commands") or []),
+                "workload_files": workload_files,
+                "workload_digest": files_digest(workload_files),
+                "python": python,
                 "constraints": list(contract.constraints) if contract else [],
                 "strict_targets": bool(contract.strict_targets) if contract else False,
                 "scoring_primary": (_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),

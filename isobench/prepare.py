@@ -10,6 +10,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -63,6 +64,16 @@ def render_prompt(template: str, inst: dict[str, Any], setting: str) -> str:
     )
 
 
+def prompt_template(cfg: BenchConfig) -> str:
+    """bench.yaml's `prompt_template`, else the template isobench ships (works from any folder)."""
+    if cfg.prompt_template is None:
+        return resources.files("isobench").joinpath("templates", "prompt.md").read_text(encoding="utf-8")
+    path = cfg.resolve(cfg.prompt_template)
+    if not path.is_file():
+        raise UserError(f"{cfg.source}: prompt_template: {path} not found")
+    return path.read_text(encoding="utf-8")
+
+
 def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str, Any]:
     """The agent's configuration for one provider: limits and LLM settings, never the API key itself."""
     oh = cfg.agents.openhands
@@ -93,7 +104,8 @@ def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str,
     }
 
 
-def _ensure_snapshot(state: State, inst: dict[str, Any], force: bool) -> str:
+def ensure_snapshot(state: State, inst: dict[str, Any], force: bool = False) -> str:
+    """The instance's base snapshot (one orphan commit with the base tree), made once; its commit sha."""
     snap = state.snapshot_dir(inst["instance_id"])
     marker = snap / "isobench-snapshot.json"
     rec = read_record(marker)
@@ -161,16 +173,13 @@ def prepare(
     workers: int | None = None,
 ) -> list[Prepared]:
     """Prepare every (instance, provider); unchanged units are skipped. Git work runs in a few threads."""
-    template_path = cfg.resolve(cfg.prompt_template)
-    if not template_path.is_file():
-        raise UserError(f"{cfg.source}: prompt_template: {template_path} not found")
-    template = template_path.read_text(encoding="utf-8")
+    template = prompt_template(cfg)
     if not providers:
         raise UserError(f"{cfg.source}: agents.openhands.llm_configs: no provider configured")
     workers = workers or min(8, (os.cpu_count() or 2) * 2)
 
     def one_instance(inst: dict[str, Any]) -> list[Prepared]:
-        snap = _ensure_snapshot(state, inst, force)
+        snap = ensure_snapshot(state, inst, force)
         return [_prepare_one(cfg, state, inst, p, template, snap, force) for p in providers]
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -178,3 +178,144 @@ class RichReporter:
         if self.live is not None:
             self.live.update(self._render())
             self.live.stop()
+
+
+# --------------------------------------------------------------------------------------------------
+# score: building environments can take minutes on a real project, timing minutes more per instance.
+
+
+class ScoreReporter(Protocol):
+    def start(self, instance_ids: list[str]) -> None: ...
+    def instance_started(self, iid: str, variants: list[str]) -> None: ...
+    def variant_step(self, iid: str, variant: str, step: str) -> None: ...
+    def variant_done(self, iid: str, variant: str, build: str, *, reused: bool) -> None: ...
+    def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None: ...
+    def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None: ...
+    def instance_done(self, iid: str, record: dict[str, Any]) -> None: ...
+    def stop(self) -> None: ...
+
+
+def make_score_reporter(stream: TextIO | None = None, *, quiet: bool = False) -> ScoreReporter:
+    """Rich on a terminal (unless NO_COLOR or TERM=dumb), plain lines otherwise; nothing with quiet."""
+    stream = stream or sys.stderr
+    if quiet:
+        return PlainScoreReporter(stream, quiet=True)
+    tty = stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    return RichScoreReporter(stream) if tty else PlainScoreReporter(stream)
+
+
+def _instance_summary(record: dict[str, Any]) -> str:
+    human = (record.get("variants") or {}).get("human") or {}
+    if not record.get("valid"):
+        return f"{record.get('status')}, invalid: {record.get('invalid_reason')}"
+    return f"valid, human {human.get('speedup', 0):.2f}x"
+
+
+class PlainScoreReporter:
+    """One line per step (for logs and scripts): `score: build <instance> <variant>: <step>`."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.last_round: dict[str, float] = {}
+
+    def _line(self, text: str) -> None:
+        if not self.quiet:
+            self.stream.write(f"score: {text}\n")
+            self.stream.flush()
+
+    def start(self, instance_ids: list[str]) -> None:
+        self._line(f"{len(instance_ids)} instance(s) to score")
+
+    def instance_started(self, iid: str, variants: list[str]) -> None:
+        self._line(f"{iid}: {len(variants)} variants ({', '.join(variants)})")
+
+    def variant_step(self, iid: str, variant: str, step: str) -> None:
+        self._line(f"build  {iid} {variant}: {step}")
+
+    def variant_done(self, iid: str, variant: str, build: str, *, reused: bool) -> None:
+        if not reused or build != "ok":
+            self._line(f"built  {iid} {variant}: {build}{' (reused)' if reused else ''}")
+
+    def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None:
+        self._line(f"time   {iid}: {len(variants)} variants, up to {budget_s:.0f} s")
+
+    def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
+        # A line every ~10 s is enough for a log.
+        if info.get("elapsed_s", 0.0) - self.last_round.get(iid, -1e9) >= 10:
+            self.last_round[iid] = info.get("elapsed_s", 0.0)
+            hw = info.get("halfwidths") or {}
+            worst = f", widest CI +-{max(hw.values()):.1%}" if hw else ""
+            self._line(f"time   {iid}: round {rounds}, {info.get('elapsed_s', 0):.0f} s{worst}")
+
+    def instance_done(self, iid: str, record: dict[str, Any]) -> None:
+        self._line(f"done   {iid}: {_instance_summary(record)}")
+
+    def stop(self) -> None:
+        pass
+
+
+class RichScoreReporter:
+    """rich.Live: one row per instance, with its current step (build, test, timing round) and CI width."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=stream)
+        self.lock = threading.Lock()
+        self.rows: dict[str, Any] = {}
+        self.progress: Any = None
+
+    def start(self, instance_ids: list[str]) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=20),
+            TextColumn("{task.fields[phase]}"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[step]}"),
+            console=self.console,
+            refresh_per_second=4,
+        )
+        for iid in instance_ids:
+            self.rows[iid] = self.progress.add_task(iid, total=None, phase="pending", step="", start=False)
+        self.progress.start()
+
+    def _update(self, iid: str, **kw: Any) -> None:
+        with self.lock:
+            if self.progress is not None and iid in self.rows:
+                self.progress.update(self.rows[iid], **kw)
+
+    def instance_started(self, iid: str, variants: list[str]) -> None:
+        with self.lock:
+            if self.progress is not None and iid in self.rows:
+                self.progress.start_task(self.rows[iid])
+                self.progress.update(self.rows[iid], total=len(variants), completed=0, phase="build")
+
+    def variant_step(self, iid: str, variant: str, step: str) -> None:
+        self._update(iid, step=f"{variant}: {step}"[:90])
+
+    def variant_done(self, iid: str, variant: str, build: str, *, reused: bool) -> None:
+        self._update(iid, advance=1, step=f"{variant}: {build}{' (reused)' if reused else ''}")
+
+    def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None:
+        self._update(iid, total=budget_s, completed=0, phase=f"timing {len(variants)} variants", step="warm-up")
+
+    def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
+        hw = info.get("halfwidths") or {}
+        width = f", widest CI +-{max(hw.values()):.1%}" if hw else ""
+        self._update(iid, completed=info.get("elapsed_s", 0.0), step=f"round {rounds}{width}")
+
+    def instance_done(self, iid: str, record: dict[str, Any]) -> None:
+        with self.lock:
+            if self.progress is not None and iid in self.rows:
+                task = self.rows[iid]
+                total = self.progress.tasks[task].total or 1
+                self.progress.update(task, total=total, completed=total, phase="done", step=_instance_summary(record))
+                self.progress.stop_task(task)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()

@@ -190,12 +190,12 @@ class Runner:
         # A copy of the runner outside the package: isobench's own files are hidden from agents.
         return [sys.executable, str(self.tools / RUNNER.name), str(spec_path)]
 
-    def _sandbox_spec(self, d: Path, env: dict[str, str], network: bool) -> SandboxSpec:
+    def _sandbox_spec(self, u: Unit, d: Path, env: dict[str, str], network: bool) -> SandboxSpec:
         hidden = [self.state.root, Path(self.cfg.root)]
         hidden += sorted({Path(i["repo_path"]) for i in self.state.instances()})
         return SandboxSpec(
             writable=[d],
-            readable=[Path(sys.prefix), self.tools],
+            readable=[Path(sys.prefix), self.tools, *map(Path, u.inst.get("workload_files") or [])],
             hidden=hidden,
             network=network,
             env=env,
@@ -208,24 +208,27 @@ class Runner:
         git runs inside the sandbox too: the agent controlled `.git/config` and `.gitattributes`
         (hooks, filters, fsmonitor), so git on that repository is untrusted code.
         """
-        spec = self._sandbox_spec(d, env, network=False)
+        spec = self._sandbox_spec(u, d, env, network=False)
 
-        def git(*args: str) -> str:
+        def git_bytes(*args: str) -> bytes:
             argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args]
-            proc = subprocess.run(self.sandbox.wrap(argv, spec), capture_output=True, timeout=300)
+            proc = self.sandbox.wrap(argv, spec).run(capture_output=True, timeout=300)
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr.decode(errors="replace").strip()[-300:])
-            return proc.stdout.decode(errors="replace")
+            return bytes(proc.stdout)
+
+        def git(*args: str) -> str:
+            return git_bytes(*args).decode(errors="replace")
 
         git("add", "-A", "--", ".", *JUNK)
         names = [n for n in git("diff", "--cached", "--name-only", "-z", "--no-renames", "HEAD").split("\0") if n]
         tests = [n for n in names if matches_any(n, u.inst["test_patterns"])]
         code = [n for n in names if n not in tests]
 
-        def diff(paths: list[str]) -> str:
+        def diff(paths: list[str]) -> bytes:
             if not paths:
-                return ""
-            return git(
+                return b""
+            return git_bytes(
                 "diff",
                 "--cached",
                 "--binary",
@@ -237,8 +240,9 @@ class Runner:
                 *[f":(literal){p}" for p in paths],
             )
 
-        (d / "model_patch.diff").write_text(diff(code))
-        (d / "test_edits.diff").write_text(diff(tests))
+        # Bytes, not text: a CRLF or non-UTF-8 file must reach `score` exactly as the agent left it.
+        (d / "model_patch.diff").write_bytes(diff(code))
+        (d / "test_edits.diff").write_bytes(diff(tests))
         targets = u.inst["target_files"]
         outside = [n for n in code if not (n in targets or matches_any(n, targets))]
         return {
@@ -267,16 +271,15 @@ class Runner:
         (d / "spec.json").write_text(json.dumps(spec, indent=2))
         env = self._env(u.provider, d)
         _, timeout_s, _ = self.limits(u.provider)
-        argv = self.sandbox.wrap(
-            self._argv(u, d, d / "spec.json", d / "prompt.md"), self._sandbox_spec(d, env, network=True)
+        cmd = self.sandbox.wrap(
+            self._argv(u, d, d / "spec.json", d / "prompt.md"), self._sandbox_spec(u, d, env, network=True)
         )
         self.reporter.attempt_started(u.key, pname, u.label)
         t0 = time.monotonic()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         status = None
         with open(d / "agent.log", "wb") as log:
-            proc = subprocess.Popen(
-                argv,
+            proc = cmd.popen(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -1,9 +1,11 @@
 """Run agent commands and candidate code in a sandbox that sees only its own worktree.
 
 Everything an agent executes and every run of agent-written code goes through `Sandbox.wrap`: the
-returned argv starts the command with the system read-only, only `spec.writable` writable, a private
+returned `Command` starts the command with the system read-only, only `spec.writable` writable, a private
 `/tmp`, and the task repositories, the state directory, other worktrees, the user's home and isobench's
-own source invisible. The environment inside is exactly `spec.env`.
+own source invisible. The environment inside is exactly `spec.env`, handed over as the process
+environment (`Command.env`), never on a command line: anyone on the host can read a command line (`ps`),
+and inside the sandbox so can the agent (`/proc/1/cmdline`).
 
 Kinds: `bwrap` (bubblewrap, the default), `docker`/`podman` (a container image provides the system),
 and `none` (explicit opt-out: no isolation at all, only the environment is still cleaned).
@@ -18,7 +20,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from isobench.errors import UserError, one_line
 
@@ -64,14 +66,31 @@ class SandboxSpec:
     """Working directory inside; defaults to the first writable path."""
 
 
+@dataclass(frozen=True)
+class Command:
+    """A sandboxed command: start `argv` with exactly `env` as its environment (never the caller's)."""
+
+    argv: list[str]
+    env: dict[str, str]
+
+    def run(self, **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+        """`subprocess.run` of the command with its environment."""
+        return subprocess.run(self.argv, env=self.env, **kwargs)
+
+    def popen(self, **kwargs: Any) -> subprocess.Popen[Any]:
+        """`subprocess.Popen` of the command with its environment."""
+        return subprocess.Popen(self.argv, env=self.env, **kwargs)
+
+
 @runtime_checkable
 class Sandbox(Protocol):
-    """Turns an argv into one that runs it isolated according to a SandboxSpec."""
+    """Turns an argv into a command that runs it isolated according to a SandboxSpec."""
 
     name: str
 
-    def wrap(self, argv: list[str], spec: SandboxSpec) -> list[str]:
-        """The argv to hand to subprocess; the caller passes no env (the sandbox sets it)."""
+    def wrap(self, argv: list[str], spec: SandboxSpec) -> Command:
+        """The command to start: its argv and the environment to start it with (`spec.env`, plus what the
+        sandbox's own launcher needs). No value of `spec.env` is ever put on the argv."""
         ...
 
     def check(self) -> None:
@@ -210,7 +229,7 @@ class BwrapSandbox:
                 f"bubblewrap (bwrap) is not usable: {reason}. Install it with `apt-get install bubblewrap`, {_OPT_OUT}"
             )
 
-    def wrap(self, argv: list[str], spec: SandboxSpec) -> list[str]:
+    def wrap(self, argv: list[str], spec: SandboxSpec) -> Command:
         writable = [_existing(p, "writable") for p in spec.writable]
         readable = [_existing(p, "readable") for p in spec.readable]
         for p in list(readable):
@@ -265,13 +284,12 @@ class BwrapSandbox:
         out += ["--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--unshare-ipc"]
         if not spec.network:
             out.append("--unshare-net")
-        # --new-session: no TIOCSTI injection into the caller's terminal.
-        out += ["--new-session", "--die-with-parent", "--cap-drop", "ALL", "--clearenv"]
-        for key, value in spec.env.items():
-            out += ["--setenv", key, value]
+        # --new-session: no TIOCSTI injection into the caller's terminal. No --setenv: bwrap hands its own
+        # environment (Command.env, exactly spec.env) to the command, so no value appears on a command line.
+        out += ["--new-session", "--die-with-parent", "--cap-drop", "ALL"]
         cwd = spec.cwd or (spec.writable[0] if spec.writable else Path("/"))
         out += ["--chdir", os.path.realpath(cwd), "--", *argv]
-        return out
+        return Command(out, dict(spec.env))
 
 
 def _existing(path: Path, what: str) -> Path:
@@ -300,8 +318,7 @@ def _redundant(op: tuple[Path, int], ordered: list[tuple[Path, int]]) -> bool:
 class NoSandbox:
     """Explicit opt-out: the command runs on the host with full access, isolation is lost.
 
-    The argv is kept as is behind an `env -i` prefix so that, as with every other kind, only spec.env
-    reaches the command and callers need not pass env themselves.
+    Only the environment is still exactly spec.env (callers need not clean it themselves).
     """
 
     name = "none"
@@ -309,16 +326,13 @@ class NoSandbox:
     def check(self) -> None:
         return None
 
-    def wrap(self, argv: list[str], spec: SandboxSpec) -> list[str]:
+    def wrap(self, argv: list[str], spec: SandboxSpec) -> Command:
         home = spec.env.get("HOME")
         if home:
             # The private HOME minimal_env() names would otherwise not exist on the host.
             Path(home).mkdir(parents=True, exist_ok=True)
-        out = [shutil.which("env") or "/usr/bin/env", "-i"]
-        if spec.cwd is not None:
-            out += ["-C", str(spec.cwd)]
-        out += [f"{k}={v}" for k, v in spec.env.items()]
-        return [*out, *argv]
+        prefix = [shutil.which("env") or "/usr/bin/env", "-C", str(spec.cwd)] if spec.cwd is not None else []
+        return Command([*prefix, *argv], dict(spec.env))
 
 
 class ContainerSandbox:
@@ -351,7 +365,7 @@ class ContainerSandbox:
         if not self.image:
             raise SandboxError(f"the {self.engine} sandbox needs a container image; configure one")
 
-    def wrap(self, argv: list[str], spec: SandboxSpec) -> list[str]:
+    def wrap(self, argv: list[str], spec: SandboxSpec) -> Command:
         if not self.image:
             raise SandboxError(f"the {self.engine} sandbox needs a container image; configure one")
         out = [
@@ -379,9 +393,11 @@ class ContainerSandbox:
         cwd = spec.cwd or (spec.writable[0] if spec.writable else None)
         if cwd is not None:
             out += ["-w", os.path.realpath(cwd)]
-        for key, value in spec.env.items():
-            out += ["-e", f"{key}={value}"]
-        return [*out, self.image, *argv]
+        # `-e NAME` without a value: the client passes on its own environment's value (Command.env).
+        for key in spec.env:
+            out += ["-e", key]
+        client = {k: v for k, v in os.environ.items() if k.startswith(("DOCKER_", "CONTAINER_", "XDG_RUNTIME"))}
+        return Command([*out, self.image, *argv], {**client, **spec.env})
 
 
 def get_sandbox(kind: str, *, image: str | None = None) -> Sandbox:

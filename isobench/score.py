@@ -18,7 +18,6 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +25,11 @@ from typing import Any
 
 from isobench import __version__
 from isobench.config import BenchConfig
-from isobench.gitutil import clone_worktree, run_git
-from isobench.sandbox import Sandbox, SandboxSpec, minimal_env
+from isobench.envs import BuildSettings, VenvError, create_venv, variant_env
+from isobench.gitutil import clone_worktree, patch_bytes, patch_text, run_git
+from isobench.prepare import ensure_snapshot
+from isobench.progress import ScoreReporter
+from isobench.sandbox import Sandbox, SandboxSpec, python_install_paths
 from isobench.state import State, fingerprint, read_record, remove_tree, write_record
 
 BASE, HUMAN, AA = "base", "human", "base_aa"
@@ -46,6 +48,12 @@ class VariantSpec:
         return self.name.replace("#", "_")
 
 
+def agent_patch(state: State, iid: str, provider: str, attempt: int) -> str:
+    """An attempt's code patch (as `patch_text`: its exact bytes, CRLF included), "" when it has none."""
+    path = state.attempt_dir(iid, provider, attempt) / "model_patch.diff"
+    return patch_text(path.read_bytes()) if path.is_file() else ""
+
+
 def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | None) -> list[VariantSpec]:
     """base, human, the A/A twin of base, and one variant per recorded agent attempt."""
     specs = [VariantSpec(BASE, "base", ""), VariantSpec(HUMAN, "human", inst["patch"])]
@@ -55,7 +63,7 @@ def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | Non
             if providers and pdir.name not in providers:
                 continue
             for rec in state.attempts(inst["instance_id"], pdir.name):
-                patch = Path(rec["model_patch"]).read_text() if rec.get("model_patch") else ""
+                patch = agent_patch(state, inst["instance_id"], pdir.name, rec["attempt"])
                 specs.append(VariantSpec(f"{pdir.name}#{rec['attempt']}", "agent", patch, pdir.name, rec["attempt"]))
     return specs
 
@@ -90,30 +98,57 @@ def environment_fingerprint(sandbox: str) -> dict[str, Any]:
 class Scorer:
     """Builds, tests and times the variants of one instance."""
 
-    def __init__(self, cfg: BenchConfig, state: State, sandbox: Sandbox, log: Callable[[str], None]) -> None:
+    def __init__(self, cfg: BenchConfig, state: State, sandbox: Sandbox, reporter: ScoreReporter) -> None:
         self.cfg = cfg
         self.state = state
         self.sandbox = sandbox
-        self.log = log
-        self.python = cfg.score.python or sys.executable
+        self.reporter = reporter
 
     # --- environments -----------------------------------------------------------------------------
-    def _env(self, venv: Path) -> dict[str, str]:
-        env = minimal_env({"VIRTUAL_ENV": str(venv), "PYTHONDONTWRITEBYTECODE": "1"})
-        env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
-        return env
+    def settings(self, inst: dict[str, Any]) -> BuildSettings:
+        """How this instance's variants are built: its interpreter, the shared cache, the index."""
+        sc = self.cfg.score
+        python = inst.get("python") or (str(self.cfg.resolve(sc.python)) if sc.python else sys.executable)
+        return BuildSettings(
+            python=python,
+            cache_dir=self.state.root / "cache" / "uv",
+            network=sc.build_network,
+            index_url=sc.index_url,
+            find_links=tuple(self.cfg.resolve(p) for p in sc.find_links),
+            system_site_packages=sc.system_site_packages,
+            timeout_s=sc.build_timeout_s,
+        )
 
-    def _spec(self, vdir: Path, env: dict[str, str]) -> SandboxSpec:
+    def _spec(self, inst: dict[str, Any], vdir: Path, env: dict[str, str], *, build: bool = False) -> SandboxSpec:
+        """What candidate code sees: its own copy; the interpreter, the workload files (and, while building,
+        uv's cache and the network); never the task repositories, the state or the project."""
+        settings = self.settings(inst)
         hidden = [self.state.root, Path(self.cfg.root)]
         hidden += sorted({Path(i["repo_path"]) for i in self.state.instances()})
-        return SandboxSpec(writable=[vdir], hidden=hidden, network=False, env=env, cwd=vdir / "repo")
+        readable = [*python_install_paths(settings.python), *map(Path, inst.get("workload_files") or [])]
+        writable = [vdir]
+        if build:
+            settings.cache_dir.mkdir(parents=True, exist_ok=True)
+            readable += settings.readable()
+            writable.append(settings.cache_dir)
+        return SandboxSpec(
+            writable=writable,
+            readable=readable,
+            hidden=hidden,
+            network=build and settings.network,
+            env=env,
+            cwd=vdir / "repo",
+        )
 
-    def _sh(self, vdir: Path, command: str, timeout: float) -> tuple[int, str]:
-        """A shell command of the task, in the variant's copy, inside the sandbox, offline."""
-        env = self._env(vdir / "venv")
-        argv = self.sandbox.wrap(["/bin/sh", "-c", command], self._spec(vdir, env))
+    def _sh(
+        self, inst: dict[str, Any], vdir: Path, command: str, timeout: float, *, build: bool = False
+    ) -> tuple[int, str]:
+        """A shell command of the task, in the variant's copy, inside the sandbox (offline unless building)."""
+        venv = vdir / "venv"
+        env = self.settings(inst).build_env(venv) if build else variant_env(venv)
+        cmd = self.sandbox.wrap(["/bin/sh", "-c", command], self._spec(inst, vdir, env, build=build))
         try:
-            proc = subprocess.run(argv, capture_output=True, timeout=timeout, start_new_session=True)
+            proc = cmd.run(capture_output=True, timeout=timeout, start_new_session=True)
         except subprocess.TimeoutExpired:
             return 124, f"timed out after {timeout:.0f} s"
         out = (proc.stdout + proc.stderr).decode(errors="replace")
@@ -121,38 +156,49 @@ class Scorer:
 
     def build(self, inst: dict[str, Any], v: VariantSpec, vdir: Path) -> dict[str, Any]:
         """Copy of the base + patches + venv + setup/install; the record says what failed, if anything."""
+        iid = inst["instance_id"]
+        t0 = time.monotonic()
         remove_tree(vdir)
         vdir.mkdir(parents=True)
-        clone_worktree(self.state.snapshot_dir(inst["instance_id"]), vdir / "repo")
+        self.reporter.variant_step(iid, v.name, "copy and patch")
+        clone_worktree(self.state.snapshot_dir(iid), vdir / "repo")
         for what, patch in (("patch", v.patch), ("test_patch", inst["test_patch"])):
             if not patch.strip():
                 continue
             try:
-                run_git(["apply", "--whitespace=nowarn", "--binary", "-"], cwd=vdir / "repo", input=patch.encode())
+                run_git(["apply", "--whitespace=nowarn", "--binary", "-"], cwd=vdir / "repo", input=patch_bytes(patch))
             except Exception as exc:
                 status = "base_failed" if v.kind == "base" else "patch_failed"
                 return {"build": status, "error": f"{what} does not apply: {exc}"}
-        # --system-site-packages: installs run offline, so they may rely on what the interpreter has.
-        proc = subprocess.run(
-            [self.python, "-m", "venv", "--without-pip", "--system-site-packages", str(vdir / "venv")],
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            return {"build": "install_failed", "error": f"venv: {proc.stderr.strip()[-500:]}"}
+        settings = self.settings(inst)
+        self.reporter.variant_step(iid, v.name, f"venv ({Path(settings.python).name})")
+        try:
+            create_venv(vdir / "venv", settings)
+        except VenvError as exc:
+            return {"build": "install_failed", "error": f"venv: {exc}"}
+        steps = []
         for kind, commands in (("setup", inst["setup_commands"]), ("install", inst["install_commands"])):
             for cmd in commands:
-                code, out = self._sh(vdir, cmd, self.cfg.score.test_timeout_s)
+                self.reporter.variant_step(iid, v.name, f"{kind}: {cmd}")
+                t = time.monotonic()
+                code, out = self._sh(inst, vdir, cmd, settings.timeout_s, build=True)
+                steps.append({"command": cmd, "exit_code": code, "seconds": round(time.monotonic() - t, 3)})
                 if code != 0:
                     status = "base_failed" if v.kind == "base" else f"{kind}_failed"
-                    return {"build": status, "error": f"`{cmd}` exited {code}: {out[-800:]}"}
-        return {"build": "ok", "error": None}
+                    return {
+                        "build": status,
+                        "error": f"`{cmd}` exited {code}: {out[-800:]}",
+                        "build_steps": steps,
+                        "build_s": round(time.monotonic() - t0, 3),
+                    }
+        return {"build": "ok", "error": None, "build_steps": steps, "build_s": round(time.monotonic() - t0, 3)}
 
-    def test(self, inst: dict[str, Any], vdir: Path) -> list[dict[str, Any]]:
+    def test(self, inst: dict[str, Any], v: VariantSpec, vdir: Path) -> list[dict[str, Any]]:
         out = []
         for cmd in inst["tests"]:
+            self.reporter.variant_step(inst["instance_id"], v.name, f"test: {cmd}")
             t0 = time.monotonic()
-            code, text = self._sh(vdir, cmd, self.cfg.score.test_timeout_s)
+            code, text = self._sh(inst, vdir, cmd, self.cfg.score.test_timeout_s)
             out.append(
                 {
                     "command": cmd,
@@ -169,19 +215,22 @@ class Scorer:
         sdir = self.state.score_dir(inst["instance_id"])
         vdir = sdir / "envs" / v.dirname
         rec_path = sdir / "variants" / f"{v.dirname}.json"
+        settings = self.settings(inst)
         fp = fingerprint(
             inst["fingerprint"],
-            hashlib.sha256(v.patch.encode()).hexdigest(),
+            hashlib.sha256(patch_bytes(v.patch)).hexdigest(),
             inst["tests"],
             inst["setup_commands"],
             inst["install_commands"],
-            self.python,
+            settings.python,
+            settings.system_site_packages,
+            settings.index_url,
             self.sandbox.name,
         )
         old = read_record(rec_path)
         if old and old.get("fingerprint") == fp and not force and (vdir / "repo").exists():
+            self.reporter.variant_done(inst["instance_id"], v.name, old["build"], reused=True)
             return old
-        self.log(f"build  {inst['instance_id']} {v.name}")
         rec: dict[str, Any] = {
             "status": "built",
             "variant": v.name,
@@ -193,11 +242,12 @@ class Scorer:
         }
         rec.update(self.build(inst, v, vdir))
         if rec["build"] == "ok":
-            rec["tests"] = self.test(inst, vdir)
+            rec["tests"] = self.test(inst, v, vdir)
         else:
             rec["status"] = "build_failed"
             rec["tests"] = []
         write_record(rec_path, rec)
+        self.reporter.variant_done(inst["instance_id"], v.name, rec["build"], reused=False)
         return rec
 
     # --- timing -----------------------------------------------------------------------------------
@@ -206,11 +256,12 @@ class Scorer:
 
         venv = vdir / "venv"
         python = str(venv / "bin" / "python")
-        env = {**self._env(venv), **DEFAULT_CHILD_ENV, "ISOBENCH_PYTHON": python}
-        spec = self._spec(vdir, env)
+        env = {**variant_env(venv), **DEFAULT_CHILD_ENV, "ISOBENCH_PYTHON": python}
+        spec = self._spec(inst, vdir, env)
 
         def wrap(argv: list[str]) -> list[str]:
-            return self.sandbox.wrap(argv, spec)
+            # The protocol starts the command with `env` (the same dict), so only its argv is needed here.
+            return self.sandbox.wrap(argv, spec).argv
 
         command = None
         if not inst.get("workload_callable"):
@@ -233,18 +284,23 @@ class Scorer:
         sdir = self.state.score_dir(iid)
         specs = variant_specs(self.state, inst, providers)
         sc = self.cfg.score
+        self.reporter.instance_started(iid, [v.name for v in specs])
+        ensure_snapshot(self.state, inst)  # scoring base and human needs no `prepare`
         records = {v.name: self.prepare_variant(inst, v, force) for v in specs}
         fp = fingerprint([r["fingerprint"] for r in records.values()], sc.model_dump())
         old = self.state.score_record(iid)
         if old and old.get("fingerprint") == fp and not force:
+            self.reporter.instance_done(iid, old)
             return old
 
-        # Correctness: a test command counts only if it passes on the human commit.
+        # Correctness: a test command counts only if it passes on the human commit; with none passing
+        # there, nothing can be judged correct and the instance is invalid.
         human_tests = {t["command"]: t["passed"] for t in records[HUMAN].get("tests", [])}
         excluded = [c for c, ok in human_tests.items() if not ok]
+        no_gate = records[HUMAN]["build"] == "ok" and not any(human_tests.values())
         for rec in records.values():
             counted = [t for t in rec.get("tests", []) if t["command"] not in excluded]
-            rec["correct"] = rec["build"] == "ok" and all(t["passed"] for t in counted)
+            rec["correct"] = rec["build"] == "ok" and all(t["passed"] for t in counted) and not no_gate
 
         base_rec = records[BASE]
         result: dict[str, Any] = {
@@ -262,13 +318,23 @@ class Scorer:
                 invalid_reason=f"{bad} does not build: {records[bad].get('error')}",
                 variants=self._variant_out(records, None, inst),
             )
-            return write_record(sdir / "score.json", result)
+            return self._done(iid, write_record(sdir / "score.json", result))
+        if no_gate:
+            result.update(
+                status="human_tests_failed",
+                valid=False,
+                invalid_reason="no correctness test passes on the human commit (failing: "
+                + "; ".join(f"`{c}`" for c in excluded)
+                + "): nothing can be judged correct; fix the task's `tests` or its install_commands",
+                variants=self._variant_out(records, None, inst),
+            )
+            return self._done(iid, write_record(sdir / "score.json", result))
 
         timed = [v for v in specs if records[v.name]["build"] == "ok"]
         pv = [self.protocol_variant(inst, v.name, sdir / "envs" / v.dirname) for v in timed]
         pv.append(self.protocol_variant(inst, AA, sdir / "envs" / BASE))  # base against itself
         budget = sc.time_budget_s * max(1, len(pv) - 1)  # the budget is per (base, other variant) pair
-        self.log(f"time   {iid}: {len(pv)} variants, up to {budget:.0f} s")
+        self.reporter.timing_started(iid, [v.name for v in pv], budget)
         samples_path = sdir / "samples.jsonl"
         m = measure(
             pv,
@@ -284,6 +350,7 @@ class Scorer:
                 reference=BASE,
             ),
             samples_path=samples_path,
+            on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
         )
         result["measurement"] = m.summary()
         result["timing_mode"] = m.timing_mode
@@ -329,7 +396,7 @@ class Scorer:
                 f"{sc.admission_min_speedup})"
             )
         elif not valid:
-            reason = "the human variant failed to run its workload"
+            reason = f"the human variant failed to run its workload: {m.failed.get(HUMAN, 'no samples')}"
         result.update(
             status="scored",
             valid=valid,
@@ -337,7 +404,11 @@ class Scorer:
             aa=est.get(AA),
             variants=self._variant_out(records, {**est, "__failed__": m.failed}, inst),
         )
-        return write_record(sdir / "score.json", result)
+        return self._done(iid, write_record(sdir / "score.json", result))
+
+    def _done(self, iid: str, record: dict[str, Any]) -> dict[str, Any]:
+        self.reporter.instance_done(iid, record)
+        return record
 
     def _variant_out(
         self, records: dict[str, dict[str, Any]], est: dict[str, Any] | None, inst: dict[str, Any]
@@ -383,14 +454,18 @@ def score(
     instances: list[dict[str, Any]],
     *,
     sandbox: Sandbox,
+    reporter: ScoreReporter,
     providers: list[str] | None = None,
     force: bool = False,
-    log: Callable[[str], None] = lambda s: None,
 ) -> list[dict[str, Any]]:
     """Score every instance (one at a time: timing must not compete with itself)."""
     sandbox.check()
-    scorer = Scorer(cfg, state, sandbox, log)
+    scorer = Scorer(cfg, state, sandbox, reporter)
     out = []
-    for inst in instances:
-        out.append(scorer.score_instance(inst, providers, force))
+    reporter.start([i["instance_id"] for i in instances])
+    try:
+        for inst in instances:
+            out.append(scorer.score_instance(inst, providers, force))
+    finally:
+        reporter.stop()
     return out

@@ -197,8 +197,9 @@ def test_the_shipped_bench_yaml_and_task_files_load() -> None:
     assert cfg.llm_benchmarking.providers == ["oracle", "noop", "saboteur"]
     assert cfg.score.time_budget_s == 60 and cfg.score.target_halfwidth == 0.01
     demo = load_task(ROOT / "tasks" / "demo.yaml")
-    assert [c.head for c in demo.commits] == ["opt-large", "opt-medium", "opt-small"]
-    assert all(c.workload_callable for c in demo.commits)
+    assert [c.head for c in demo.commits] == ["opt-large", "opt-medium", "opt-small", "opt-ngrams"]
+    # Both timing modes: three workload callables (in-process), one whole-process command.
+    assert [bool(c.workload_callable) for c in demo.commits] == [True, True, True, False]
     vllm = load_task(ROOT / "tasks" / "vllm.yaml")
     assert vllm.commits[0].head == "f092153fbe349a9a1742940e3703bfcff6aa0a6d"
     assert vllm.efficiency_test and vllm.tests and vllm.install_commands

@@ -1,4 +1,4 @@
-"""The embedded demo repository (tasks/demo_repo/build.py): history, determinism and real tests.
+"""The embedded demo repository (isobench/demo_repo.py): history, determinism and real tests.
 
 Timings are deliberately not asserted (they depend on the machine and its load); only that every
 version is correct, that each optimization keeps the workload's result, and that the demo's unittest
@@ -7,19 +7,18 @@ suite catches a broken implementation.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from isobench import demo_repo as builder
+
 ROOT = Path(__file__).resolve().parent.parent
-BUILD_PY = ROOT / "tasks" / "demo_repo" / "build.py"
 DEMO_YAML = ROOT / "tasks" / "demo.yaml"
 
 # tag -> (the one source file it optimizes, its workload's name)
@@ -27,25 +26,14 @@ OPTIMIZATIONS = {
     "opt-small": ("textkit/slug.py", "slugify"),
     "opt-medium": ("textkit/wrap.py", "wrap"),
     "opt-large": ("textkit/stopwords.py", "stopwords"),
+    "opt-ngrams": ("textkit/ngrams.py", "ngrams"),
 }
+# Timed in-process through a workload callable; the others as a whole process.
+IN_PROCESS = ("opt-small", "opt-medium", "opt-large")
 UNITTEST = [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-q"]
 # Subprocesses must not write bytecode into the exported trees nor see the caller's Python setup.
 CHILD_ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 CHILD_ENV.pop("PYTHONPATH", None)
-
-
-def _load_builder() -> ModuleType:
-    # build.py is a script, not a package module: load it from its path. It is registered in
-    # sys.modules first because dataclasses look their defining module up there.
-    spec = importlib.util.spec_from_file_location("isobench_demo_build", BUILD_PY)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _load_builder()
 
 
 def git(repo: Path, *args: str) -> str:
@@ -183,6 +171,10 @@ BREAKAGES = {
         "def slugify(title, max_length=0):\n    return None\n",
     ],
     "opt-medium": ["def wrap(text, width=70):\n    return []\n", "def wrap(text, width=70):\n    return None\n"],
+    "opt-ngrams": [
+        "def ngrams(words, n=2):\n    return []\n",
+        "def ngram_counts(words, n=2):\n    return {}\n",
+    ],
     "opt-large": [
         "def remove_stopwords(words):\n    return []\n",
         "def remove_stopwords(words):\n    return None\n",
@@ -233,7 +225,11 @@ def test_build_ignores_user_git_config(tmp_path: Path, demo: tuple[Path, dict[st
         "GIT_COMMITTER_DATE": "2001-01-01T00:00:00+0000",
     }
     proc = subprocess.run(
-        [sys.executable, str(BUILD_PY), str(tmp_path / "d")], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "isobench.demo_repo", str(tmp_path / "d")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert dict(line.split() for line in proc.stdout.splitlines()) == tags
@@ -254,11 +250,12 @@ def test_demo_task_file_matches_the_build(demo: tuple[Path, dict[str, str]], tre
 
     task = load_task(DEMO_YAML)
     assert task.name == "demo"
-    assert (DEMO_YAML.parent / task.repo).resolve() == builder.DEFAULT_DEST.resolve()
+    assert (DEMO_YAML.parent / task.repo).resolve() == (ROOT / builder.DEFAULT_DEST).resolve()
     assert sorted(c.head for c in task.commits) == sorted(OPTIMIZATIONS)
     for commit in task.commits:
         workload = OPTIMIZATIONS[commit.head][1]
-        assert commit.workload_callable == f"benchmarks.workloads:{workload}"
+        in_process = f"benchmarks.workloads:{workload}" if commit.head in IN_PROCESS else None
+        assert commit.workload_callable == in_process
         assert commit.efficiency_test == [f"python -m benchmarks.run {workload}"]
         assert commit.base is None  # the first parent
     assert task.tests == ["python -m unittest discover -s tests -q"]

@@ -111,7 +111,7 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     assert b.cli("run").returncode == 0
     assert "score-escape" in Path(b.result("escaper")["model_patch"]).read_text()  # type: ignore[index]
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
-    cfg["score"] = {"min_rounds": 3, "max_rounds": 3, "time_budget_s": 10}
+    cfg["score"] = {"min_rounds": 5, "max_rounds": 5, "time_budget_s": 10}
     (b.dir / "bench.yaml").write_text(yaml.safe_dump(cfg))
     r = subprocess.run(
         [*ISOBENCH, "score", "--json"],

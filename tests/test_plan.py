@@ -120,3 +120,122 @@ def test_plan_without_arguments_plans_the_tasks_bench_yaml_lists(task_repo: Task
     )
     assert r.exit_code == 0, r.output
     assert [i["head_commit"] for i in json.loads(r.stdout)] == [task_repo.head]
+
+
+def test_target_files_are_the_source_files_the_human_changed_not_docs_or_data(tmp_path: Path) -> None:
+    repo = TaskRepo(tmp_path / "r")
+    (repo.path / "lib" / "core.py").write_text(repo.path.joinpath("lib", "core.py").read_text() + "\n# faster\n")
+    (repo.path / "CHANGELOG.md").write_text("- dedupe is faster\n")
+    (repo.path / "lib" / "table.json").write_text('{"size": 2}\n')
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-q", "-m", "Speed up again, with notes and data")
+    task = repo.task_yaml(tmp_path / "t.yaml", commits=[{"head": "HEAD"}])
+    code, out, _ = invoke(tmp_path / "state", "plan", str(task), "--json")
+    assert code == 0, out
+    [inst] = json.loads(out)
+    assert inst["target_files"] == ["lib/core.py"]
+    rec = json.loads((tmp_path / "state" / "plan" / inst["instance_id"] / "instance.json").read_text())
+    assert rec["noncode_files"] == ["CHANGELOG.md", "lib/table.json"]
+    # The human variant still gets the human's whole change: the non-code files are in its patch.
+    assert "CHANGELOG.md" in rec["patch"] and "table.json" in rec["patch"]
+
+
+def test_only_non_code_changes_need_explicit_target_files(tmp_path: Path) -> None:
+    repo = TaskRepo(tmp_path / "r")
+    (repo.path / "CHANGELOG.md").write_text("- notes\n")
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-q", "-m", "Document the speed-up")
+    task = repo.task_yaml(tmp_path / "t.yaml", commits=[{"head": "HEAD"}])
+    code, _, err = invoke(tmp_path / "state", "plan", str(task))
+    assert code == 2 and "the human changed no source file (only CHANGELOG.md); give `target_files`" in err
+
+
+def test_a_crlf_change_keeps_its_bytes_in_the_instance_patch(tmp_path: Path) -> None:
+    repo = TaskRepo(tmp_path / "r")
+    (repo.path / "lib" / "win.py").write_bytes(b"def f():\r\n    return 1\r\n")
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-q", "-m", "Add a CRLF module")
+    (repo.path / "lib" / "win.py").write_bytes(b"def f():\r\n    return 2  # faster\r\n")
+    git(repo.path, "commit", "-q", "-am", "Speed up f")
+    task = repo.task_yaml(tmp_path / "t.yaml", commits=[{"head": "HEAD"}])
+    code, out, _ = invoke(tmp_path / "state", "plan", str(task), "--json")
+    assert code == 0
+    rec = json.loads(next((tmp_path / "state" / "plan").iterdir()).joinpath("instance.json").read_text())
+    assert "return 2  # faster\r\n" in rec["patch"]
+    wt = tmp_path / "check"
+    git(repo.path, "worktree", "add", "-q", "--detach", str(wt), "HEAD~1")
+    from isobench.gitutil import patch_bytes
+
+    subprocess.run(["git", "apply"], input=patch_bytes(rec["patch"]), cwd=wt, check=True)
+    assert (wt / "lib" / "win.py").read_bytes() == b"def f():\r\n    return 2  # faster\r\n"
+
+
+def test_workload_files_outside_the_repo_are_resolved_hashed_and_must_exist(
+    task_repo: TaskRepo, tmp_path: Path
+) -> None:
+    (tmp_path / "wl").mkdir()
+    script = tmp_path / "wl" / "bench.py"
+    script.write_text("print('v1')\n")
+    task = task_repo.task_yaml(
+        tmp_path / "t.yaml",
+        workload_files=["wl/bench.py"],
+        efficiency_test=[f"python {script}"],
+        workload_callable=None,
+    )
+    code, out, _ = invoke(tmp_path / "state", "plan", str(task), "--json")
+    assert code == 0
+    rec = json.loads(next((tmp_path / "state" / "plan").iterdir()).joinpath("instance.json").read_text())
+    assert rec["workload_files"] == [str(script)]
+    # Editing the workload changes the instance (its old results no longer describe it).
+    script.write_text("print('v2')\n")
+    code, out, _ = invoke(tmp_path / "state", "plan", str(task), "--json")
+    assert json.loads(out)[0]["action"] == "updated"
+    bad = task_repo.task_yaml(tmp_path / "bad.yaml", workload_files=["wl/missing.py"])
+    code, _, err = invoke(tmp_path / "state2", "plan", str(bad))
+    assert code == 2 and f"bad.yaml: workload_files: {tmp_path / 'wl' / 'missing.py'} not found" in err
+    assert not (tmp_path / "state2" / "plan").exists()
+
+
+def test_a_task_python_must_exist(task_repo: TaskRepo, tmp_path: Path) -> None:
+    bad = task_repo.task_yaml(tmp_path / "bad.yaml", commits=[{"head": task_repo.head, "python": "/no/python3.9"}])
+    code, _, err = invoke(tmp_path / "state", "plan", str(bad))
+    assert code == 2 and "bad.yaml: commits[0].python: /no/python3.9 not found" in err
+
+
+def test_iso_bench_parent_index_is_one_based_on_a_merge_commit(tmp_path: Path) -> None:
+    """ISO-Bench's pre_parent_index 1 is the first parent (its resolver returns parents[index - 1]);
+    `parent=N` in its commits files means the same."""
+    repo = TaskRepo(tmp_path / "r")
+    git(repo.path, "checkout", "-q", "-b", "side", repo.base)
+    (repo.path / "lib" / "side.py").write_text("X = 1\n")
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-q", "-m", "Side work")
+    side = git(repo.path, "rev-parse", "HEAD")
+    git(repo.path, "checkout", "-q", "main")
+    git(repo.path, "merge", "-q", "--no-ff", "-m", "Merge side: speed up", "side")
+    merge = git(repo.path, "rev-parse", "HEAD")
+    first = git(repo.path, "rev-parse", "HEAD^1")
+    (tmp_path / "commits.txt").write_text(f"{merge} parent=2\n")
+    iso = f"""
+name: iso
+repo:
+  url: {repo.path}
+  pairs:
+    - {{human: {merge}, pre_parent_index: 1}}
+efficiency_test: ["python -c 'import benchmarks.wl as w; w.run()'"]
+tests: ["python -m unittest discover -s tests -q"]
+optimization_contract: {{target_files: [lib/core.py]}}
+"""
+    (tmp_path / "iso.yaml").write_text(iso)
+    code, out, err = invoke(tmp_path / "s1", "plan", str(tmp_path / "iso.yaml"), "--json")
+    assert code == 0, err
+    assert [(i["head_commit"], i["base_commit"]) for i in json.loads(out)] == [(merge, first)]
+    (tmp_path / "iso2.yaml").write_text(
+        iso.replace(f"  pairs:\n    - {{human: {merge}, pre_parent_index: 1}}\n", "  commits_file: commits.txt\n")
+    )
+    code, out, err = invoke(tmp_path / "s2", "plan", str(tmp_path / "iso2.yaml"), "--json")
+    assert code == 0, err
+    assert [(i["head_commit"], i["base_commit"]) for i in json.loads(out)] == [(merge, side)]
+    (tmp_path / "iso3.yaml").write_text(iso.replace("pre_parent_index: 1", "pre_parent_index: 0"))
+    code, _, err = invoke(tmp_path / "s3", "plan", str(tmp_path / "iso3.yaml"))
+    assert code == 2 and "pre_parent_index: expected 1 (first parent)" in err

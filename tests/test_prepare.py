@@ -26,8 +26,6 @@ agents:
 def setup_state(tmp_path: Path, task_repo: TaskRepo, setting: str = "oracle") -> tuple[Path, Path]:
     bench = tmp_path / "bench.yaml"
     bench.write_text(BENCH.format(setting=setting))
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "prompt.md").write_text((Path(__file__).parents[1] / "config" / "prompt.md").read_text())
     task = task_repo.task_yaml(tmp_path / "tiny.yaml")
     state = tmp_path / "state"
     r = CliRunner().invoke(app, ["--config", str(bench), "--state-dir", str(state), "plan", str(task)])

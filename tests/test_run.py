@@ -31,8 +31,6 @@ class Bench:
         self.dir = tmp
         self.repo = TaskRepo(tmp / "repo")
         self.repo.task_yaml(tmp / "task.yaml")
-        (tmp / "config").mkdir()
-        (tmp / "config" / "prompt.md").write_text((ROOT / "config" / "prompt.md").read_text())
         bench = {
             "tasks": ["task.yaml"],
             "sandbox": "bwrap",

@@ -92,8 +92,8 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
 
 
 def run_in(spec: SandboxSpec, argv: list[str], sandbox: Sandbox | None = None, **kw: object):
-    wrapped = (sandbox or BwrapSandbox()).wrap(argv, spec)
-    return subprocess.run(wrapped, capture_output=True, text=True, timeout=60, **kw)  # type: ignore[call-overload]
+    cmd = (sandbox or BwrapSandbox()).wrap(argv, spec)
+    return cmd.run(capture_output=True, text=True, timeout=60, **kw)
 
 
 def sh(spec: SandboxSpec, script: str) -> subprocess.CompletedProcess[str]:
@@ -264,10 +264,8 @@ def test_root_inside_has_no_capabilities(layout: Layout) -> None:
 def test_killing_the_sandbox_kills_its_whole_tree(layout: Layout) -> None:
     marker = f"{uuid.uuid4().int % 10_000}.{os.getpid()}"
     with pytest.raises(subprocess.TimeoutExpired):
-        subprocess.run(
-            BwrapSandbox().wrap(["sh", "-c", f"sleep {marker} & sleep {marker} & wait"], layout.spec()),
-            timeout=1,
-            capture_output=True,
+        BwrapSandbox().wrap(["sh", "-c", f"sleep {marker} & sleep {marker} & wait"], layout.spec()).run(
+            timeout=1, capture_output=True
         )
     time.sleep(0.5)
     survivors = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
@@ -303,17 +301,19 @@ def test_docker_without_daemon_says_so_on_one_line() -> None:
     print(f"\n{msg}")
 
 
-def test_container_wrap_argv(tmp_path: Path) -> None:
+def test_container_command_carries_no_environment_value_on_its_argv(tmp_path: Path) -> None:
     wt, venv = tmp_path / "wt", tmp_path / "venv"
     wt.mkdir()
     venv.mkdir()
-    spec = SandboxSpec(writable=[wt], readable=[venv], network=False, env={"A": "1"}, cwd=wt)
-    argv = ContainerSandbox("podman", image="img:1").wrap(["pytest", "-q"], spec)
-    assert argv[:5] == ["podman", "run", "--rm", "--network", "none"]
-    assert argv[-3:] == ["img:1", "pytest", "-q"]
-    joined = " ".join(argv)
+    spec = SandboxSpec(writable=[wt], readable=[venv], network=False, env={"A": "secret-value"}, cwd=wt)
+    cmd = ContainerSandbox("podman", image="img:1").wrap(["pytest", "-q"], spec)
+    assert cmd.argv[:5] == ["podman", "run", "--rm", "--network", "none"]
+    assert cmd.argv[-3:] == ["img:1", "pytest", "-q"]
+    joined = " ".join(cmd.argv)
     assert f"-v {venv}:{venv}:ro" in joined and f"-v {wt}:{wt} " in joined
-    assert f"-w {wt}" in joined and "-e A=1" in joined and "--read-only" in argv
+    assert f"-w {wt}" in joined and "-e A " in joined and "--read-only" in cmd.argv
+    # The value travels in the client's environment, which `-e A` passes on: never on a command line.
+    assert "secret-value" not in joined and cmd.env["A"] == "secret-value"
     with pytest.raises(SandboxError, match="needs a container image"):
         ContainerSandbox("docker").wrap(["true"], spec)
 
@@ -321,9 +321,10 @@ def test_container_wrap_argv(tmp_path: Path) -> None:
 def test_no_sandbox_still_cleans_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ISOBENCH_TEST_SECRET", "xyz")
     spec = SandboxSpec(writable=[tmp_path], env=minimal_env({"HOME": str(tmp_path / "h")}), cwd=tmp_path)
-    r = subprocess.run(NoSandbox().wrap(["sh", "-c", "env; pwd"], spec), capture_output=True, text=True)
+    cmd = NoSandbox().wrap(["sh", "-c", "env; pwd"], spec)
+    r = cmd.run(capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "ISOBENCH_TEST_SECRET" not in r.stdout
+    assert "ISOBENCH_TEST_SECRET" not in r.stdout and "HOME=" not in " ".join(cmd.argv)
     assert f"HOME={tmp_path / 'h'}" in r.stdout and r.stdout.rstrip().endswith(str(tmp_path))
 
 

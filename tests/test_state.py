@@ -78,8 +78,6 @@ def test_status_counts_pending_and_done_per_stage_and_provider(tmp_path: Path) -
         "      - {name: oracle, provider: scripted}\n"
         "      - {name: noop, provider: scripted}\n"
     )
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "prompt.md").write_text("$task_name")
     base = ["--config", str(tmp_path / "bench.yaml"), "--state-dir", str(tmp_path / "s")]
     runner = CliRunner()
     assert runner.invoke(app, [*base, "plan", str(task)]).exit_code == 0

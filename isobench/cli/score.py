@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -43,6 +42,7 @@ def register(app: typer.Typer) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
         from isobench.cli.run import sandbox_for
         from isobench.errors import UserError
+        from isobench.progress import make_score_reporter
         from isobench.score import score
 
         c = ctx_of(ctx)
@@ -52,20 +52,22 @@ def register(app: typer.Typer) -> None:
         if not insts:
             raise UserError(f"{state.root}: no planned instances; run `isobench plan` first")
         sandbox = sandbox_for(cfg, no_sandbox)
-
-        def log(msg: str) -> None:
-            if not json_out:
-                print(f"score: {msg}", file=sys.stderr, flush=True)
-
         with state.lock("score"):
-            results = score(cfg, state, insts, sandbox=sandbox, providers=split_csv(providers), force=force, log=log)
+            results = score(
+                cfg,
+                state,
+                insts,
+                sandbox=sandbox,
+                reporter=make_score_reporter(quiet=json_out),
+                providers=split_csv(providers),
+                force=force,
+            )
         if json_out:
             print_json(results)
         else:
             out = console()
             for r in results:
-                valid = "valid" if r.get("valid") else f"INVALID: {r.get('invalid_reason')}"
-                table = Table(title=f"{r['instance_id']} ({r['status']}, {valid})")
+                table = Table(title=f"{r['instance_id']} ({r['status']}, {'valid' if r.get('valid') else 'INVALID'})")
                 for col in ("variant", "build", "correct", "speedup vs base [95% CI]", "", "rho [95% CI]", "match"):
                     table.add_column(col)
                 for name, v in r["variants"].items():
@@ -85,6 +87,10 @@ def register(app: typer.Typer) -> None:
                         "A/A (base vs base)", "", "", _ci(r["aa"], "speedup"), r["aa"]["classification"], "", ""
                     )
                 out.print(table)
+                if not r.get("valid"):
+                    out.print(f"  invalid: {r.get('invalid_reason')}", markup=False, soft_wrap=True)
+                for cmd in r.get("excluded_tests") or []:
+                    out.print(f"  fails on the human commit too (not counted): {cmd}", markup=False)
                 m = r.get("measurement")
                 if m:
                     out.print(
