@@ -44,6 +44,8 @@ def agent_branch(provider: str, iid: str, attempt: int) -> str:
 def commit_agent_patch(inst: dict[str, Any], provider: str, attempt: int, patch: str, message: str) -> str | None:
     """Commit an agent's patch on top of the real base commit, on its own branch; no worktree touched."""
     repo = Path(inst["repo_path"])
+    if not repo.is_dir():  # e.g. a state directory copied to another machine
+        return None
     fd, index = tempfile.mkstemp(prefix="isobench-index-")
     os.close(fd)
     env = {"GIT_INDEX_FILE": index}

@@ -251,19 +251,16 @@ def _correlation_attempts(corr: dict[str, Any] | None) -> dict[tuple[str, str, i
     return out
 
 
-def load_timings(state: State, iid: str) -> dict[str, list[float]]:
-    """variant -> its successful timed samples (seconds, in round order) from the last measurement.
-
-    Read from the state directory itself, not the absolute path score recorded, so a copied or moved
-    state directory exports the same.
-    """
+def load_timings(state: State, iid: str, run_id: str | None = None) -> dict[str, list[float]]:
+    """variant -> its successful timed samples (seconds, in round order) from one measurement (default:
+    the last one). Read from the state directory itself, so a copied or moved state exports the same."""
     path = state.score_dir(iid) / "samples.jsonl"
     if not path.is_file():
         return {}
     from isobench.measure.protocol import load_samples
 
     try:
-        by_round = load_samples(path)
+        by_round = load_samples(path, run_id)
     except (ValueError, KeyError) as exc:
         raise UserError(f"{path}: unreadable timing samples ({exc}); re-run `isobench score --force`") from None
     return {name: [rounds[r] for r in sorted(rounds)] for name, rounds in by_round.items()}
@@ -395,6 +392,10 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
                 c = corr_attempts.get((iid, provider, n), {})
                 patch = _model_patch(state, rec)
                 empty = not patch.strip()
+                row_timings = timings
+                if v.get("run_id") and v["run_id"] != (score.get("measurement") or {}).get("run_id"):
+                    # A row kept from an earlier measurement (score -p): its samples are that run's.
+                    row_timings = load_timings(state, iid, v["run_id"])
                 # A patch that changes nothing solves nothing: not correct, whatever the tests say (as
                 # correlate counts it), so the dataset, correlate and the report agree.
                 correct = None if v.get("correct") is None else bool(v["correct"]) and not empty
@@ -404,7 +405,7 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
                     {
                         **common,
                         "patch": patch,
-                        "duration_changes": _durations(timings, name),
+                        "duration_changes": _durations(row_timings, name),
                         "patch_functions": patch_functions(patch),
                         "record_type": "llm",
                         "llm_metadata": {
@@ -427,7 +428,7 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
                         "matches_human": _and(correct, v.get("matches_human_strict")),
                         "matches_human_gso": _and(correct, v.get("matches_human_gso")),
                         "beats_human": _and(correct, v.get("beats_human")),
-                        "match_label": (v.get("match_label") if correct or not v.get("match_label") else "incorrect"),
+                        "match_label": v.get("match_label"),  # as score gave it (empty_patch stays empty_patch)
                         "status": rec.get("status"),
                         "error": rec.get("error") or rec.get("patch_error"),
                         "tokens": {"prompt": rec.get("prompt_tokens"), "completion": rec.get("completion_tokens")},

@@ -1,7 +1,9 @@
-"""`prepare`: per instance x provider, a history-free worktree at the base, the prompt, the agent config.
+"""`prepare`: per instance, a history-free snapshot of the base; per instance x provider, the prompt and
+the agent's configuration (no key).
 
-The worktree comes from a snapshot repository holding one orphan commit with the base tree, so the
-human commit, later commits, tags, reflogs and stray objects simply do not exist in it.
+The snapshot is a repository holding one orphan commit with the base tree, so the human commit, later
+commits, tags, reflogs and stray objects simply do not exist in it; every attempt's workspace is a fresh
+clone of it, made by `run`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import tomli_w
-
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
-from isobench.gitutil import GitError, clone_worktree, make_snapshot
+from isobench.gitutil import GitError, make_snapshot
 from isobench.state import State, fingerprint, read_record, remove_tree, write_record
 
 
@@ -95,9 +95,11 @@ def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str,
         "temperature": p.temperature,
         "reasoning_effort": p.reasoning_effort,
         "num_retries": p.num_retries,
+        "env_passthrough": p.env_passthrough or None,
         "script": p.script,
+        "script_params": p.script_params or None,
+        "script_commands": p.script_commands or None,
     }
-    # TOML has no null: leave unset keys out.
     return {
         "agent": {k: v for k, v in agent.items() if v is not None},
         "llm": {k: v for k, v in llm.items() if v is not None},
@@ -122,6 +124,17 @@ def ensure_snapshot(state: State, inst: dict[str, Any], force: bool = False) -> 
     return sha
 
 
+def unit_fingerprint(
+    cfg: BenchConfig, inst: dict[str, Any], p: ProviderConfig, template: str, snapshot_commit: str
+) -> tuple[str, dict[str, Any], str]:
+    """What a prepared unit is made of: (its fingerprint, the agent config, the prompt). `run` compares
+    the fingerprint with the prepared one, and an attempt's with both, so nothing runs or is scored
+    against settings it was not prepared with."""
+    conf = agent_config(cfg, p, inst["setting"])
+    prompt = render_prompt(template, inst, inst["setting"])
+    return fingerprint(inst["fingerprint"], conf, prompt, snapshot_commit), conf, prompt
+
+
 def _prepare_one(
     cfg: BenchConfig,
     state: State,
@@ -133,26 +146,21 @@ def _prepare_one(
 ) -> Prepared:
     iid = inst["instance_id"]
     d = state.prepared_dir(iid, p.name)
-    conf = agent_config(cfg, p, inst["setting"])
-    prompt = render_prompt(template, inst, inst["setting"])
-    fp = fingerprint(inst["fingerprint"], conf, prompt, snapshot_commit)
+    fp, conf, prompt = unit_fingerprint(cfg, inst, p, template, snapshot_commit)
     old = read_record(d / "prepared.json")
-    if old and old.get("fingerprint") == fp and not force and (d / "worktree" / ".git").exists():
+    if old and old.get("fingerprint") == fp and not force and (d / "prompt.md").is_file():
         return Prepared(iid, p.name, "unchanged", old)
     remove_tree(d)  # stale partial files of this unit go before it is redone
     d.mkdir(parents=True)
-    clone_worktree(state.snapshot_dir(iid), d / "worktree")
     (d / "prompt.md").write_text(prompt, encoding="utf-8")
-    (d / "agent.toml").write_bytes(tomli_w.dumps(conf).encode())
     rec = write_record(
         d / "prepared.json",
         {
             "status": "prepared",
             "instance_id": iid,
             "provider": p.name,
-            "worktree": str(d / "worktree"),
-            "prompt_file": str(d / "prompt.md"),
-            "agent_config": str(d / "agent.toml"),
+            "prompt_file": "prompt.md",
+            "agent_config": conf,
             "snapshot_commit": snapshot_commit,
             "base_commit": inst["base_commit"],
             "setting": inst["setting"],
@@ -161,6 +169,14 @@ def _prepare_one(
         },
     )
     return Prepared(iid, p.name, "redone" if old else "new", rec)
+
+
+def expected_fingerprint(cfg: BenchConfig, state: State, inst: dict[str, Any], p: ProviderConfig) -> str | None:
+    """The fingerprint `prepare` would give this unit now (None if its snapshot was never made)."""
+    snap = read_record(state.snapshot_dir(inst["instance_id"]) / "isobench-snapshot.json")
+    if not snap:
+        return None
+    return unit_fingerprint(cfg, inst, p, prompt_template(cfg), str(snap["snapshot_commit"]))[0]
 
 
 def prepare(

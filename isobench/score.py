@@ -18,7 +18,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 from isobench import __version__
 from isobench.config import BenchConfig
 from isobench.envs import BuildSettings, VenvError, create_venv, variant_env
+from isobench.errors import UserError
 from isobench.gitutil import clone_worktree, patch_bytes, patch_text, run_git
 from isobench.prepare import ensure_snapshot
 from isobench.progress import ScoreReporter
@@ -42,6 +43,7 @@ class VariantSpec:
     patch: str  # code patch applied on the base ("" for base)
     provider: str | None = None
     attempt: int | None = None
+    outside_targets: list[str] = field(default_factory=list)  # files an agent changed outside its targets
 
     @property
     def dirname(self) -> str:
@@ -54,18 +56,46 @@ def agent_patch(state: State, iid: str, provider: str, attempt: int) -> str:
     return patch_text(path.read_bytes()) if path.is_file() else ""
 
 
+def recorded_providers(state: State, iid: str) -> list[str]:
+    """Providers with attempt folders for an instance, by name."""
+    runs = state.root / "runs" / iid
+    return sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
+
+
 def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | None) -> list[VariantSpec]:
-    """base, human, the A/A twin of base, and one variant per recorded agent attempt."""
+    """base, human, and one variant per recorded agent attempt (of `providers`, or of every provider)."""
     specs = [VariantSpec(BASE, "base", ""), VariantSpec(HUMAN, "human", inst["patch"])]
-    runs = state.root / "runs" / inst["instance_id"]
-    if runs.is_dir():
-        for pdir in sorted(p for p in runs.iterdir() if p.is_dir()):
-            if providers and pdir.name not in providers:
-                continue
-            for rec in state.attempts(inst["instance_id"], pdir.name):
-                patch = agent_patch(state, inst["instance_id"], pdir.name, rec["attempt"])
-                specs.append(VariantSpec(f"{pdir.name}#{rec['attempt']}", "agent", patch, pdir.name, rec["attempt"]))
+    for prov in recorded_providers(state, inst["instance_id"]):
+        if providers and prov not in providers:
+            continue
+        for rec in state.attempts(inst["instance_id"], prov):
+            patch = agent_patch(state, inst["instance_id"], prov, rec["attempt"])
+            outside = list(rec.get("files_outside_targets") or []) if inst.get("strict_targets") else []
+            specs.append(VariantSpec(f"{prov}#{rec['attempt']}", "agent", patch, prov, rec["attempt"], outside))
     return specs
+
+
+def check_attempts_current(state: State, instances: list[dict[str, Any]], providers: list[str] | None) -> None:
+    """Refuse (one line, nothing scored) attempts made from an earlier preparation of their unit: their
+    results answer an old prompt or old settings."""
+    stale = []
+    for inst in instances:
+        iid = inst["instance_id"]
+        for prov in recorded_providers(state, iid):
+            if providers and prov not in providers:
+                continue
+            prepared = state.prepared(iid, prov) or {}
+            for rec in state.attempts(iid, prov):
+                fp = rec.get("prepared_fingerprint")
+                if fp is not None and prepared and fp != prepared.get("fingerprint"):
+                    stale.append((iid, prov, rec["attempt"]))
+    if stale:
+        iid, prov, a = stale[0]
+        provs = ",".join(sorted({s[1] for s in stale}))
+        raise UserError(
+            f"{state.root}: {len(stale)} attempt(s) were made before their unit was prepared again (e.g. {iid} x "
+            f"{prov} #{a}); redo them with `isobench run --force -p {provs}` before scoring"
+        )
 
 
 def environment_fingerprint(sandbox: str) -> dict[str, Any]:
@@ -210,15 +240,13 @@ class Scorer:
             )
         return out
 
-    def prepare_variant(self, inst: dict[str, Any], v: VariantSpec, force: bool) -> dict[str, Any]:
-        """Build and test one variant, or reuse its record when its inputs are unchanged."""
-        sdir = self.state.score_dir(inst["instance_id"])
-        vdir = sdir / "envs" / v.dirname
-        rec_path = sdir / "variants" / f"{v.dirname}.json"
+    def variant_fingerprint(self, inst: dict[str, Any], v: VariantSpec) -> str:
+        """Everything a variant's build and tests depend on: same fingerprint, same results."""
         settings = self.settings(inst)
-        fp = fingerprint(
+        return fingerprint(
             inst["fingerprint"],
             hashlib.sha256(patch_bytes(v.patch)).hexdigest(),
+            v.outside_targets,
             inst["tests"],
             inst["setup_commands"],
             inst["install_commands"],
@@ -227,6 +255,13 @@ class Scorer:
             settings.index_url,
             self.sandbox.name,
         )
+
+    def prepare_variant(self, inst: dict[str, Any], v: VariantSpec, force: bool) -> dict[str, Any]:
+        """Build and test one variant, or reuse its record when its inputs are unchanged."""
+        sdir = self.state.score_dir(inst["instance_id"])
+        vdir = sdir / "envs" / v.dirname
+        rec_path = sdir / "variants" / f"{v.dirname}.json"
+        fp = self.variant_fingerprint(inst, v)
         old = read_record(rec_path)
         if old and old.get("fingerprint") == fp and not force and (vdir / "repo").exists():
             self.reporter.variant_done(inst["instance_id"], v.name, old["build"], reused=True)
@@ -240,7 +275,11 @@ class Scorer:
             "fingerprint": fp,
             "patch_empty": not v.patch.strip(),
         }
-        rec.update(self.build(inst, v, vdir))
+        if v.outside_targets:  # optimization_contract.strict_targets: such a patch is not scored
+            outside = ", ".join(v.outside_targets)
+            rec.update(build="outside_targets", error=f"changes files outside the target files: {outside}")
+        else:
+            rec.update(self.build(inst, v, vdir))
         if rec["build"] == "ok":
             rec["tests"] = self.test(inst, v, vdir)
         else:
@@ -282,13 +321,24 @@ class Scorer:
 
         iid = inst["instance_id"]
         sdir = self.state.score_dir(iid)
-        specs = variant_specs(self.state, inst, providers)
+        every = variant_specs(self.state, inst, None)
+        specs = [v for v in every if v.kind != "agent" or not providers or v.provider in providers]
         sc = self.cfg.score
         self.reporter.instance_started(iid, [v.name for v in specs])
         ensure_snapshot(self.state, inst)  # scoring base and human needs no `prepare`
         records = {v.name: self.prepare_variant(inst, v, force) for v in specs}
-        fp = fingerprint([r["fingerprint"] for r in records.values()], sc.model_dump())
         old = self.state.score_record(iid)
+        # Scoring some providers (-p) keeps the other providers' rows of the last score, as long as each
+        # still describes its attempt; every row names the measurement (run_id) it comes from.
+        carried: dict[str, dict[str, Any]] = {}
+        for v in every:
+            row = ((old or {}).get("variants") or {}).get(v.name)
+            if v.name not in records and row and row.get("fingerprint") == self.variant_fingerprint(inst, v):
+                carried[v.name] = row
+        rows_fp = sorted(
+            [(n, r["fingerprint"]) for n, r in records.items()] + [(n, r["fingerprint"]) for n, r in carried.items()]
+        )
+        fp = fingerprint(rows_fp, sc.model_dump())
         if old and old.get("fingerprint") == fp and not force:
             self.reporter.instance_done(iid, old)
             return old
@@ -316,7 +366,7 @@ class Scorer:
                 status="base_failed" if bad == BASE else "human_failed",
                 valid=False,
                 invalid_reason=f"{bad} does not build: {records[bad].get('error')}",
-                variants=self._variant_out(records, None, inst),
+                variants={**carried, **self._variant_out(records, None, inst)},
             )
             return self._done(iid, write_record(sdir / "score.json", result))
         if no_gate:
@@ -326,7 +376,7 @@ class Scorer:
                 invalid_reason="no correctness test passes on the human commit (failing: "
                 + "; ".join(f"`{c}`" for c in excluded)
                 + "): nothing can be judged correct; fix the task's `tests` or its install_commands",
-                variants=self._variant_out(records, None, inst),
+                variants={**carried, **self._variant_out(records, None, inst)},
             )
             return self._done(iid, write_record(sdir / "score.json", result))
 
@@ -359,7 +409,7 @@ class Scorer:
             if inst.get("workload_callable")
             else "whole process of: " + "; ".join(inst["efficiency_test"])
         )
-        result["samples_file"] = str(samples_path)
+        result["samples_file"] = samples_path.name
 
         est: dict[str, dict[str, Any]] = {}
         for name in m.variants:
@@ -402,7 +452,13 @@ class Scorer:
             valid=valid,
             invalid_reason=reason,
             aa=est.get(AA),
-            variants=self._variant_out(records, {**est, "__failed__": m.failed}, inst),
+            variants={
+                **carried,
+                **{
+                    n: {**row, "run_id": m.run_id}
+                    for n, row in self._variant_out(records, {**est, "__failed__": m.failed}, inst).items()
+                },
+            },
         )
         return self._done(iid, write_record(sdir / "score.json", result))
 
@@ -418,7 +474,17 @@ class Scorer:
         for name, rec in records.items():
             row = {
                 k: rec.get(k)
-                for k in ("kind", "provider", "attempt", "build", "error", "correct", "tests", "patch_empty")
+                for k in (
+                    "kind",
+                    "provider",
+                    "attempt",
+                    "build",
+                    "error",
+                    "correct",
+                    "tests",
+                    "patch_empty",
+                    "fingerprint",
+                )
             }
             row["tests"] = [{k: t[k] for k in ("command", "passed", "exit_code")} for t in rec.get("tests", [])]
             if est and name in est:
@@ -440,6 +506,8 @@ class Scorer:
                     row["match_label"] = (
                         "empty_patch"
                         if row.get("patch_empty")
+                        else "outside_targets"
+                        if row.get("build") == "outside_targets"
                         else "incorrect"
                         if not row.get("correct")
                         else "not_timed"
@@ -459,6 +527,7 @@ def score(
     force: bool = False,
 ) -> list[dict[str, Any]]:
     """Score every instance (one at a time: timing must not compete with itself)."""
+    check_attempts_current(state, instances, providers)
     sandbox.check()
     scorer = Scorer(cfg, state, sandbox, reporter)
     out = []

@@ -293,7 +293,9 @@ def make_state(root: Path) -> State:
             match_label="confident_pass" if spec["strict"] else "confident_fail",
             effective_speedup=spec["speedup"] if spec["correct"] else 1.0,
         )
-        if not spec["correct"]:
+        if not spec["patch"]:  # as score labels an empty patch
+            v.update(correct=False, match_label="empty_patch", effective_speedup=1.0)
+        elif not spec["correct"]:
             v["match_label"] = "incorrect"
         variants[name] = v
         means[name] = 0.07 / spec["speedup"]
@@ -469,6 +471,8 @@ def test_one_human_row_per_instance_one_llm_row_per_attempt_with_every_column(ex
     assert by[("claude", 2, "a")]["matches_human"] is False
     # An empty patch solves nothing, whatever the tests say; a saboteur's speed does not make it a match.
     assert by[("noop", 1, "a")]["correct"] is False and by[("noop", 1, "a")]["patch_empty"] is True
+    assert by[("noop", 1, "a")]["match_label"] == "empty_patch"  # the label score gave, not "incorrect"
+    assert by[("saboteur", 1, "a")]["match_label"] == "incorrect"
     sab = by[("saboteur", 1, "a")]
     assert sab["correct"] is False and sab["speedup"] == 1600.0 and sab["effective_speedup"] == 1.0
     assert sab["matches_human"] is False and sab["matches_human_gso"] is False

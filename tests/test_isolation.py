@@ -45,7 +45,7 @@ def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_ot
         tmp_path,
         [{"name": "probe", "provider": "scripted", "script": "shell"}, {"name": "noop", "provider": "scripted"}],
     )
-    other = b.state / "prepare" / b.iid / "noop" / "worktree"
+    other = b.state / "prepare" / b.iid / "noop"
     assert other.is_dir() and (b.repo.path / ".git").is_dir()
     # Each probe prints LEAK-<n> only if it succeeded; the arithmetic keeps the marker out of the command text.
     probes = [
@@ -57,6 +57,7 @@ def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_ot
         "env | grep -c ISOBENCH_OTHER_TOKEN || echo NO-TOKEN-$((0+6))",
         f"ls {Path(__file__).parents[1] / 'isobench'} && echo LEAK-$((0+7))",
         "echo inside > own-file.txt && echo WROTE-$((0+8))",
+        f"ls {b.state}/work && echo LEAK-$((0+9))",
     ]
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
     cfg["agents"]["openhands"]["llm_configs"][0]["script_commands"] = probes
@@ -65,14 +66,14 @@ def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_ot
     assert r.returncode == 0, r.stdout + r.stderr
     rec = b.result("probe")
     assert rec and rec["status"] == "success" and rec["sandbox"] == "bwrap"
-    seen = observations(Path(rec["events_log"]))
+    seen = observations(b.attempt_file("probe", rec["events_log"]))
     assert "WROTE-8" in seen and "NO-TOKEN-6" in seen  # the probes really ran
-    for n in (1, 2, 3, 4, 5, 7):
+    for n in (1, 2, 3, 4, 5, 7, 9):
         assert f"LEAK-{n}" not in seen, f"probe {n} escaped the sandbox: {probes[n - 1]}"
     assert "PRIVATE-KEY-MATERIAL" not in seen and "other-token-value-777" not in seen
     assert not (b.state / "pwned").exists()
     # Its own worktree was writable: the file is part of its patch.
-    assert "own-file.txt" in Path(rec["model_patch"]).read_text()
+    assert "own-file.txt" in b.attempt_file("probe", rec["model_patch"]).read_text()
     assert rec["touched_outside_targets"] and rec["files_outside_targets"] == ["own-file.txt"]
 
 
@@ -109,7 +110,7 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     cmd = "cat >> lib/core.py <<'EOF'\n" + payload + "\nEOF"
     b = Bench(tmp_path, [{"name": "escaper", "provider": "scripted", "script": "shell", "script_commands": [cmd]}])
     assert b.cli("run").returncode == 0
-    assert "score-escape" in Path(b.result("escaper")["model_patch"]).read_text()  # type: ignore[index]
+    assert "score-escape" in b.attempt_file("escaper", "model_patch.diff").read_text()
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
     cfg["score"] = {"min_rounds": 5, "max_rounds": 5, "time_budget_s": 10}
     (b.dir / "bench.yaml").write_text(yaml.safe_dump(cfg))

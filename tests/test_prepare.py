@@ -1,4 +1,5 @@
-"""`isobench prepare`: a worktree per instance x provider from which the human commit cannot be reached."""
+"""`isobench prepare`: a snapshot per instance from which the human commit cannot be reached; a prompt and an
+agent configuration per instance x provider."""
 
 from __future__ import annotations
 
@@ -43,12 +44,17 @@ def sh(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
 
 
-def test_the_human_commit_cannot_be_reached_from_a_prepared_worktree(tmp_path: Path, task_repo: TaskRepo) -> None:
+def test_the_human_commit_cannot_be_reached_from_a_workspace_of_the_snapshot(
+    tmp_path: Path, task_repo: TaskRepo
+) -> None:
+    from isobench.gitutil import clone_worktree
+
     bench, state = setup_state(tmp_path, task_repo)
     units = prepare(bench, state)
     assert {(u["provider"], u["action"]) for u in units} == {("oracle", "new"), ("claude", "new")}
     for u in units:
-        wt = Path(u["worktree"])
+        wt = tmp_path / f"workspace-{u['provider']}"  # what `run` gives each attempt: a clone of the snapshot
+        clone_worktree(Path(u["snapshot"]), wt)
         # The working tree is the base commit's tree, exactly.
         assert (wt / "lib" / "core.py").read_text() == sh(
             task_repo.path, "git", "show", f"{task_repo.base}:lib/core.py"
@@ -96,14 +102,11 @@ def test_the_realistic_setting_gives_no_file_hints(tmp_path: Path, task_repo: Ta
 def test_the_agent_config_names_the_key_variable_never_the_key(
     tmp_path: Path, task_repo: TaskRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tomllib
-
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-SECRET-42")
     bench, state = setup_state(tmp_path, task_repo)
     units = prepare(bench, state)
-    conf = tomllib.loads(
-        Path(next(u for u in units if u["provider"] == "claude")["worktree"]).parent.joinpath("agent.toml").read_text()
-    )
+    claude = Path(next(u for u in units if u["provider"] == "claude")["prompt_file"]).parent
+    conf = json.loads((claude / "prepared.json").read_text())["agent_config"]
     assert conf["llm"]["api_key_env"] == "ANTHROPIC_API_KEY"
     assert conf["llm"]["model"] == "anthropic/claude-sonnet-4-20250514"
     assert conf["agent"]["max_iterations"] == 30
@@ -121,9 +124,7 @@ def test_prepare_again_does_nothing_new_force_redoes_and_a_damaged_unit_is_redon
     assert {u["action"] for u in prepare(bench, state, "--force")} == {"redone"}
     units = prepare(bench, state, "--providers", "oracle")
     assert [u["provider"] for u in units] == ["oracle"]
-    import shutil
-
-    shutil.rmtree(Path(units[0]["worktree"]) / ".git")  # a crash or a user left it half-done
+    Path(units[0]["prompt_file"]).unlink()  # a crash or a user left it half-done
     assert prepare(bench, state, "--providers", "oracle")[0]["action"] == "redone"
 
 

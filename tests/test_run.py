@@ -62,6 +62,10 @@ class Bench:
             [*ISOBENCH, *args], cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
 
+    def attempt_file(self, provider: str, name: str, attempt: int = 1) -> Path:
+        """A file of an attempt (records name them relative to the attempt's folder)."""
+        return self.state / "runs" / self.iid / provider / str(attempt) / name
+
     def result(self, provider: str, attempt: int = 1) -> dict | None:
         p = self.state / "runs" / self.iid / provider / str(attempt) / "result.json"
         return json.loads(p.read_text()) if p.exists() else None
@@ -105,11 +109,12 @@ def test_two_providers_run_in_parallel_and_a_rerun_does_nothing_new(tmp_path: Pa
     assert oracle and noop
     assert oracle["status"] == "success" and noop["status"] == "success"
     inst = json.loads((b.state / "plan" / b.iid / "instance.json").read_text())
-    assert Path(oracle["model_patch"]).read_text() == inst["patch"]  # the human's patch, through the agent's tools
-    assert noop["patch_empty"] and Path(noop["model_patch"]).read_text() == ""
+    # the human's patch, through the agent's tools
+    assert b.attempt_file("oracle", oracle["model_patch"]).read_text() == inst["patch"]
+    assert noop["patch_empty"] and b.attempt_file("noop", noop["model_patch"]).read_text() == ""
     for rec in (oracle, noop):
         assert rec["iterations"] > 0 and rec["prompt_tokens"] > 0 and rec["openhands_version"]
-        assert rec["sandbox"] == "bwrap" and Path(rec["events_log"]).stat().st_size > 0
+        assert rec["sandbox"] == "bwrap" and b.attempt_file(rec["provider"], rec["events_log"]).stat().st_size > 0
         assert not rec["touched_outside_targets"]
     assert time.monotonic() - t0 < oracle["wall_s"] + noop["wall_s"] + 10
     # The same run again: nothing to do, nothing rewritten.
@@ -178,8 +183,8 @@ def test_the_api_key_reaches_the_endpoint_but_never_the_disk(tmp_path: Path) -> 
     from isobench.agents.scripts import Scenario
 
     secret = "sk-test-SECRET-0123456789"
-    with ScriptedLLMServer(lambda p, i: Scenario(script="noop")) as server:
-        url = server.base_url("noop", "x")
+    with ScriptedLLMServer(lambda key: Scenario(script="noop")) as server:
+        url = server.base_url("x")
         b = Bench(
             tmp_path,
             [
@@ -218,7 +223,7 @@ def test_kill_9_mid_run_loses_and_repeats_nothing_and_leaves_no_process(tmp_path
     proc = b.popen("run", "-j", "2")
     # Kill isobench outright once one attempt has finished and another agent is mid-run.
     wait_for(lambda: any(b.result(p) for p in ("oracle", "noop")), 180, "a first finished attempt")
-    wait_for(lambda: (b.state / "runs" / b.iid / "sleeper" / "1" / "pid.json").exists(), 180, "the sleeper")
+    wait_for(lambda: (b.state / "runs" / b.iid / "sleeper" / "1" / "work.json").exists(), 180, "the sleeper")
     finished = {p: b.result(p) for p in ("oracle", "noop") if b.result(p)}
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -250,11 +255,15 @@ def test_ctrl_c_stops_agents_records_them_interrupted_and_exits_130(tmp_path: Pa
     b = Bench(tmp_path, [{"name": "sleeper", "provider": "scripted"}])
     proc = b.popen("run")
     attempt = b.state / "runs" / b.iid / "sleeper" / "1"
-    wait_for(
-        lambda: (attempt / "events.jsonl").exists() and (attempt / "events.jsonl").stat().st_size > 0,
-        180,
-        "the agent to start",
-    )
+
+    def events() -> Path | None:  # while it runs, the agent works (and logs) in its neutral work folder
+        try:
+            work = json.loads((attempt / "work.json").read_text())["work"]
+        except (OSError, ValueError):
+            return None
+        return b.state / work / "out" / "events.jsonl"
+
+    wait_for(lambda: (e := events()) is not None and e.exists() and e.stat().st_size > 0, 180, "the agent to start")
     time.sleep(2)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
@@ -286,5 +295,5 @@ def test_an_agent_other_than_openhands_plugs_in_as_a_command_template(tmp_path: 
     assert rec is not None
     assert (rec["status"], rec["iterations"], rec["cost_usd"]) == ("success", 4, 0.25)
     assert (rec["prompt_tokens"], rec["completion_tokens"]) == (100, 7)
-    patch = Path(rec["model_patch"]).read_text()
+    patch = b.attempt_file("mine", rec["model_patch"]).read_text()
     assert "+    out = []  # tuned by my-agent-1" in patch and "lib/core.py" in patch

@@ -9,8 +9,13 @@ SPEC_JSON is a JSON file::
              "num_retries": 2, "temperature": float | null, "reasoning_effort": str | null,
              "extra": {<any other openhands.sdk.LLM field>: value}}}
 
-The API key is read from the environment variable named by ``api_key_env`` (a dummy key when
-null) and is never written or logged. Outputs in ``out_dir``:
+With ``"secrets_fd": N`` (how ``isobench run`` starts it), the API key and the provider's passthrough
+variables arrive as JSON on the inherited file descriptor N (``{"api_key": ..., "env": {...}}``), never
+on a command line or in the initial environment; without it, the key is read from the environment
+variable named by ``api_key_env`` (a dummy key when null). The key stays in this process's memory:
+the process makes itself non-dumpable, so the agent's commands (same user, no capabilities) cannot
+read its ``/proc/<pid>/environ`` or memory, and the agent's terminal starts through ``agent_shell``
+(a wrapper that unsets the ``strip_env`` variables). It is never written or logged. Outputs in ``out_dir``:
 
 - ``events.jsonl``: every SDK event, one JSON line each, flushed as it happens;
 - ``progress.json``: ``{"iterations", "cost_usd", "prompt_tokens", "completion_tokens", "last_event"}``,
@@ -194,6 +199,15 @@ def _build_llm(llm_spec: dict[str, Any], api_key: str) -> Any:
     return LLM(**fields)
 
 
+def _terminal_params(spec: dict[str, Any]) -> dict[str, Any]:
+    """The terminal tool: a plain subprocess shell, started through isobench's wrapper when given."""
+    params: dict[str, Any] = {"terminal_type": "subprocess"}
+    if spec.get("agent_shell"):
+        params["shell_path"] = spec["agent_shell"]
+        params["env"] = {"ISOBENCH_STRIP_ENV": " ".join(spec.get("strip_env") or [])}
+    return params
+
+
 def _kill_tool_sessions() -> None:
     """Kill process groups of our children that left our group (the terminal tool's shell)."""
     own = os.getpgrp()
@@ -216,6 +230,33 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     os._exit(128 + signum)  # no cleanup: events.jsonl lines are already flushed
 
 
+def _read_secrets(spec: dict[str, Any], key_env: str | None) -> str:
+    """The API key (from the inherited pipe, else the environment); passthrough variables go into
+    this process's environment (not its initial, /proc-visible one), for LiteLLM to find."""
+    fd = spec.get("secrets_fd")
+    if fd is None:
+        key = os.environ.get(key_env, "") if key_env else _DUMMY_KEY
+        if key_env:
+            # The terminal tool's shell inherits our environment: keep the key out of the agent's reach.
+            os.environ.pop(key_env, None)
+        return key
+    with os.fdopen(int(fd), "rb") as f:
+        data = json.loads(f.read() or b"{}")
+    for name, value in (data.get("env") or {}).items():
+        os.environ[name] = value
+    if not key_env:
+        return _DUMMY_KEY
+    return str(data.get("api_key") or "")
+
+
+def _no_dumps() -> None:
+    """PR_SET_DUMPABLE 0: /proc/<pid>/{environ,mem,...} become unreadable without CAP_SYS_PTRACE."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(4, 0)  # PR_SET_DUMPABLE
+
+
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one conversation as described by ``spec``; returns the runner_result dict."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -225,10 +266,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     out_dir = Path(spec["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     key_env = llm_spec.get("api_key_env")
-    api_key = os.environ.get(key_env, "") if key_env else _DUMMY_KEY
-    if key_env:
-        # The terminal tool's shell inherits our environment: keep the key out of the agent's reach.
-        os.environ.pop(key_env, None)
+    _no_dumps()
+    api_key = _read_secrets(spec, key_env)
     result: dict[str, Any] = {
         "status": "runtime_error",
         "execution_status": "not_started",
@@ -257,7 +296,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         agent = Agent(
             llm=_build_llm(llm_spec, api_key),
             tools=[
-                Tool(name=TerminalTool.name, params={"terminal_type": "subprocess"}),
+                Tool(name=TerminalTool.name, params=_terminal_params(spec)),
                 Tool(name=FileEditorTool.name),
             ],
         )

@@ -2,16 +2,18 @@
 
 The LLM is the only stand-in in isobench: this server answers ``/chat/completions`` with the
 next tool call of a scripted behaviour (:mod:`isobench.agents.scripts`), and the real agent
-executes it with its real tools. URLs carry the provider and instance so that one server can
-serve a whole benchmark run::
+executes it with its real tools. Each URL carries one opaque key, so that one server can serve a
+whole benchmark run::
 
-    GET  /<provider>/<instance_id>/v1/models
-    POST /<provider>/<instance_id>/v1/chat/completions   (plain JSON, or SSE when "stream": true)
+    GET  /<key>/v1/models
+    POST /<key>/v1/chat/completions   (plain JSON, or SSE when "stream": true)
 
-``resolve(provider, instance_id)`` returns the :class:`~isobench.agents.scripts.Scenario` to
-play, or ``None`` (404). The server is stateless: the step is derived from the request's
-message history. Nothing secret is logged: ``requests`` only records whether an
-``Authorization`` header was present.
+``resolve(key)`` returns the :class:`~isobench.agents.scripts.Scenario` to play, or ``None``
+(404). `isobench run` makes a random key per scripted attempt and gives it to that attempt's agent
+alone: the oracle's scenario holds the human's files, so nothing else on 127.0.0.1 (another agent
+of the same batch, for one) may guess its way to them, and the key says nothing of the instance or
+its commits. The server is stateless: the step is derived from the request's message history.
+Nothing secret is logged: ``requests`` only records whether an ``Authorization`` header was present.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from isobench.agents.scripts import SCRIPTS, History, Scenario, ToolCall
 
-Resolver = Callable[[str, str], Scenario | None]
+Resolver = Callable[[str], Scenario | None]
 
 MODEL_NAME = "scripted"
 
@@ -54,8 +56,8 @@ class ScriptedLLMServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        #: (provider, instance_id, n_messages, authorization_header_present) per chat request.
-        self.requests: list[tuple[str, str, int, bool]] = []
+        #: (key, n_messages, authorization_header_present) per chat request.
+        self.requests: list[tuple[str, int, bool]] = []
 
     # ------------------------------------------------------------ lifecycle
 
@@ -94,11 +96,11 @@ class ScriptedLLMServer:
             raise RuntimeError("server not started")
         return int(self._httpd.server_address[1])
 
-    def base_url(self, provider: str, instance_id: str) -> str:
-        """OpenAI base URL for one (provider, instance): ``http://host:port/<p>/<iid>/v1``."""
-        return f"http://{self.host}:{self.port}/{provider}/{instance_id}/v1"
+    def base_url(self, key: str) -> str:
+        """OpenAI base URL for one scenario: ``http://host:port/<key>/v1``."""
+        return f"http://{self.host}:{self.port}/{key}/v1"
 
-    def _record(self, entry: tuple[str, str, int, bool]) -> None:
+    def _record(self, entry: tuple[str, int, bool]) -> None:
         with self._lock:
             self.requests.append(entry)
 
@@ -112,16 +114,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ routing
 
-    def _route(self) -> tuple[str, str, str] | None:
-        """Split ``/<provider>/<iid>/v1/<rest>`` into its parts."""
+    def _route(self) -> tuple[str, str] | None:
+        """Split ``/<key>/v1/<rest>`` into its parts."""
         parts = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
-        if len(parts) < 4 or parts[2] != "v1":
+        if len(parts) < 3 or parts[1] != "v1":
             return None
-        return parts[0], parts[1], "/".join(parts[3:])
+        return parts[0], "/".join(parts[2:])
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         route = self._route()
-        if route is None or route[2] != "models" or self.server_obj.resolve(route[0], route[1]) is None:
+        if route is None or route[1] != "models" or self.server_obj.resolve(route[0]) is None:
             self._send_error(404, "not found", "not_found_error")
             return
         model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "isobench"}
@@ -131,20 +133,20 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         route = self._route()
-        if route is None or route[2] != "chat/completions":
+        if route is None or route[1] != "chat/completions":
             self._send_error(404, "not found", "not_found_error")
             return
-        provider, iid, _ = route
-        scenario = self.server_obj.resolve(provider, iid)
+        key = route[0]
+        scenario = self.server_obj.resolve(key)
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             self._send_error(400, "invalid JSON body", "invalid_request_error")
             return
         messages = body.get("messages") or []
-        self.server_obj._record((provider, iid, len(messages), bool(self.headers.get("Authorization"))))
+        self.server_obj._record((key, len(messages), bool(self.headers.get("Authorization"))))
         if scenario is None:
-            self._send_error(404, f"unknown instance {provider}/{iid}", "not_found_error")
+            self._send_error(404, "not found", "not_found_error")
             return
         if scenario.script == "refuser":
             status = int(scenario.params.get("status", 500))

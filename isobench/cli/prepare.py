@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Redo units that are already prepared.")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Print the prepared units as JSON.")] = False,
     ) -> None:
-        """Make a history-free worktree at the base commit, the prompt and the agent config per unit."""
+        """Make a history-free snapshot of each base commit, and the prompt and agent config per unit."""
         from isobench.errors import UserError
         from isobench.prepare import prepare
 
@@ -45,8 +45,8 @@ def register(app: typer.Typer) -> None:
                         "instance_id": d.instance_id,
                         "provider": d.provider,
                         "action": d.action,
-                        "worktree": d.record.get("worktree"),
-                        "prompt_file": d.record.get("prompt_file"),
+                        "prompt_file": str(state.prepared_dir(d.instance_id, d.provider) / "prompt.md"),
+                        "snapshot": str(state.snapshot_dir(d.instance_id)),
                     }
                     for d in done
                 ]
@@ -56,5 +56,5 @@ def register(app: typer.Typer) -> None:
         summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
         console().print(
             f"prepared {len(done)} unit(s) ({len(insts)} instance(s) x {len(provs)} provider(s)): "
-            f"{summary}; worktrees under {state.root / 'prepare'}"
+            f"{summary}; snapshots and prompts under {state.root / 'prepare'}"
         )

@@ -54,6 +54,10 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the attempts' results as JSON at the end.")
         ] = False,
+        keep_work: Annotated[
+            bool,
+            typer.Option("--keep-work", help="Keep each attempt's workspace (in its attempt folder), for debugging."),
+        ] = False,
     ) -> None:
         """Run the agent on every prepared unit that has no finished attempt yet."""
         from isobench.progress import make_reporter
@@ -78,6 +82,7 @@ def register(app: typer.Typer) -> None:
                 attempts=attempts,
                 max_parallel=max_parallel,
                 force=force,
+                keep_work=keep_work,
             )
         if json_out:
             print_json(summary.results)

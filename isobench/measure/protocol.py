@@ -848,7 +848,15 @@ def load_samples(path: Path, run_id: str | None = None) -> dict[str, dict[int, f
     ``run_id`` defaults to the last run in the file. Pair two variants on their common rounds to
     recompute any estimate, e.g. ``ratio_estimate([s[ref][r] for r in rs], [s[x][r] for r in rs])``.
     """
-    records = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
+    records = []
+    for i, line in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:  # torn by a kill mid-write: that sample's round was never used
+                break
+            raise
     if run_id is None:
         headers = [rec["run_id"] for rec in records if rec.get("type") == "header"]
         if not headers:
