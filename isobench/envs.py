@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from isobench.procs import set_pdeathsig
 from isobench.sandbox import minimal_env
 
 # The user's settings for reaching a package index (a private mirror, a proxy, a CA bundle) pass on to
@@ -121,9 +122,15 @@ def create_venv(venv: Path, settings: BuildSettings) -> None:
         base.append("--system-site-packages")
     env = {**settings.build_env(venv), "HOME": str(venv.parent)}
     env.pop("VIRTUAL_ENV", None)
-    proc = subprocess.run([*base, "--seed", str(venv)], capture_output=True, text=True, env=env)
+
+    def uv_venv(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*base, *extra, str(venv)], capture_output=True, text=True, env=env, preexec_fn=set_pdeathsig
+        )
+
+    proc = uv_venv("--seed")
     if proc.returncode != 0:  # offline with an empty cache: no pip to seed, uv's pip still works
-        proc = subprocess.run([*base, "--clear", str(venv)], capture_output=True, text=True, env=env)
+        proc = uv_venv("--clear")
     if proc.returncode != 0:
         raise VenvError(" ".join(proc.stderr.strip().splitlines()[-3:]) or f"uv venv exited {proc.returncode}")
     for name in ("pip", "pip3"):

@@ -29,6 +29,7 @@ from isobench.envs import BuildSettings, VenvError, create_venv, variant_env
 from isobench.errors import UserError
 from isobench.gitutil import clone_worktree, patch_bytes, patch_text, run_git
 from isobench.prepare import ensure_snapshot
+from isobench.procs import set_pdeathsig
 from isobench.progress import ScoreReporter
 from isobench.sandbox import Sandbox, SandboxSpec, python_install_paths
 from isobench.state import State, fingerprint, read_record, remove_tree, write_record
@@ -178,7 +179,7 @@ class Scorer:
         env = self.settings(inst).build_env(venv) if build else variant_env(venv)
         cmd = self.sandbox.wrap(["/bin/sh", "-c", command], self._spec(inst, vdir, env, build=build))
         try:
-            proc = cmd.run(capture_output=True, timeout=timeout, start_new_session=True)
+            proc = cmd.run(capture_output=True, timeout=timeout, start_new_session=True, preexec_fn=set_pdeathsig)
         except subprocess.TimeoutExpired:
             return 124, f"timed out after {timeout:.0f} s"
         out = (proc.stdout + proc.stderr).decode(errors="replace")

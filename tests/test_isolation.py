@@ -57,11 +57,12 @@ def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_ot
         "env | grep -c ISOBENCH_OTHER_TOKEN || echo NO-TOKEN-$((0+6))",
         f"ls {Path(__file__).parents[1] / 'isobench'} && echo LEAK-$((0+7))",
         "echo inside > own-file.txt && echo WROTE-$((0+8))",
-        f"ls {b.state}/work && echo LEAK-$((0+9))",
+        f"ls {b.state}/runs && echo LEAK-$((0+9))",
     ]
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
     cfg["agents"]["openhands"]["llm_configs"][0]["script_commands"] = probes
     (b.dir / "bench.yaml").write_text(yaml.safe_dump(cfg))
+    assert b.cli("prepare").returncode == 0
     r = b.cli("run", "-p", "probe", env={"HOME": str(home)})
     assert r.returncode == 0, r.stdout + r.stderr
     rec = b.result("probe")

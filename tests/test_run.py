@@ -154,7 +154,7 @@ def test_every_failure_status_comes_from_a_real_cause(tmp_path: Path) -> None:
     assert got["looper"]["iterations"] == 3  # type: ignore[index]
     assert got["spender"]["cost_usd"] > 0.01  # type: ignore[index]
     assert got["crasher"]["exit_code"] == 3  # type: ignore[index]
-    assert "agent crashed" in Path(got["crasher"]["agent_log"]).read_text()  # type: ignore[index]
+    assert "agent crashed" in b.attempt_file("crasher", "agent.log").read_text()
     assert processes_mentioning(str(b.state)) == []
     status = json.loads(b.cli("status", "--json").stdout)
     assert status["run"]["looper"]["failed"] == 1 and status["run"]["looper"]["pending"] == 0
@@ -237,6 +237,7 @@ def test_kill_9_mid_run_loses_and_repeats_nothing_and_leaves_no_process(tmp_path
     cfg = yaml.safe_load((b.dir / "bench.yaml").read_text())
     cfg["agents"]["openhands"]["llm_configs"][2]["time_budget_minutes"] = 0.1
     (b.dir / "bench.yaml").write_text(yaml.safe_dump(cfg))
+    assert b.cli("prepare").returncode == 0  # a changed setting is prepared before it runs
     r = b.cli("run", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     redone = {(x["provider"], x["attempt"]) for x in json.loads(r.stdout)}
