@@ -47,8 +47,9 @@ class Loose(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-def expand_vars(value: Any, *, source: str = "", key: str = "") -> Any:
-    """Expand `${VAR}` / `${VAR:-default}` in every string of a YAML tree, from the environment.
+def expand_vars(value: Any, builtins: dict[str, str] | None = None) -> Any:
+    """Expand `${VAR}` / `${VAR:-default}` in every string of a YAML tree, from `builtins` (e.g. a task
+    file's `TASK_DIR`), else the environment.
 
     A `${VAR}` with no default whose variable is unset stays as written: it may name a secret that
     is only needed later (e.g. an API key for a provider that is not run), and is checked where used.
@@ -57,15 +58,17 @@ def expand_vars(value: Any, *, source: str = "", key: str = "") -> Any:
 
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
+            if builtins and name in builtins:
+                return builtins[name]
             if name in os.environ:
                 return os.environ[name]
             return default if default is not None else m.group(0)
 
         return _VAR.sub(sub, value)
     if isinstance(value, list):
-        return [expand_vars(v, source=source, key=f"{key}[{i}]") for i, v in enumerate(value)]
+        return [expand_vars(v, builtins) for v in value]
     if isinstance(value, dict):
-        return {k: expand_vars(v, source=source, key=f"{key}.{k}") for k, v in value.items()}
+        return {k: expand_vars(v, builtins) for k, v in value.items()}
     return value
 
 
@@ -565,7 +568,8 @@ def _from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
 def load_task(path: Path) -> TaskFile:
     """Read and validate one task file (isobench's own keys or ISO-Bench's)."""
     data = _load_yaml(path)
-    data = expand_vars(data)
+    # ${TASK_DIR}: the task file's own folder, so a task can name files kept next to it (a workload script).
+    data = expand_vars(data, {"TASK_DIR": str(path.parent.resolve())})
     data = _from_iso_bench(data, path)
     try:
         task = TaskFile.model_validate(data)
