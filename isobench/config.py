@@ -424,6 +424,10 @@ class Overrides(Strict):
     read-only and at the same path, to the agent and to every variant. Relative to the task file."""
     python: str | None = None
     """Interpreter the variants' venvs are made from (default: bench.yaml's score.python)."""
+    workload_timing: Literal["auto", "whole_process"] | None = None
+    """auto (default): a workload callable, or a single `python SCRIPT` / `python -m MODULE` command, is timed
+    inside the process (its body, run again as `__main__`); whole_process: time the whole process of the
+    efficiency_test commands (for a script that cannot run twice in one process)."""
     optimization_contract: OptimizationContract | None = None
     scoring: Scoring | None = None
 

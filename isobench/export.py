@@ -168,10 +168,29 @@ def _columns() -> list[tuple[str, Any, str]]:
             "score.admission_min_speedup); only valid instances count in opt rates.",
         ),
         ("invalid_reason", s, "Why the instance is not valid."),
-        ("timing_mode", s, "in_process_callable (the workload function timed in-process) or whole_process."),
+        (
+            "noisy",
+            b,
+            "The instance's A/A twin (a second copy of base, identical code) did not come out `no_difference`: "
+            "its measurement cannot resolve differences as small as min_gain (see `noisy_reason`).",
+        ),
+        ("noisy_reason", s, "Why the instance is flagged noisy."),
+        (
+            "noise_floor",
+            f,
+            "The far end of the A/A twin's CI as a fraction: the largest difference between identical copies the "
+            "measurement could not rule out. Decisions need max(min_gain, noise_floor).",
+        ),
+        (
+            "timing_mode",
+            s,
+            "in_process_callable (the workload function timed in-process), in_process_script (the workload "
+            "script's body, run again in one process) or whole_process.",
+        ),
         (
             "environment",
             {
+                "host": s,
                 "cpu": s,
                 "cores": i,
                 "platform": s,
@@ -197,7 +216,7 @@ FIELD_DOCS = {
     "llm_metadata.success": "The agent run ended normally (status `success`); says nothing about speed or correctness.",
     "llm_metadata.human_reference_commit": "The human commit this attempt is compared with.",
     "llm_metadata.agent_branch": "Branch holding the agent's work, when `correlate` recorded one; else null.",
-    "environment.*": "CPU model, core count, OS platform, Python, isobench and OpenHands versions, sandbox.",
+    "environment.*": "Host name, CPU model, core count, OS platform, Python, isobench and OpenHands versions, sandbox.",
     "tokens.prompt": "Prompt (input) tokens.",
     "tokens.completion": "Completion (output) tokens.",
 }
@@ -350,10 +369,22 @@ def build_rows(cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
             "notes": inst.get("notes"),
             "valid_instance": score.get("valid"),
             "invalid_reason": score.get("invalid_reason"),
+            "noisy": score.get("noisy"),
+            "noisy_reason": score.get("noisy_reason"),
+            "noise_floor": _num(score.get("noise_floor")),
             "timing_mode": score.get("timing_mode"),
             "environment": {
                 k: env.get(k)
-                for k in ("cpu", "cores", "platform", "python", "isobench_version", "openhands_version", "sandbox")
+                for k in (
+                    "host",
+                    "cpu",
+                    "cores",
+                    "platform",
+                    "python",
+                    "isobench_version",
+                    "openhands_version",
+                    "sandbox",
+                )
             }
             if env
             else None,

@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
+import shlex
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isobench import __version__
 from isobench.config import BenchConfig
@@ -33,6 +35,9 @@ from isobench.procs import set_pdeathsig
 from isobench.progress import ScoreReporter
 from isobench.sandbox import Sandbox, SandboxSpec, python_install_paths
 from isobench.state import State, fingerprint, read_record, remove_tree, write_record
+
+if TYPE_CHECKING:
+    from isobench.measure.protocol import Script
 
 BASE, HUMAN, AA = "base", "human", "base_aa"
 
@@ -64,8 +69,9 @@ def recorded_providers(state: State, iid: str) -> list[str]:
 
 
 def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | None) -> list[VariantSpec]:
-    """base, human, and one variant per recorded agent attempt (of `providers`, or of every provider)."""
-    specs = [VariantSpec(BASE, "base", ""), VariantSpec(HUMAN, "human", inst["patch"])]
+    """base, human, the A/A twin (a second copy of base, built separately, exactly as an agent's variant is),
+    and one variant per recorded agent attempt (of `providers`, or of every provider)."""
+    specs = [VariantSpec(BASE, "base", ""), VariantSpec(HUMAN, "human", inst["patch"]), VariantSpec(AA, "aa", "")]
     for prov in recorded_providers(state, inst["instance_id"]):
         if providers and prov not in providers:
             continue
@@ -74,6 +80,70 @@ def variant_specs(state: State, inst: dict[str, Any], providers: list[str] | Non
             outside = list(rec.get("files_outside_targets") or []) if inst.get("strict_targets") else []
             specs.append(VariantSpec(f"{prov}#{rec['attempt']}", "agent", patch, prov, rec["attempt"], outside))
     return specs
+
+
+# A command a shell would treat specially is never run in-process.
+_SHELL_CHARS = set("|&;<>()$`*?~{}[]")
+_PYTHON = re.compile(r"(.*/)?python(3(\.\d+)?)?")
+
+
+def script_workload(commands: list[str]) -> Script | None:
+    """The workload as a script or module when it is exactly one `python SCRIPT ARGS` or `python -m MODULE
+    ARGS` command (no shell syntax, no options before the script): what can be timed in-process."""
+    from isobench.measure.protocol import Script
+
+    if len(commands) != 1 or _SHELL_CHARS & set(commands[0]):
+        return None
+    try:
+        argv = shlex.split(commands[0])
+    except ValueError:
+        return None
+    if len(argv) < 2 or not _PYTHON.fullmatch(argv[0]):
+        return None
+    if argv[1] == "-m" and len(argv) >= 3:
+        return Script("module", argv[2], tuple(argv[3:]))
+    if not argv[1].startswith("-"):
+        return Script("script", argv[1], tuple(argv[2:]))
+    return None
+
+
+def timing_mode(inst: dict[str, Any]) -> str:
+    """What is timed for an instance: its workload callable in-process; else its workload script's body
+    in-process (`workload_timing: whole_process` opts out); else the whole process of its commands."""
+    from isobench.measure.protocol import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS
+
+    if inst.get("workload_callable"):
+        return IN_PROCESS
+    if inst.get("workload_timing", "auto") != "whole_process" and script_workload(inst["efficiency_test"]):
+        return IN_PROCESS_SCRIPT
+    return WHOLE_PROCESS
+
+
+def timed_description(inst: dict[str, Any], mode: str) -> str:
+    from isobench.measure.protocol import IN_PROCESS, IN_PROCESS_SCRIPT
+
+    if mode == IN_PROCESS:
+        return "workload_callable " + inst["workload_callable"]
+    if mode == IN_PROCESS_SCRIPT:
+        return "the body of " + inst["efficiency_test"][0] + ", run again in one process"
+    return "whole process of: " + "; ".join(inst["efficiency_test"])
+
+
+def noisy_flag(aa: dict[str, Any] | None, aa_error: str | None, min_gain: float) -> dict[str, Any]:
+    """An instance whose A/A twin (identical code) does not come out "no difference" is flagged noisy."""
+    if aa is None:
+        return {"noisy": True, "noisy_reason": f"the A/A twin could not be timed: {aa_error}"}
+    lo, hi = aa["speedup_ci"]
+    if aa["classification"] in ("faster", "slower"):
+        why = f"the A/A twin (identical code) came out {aa['classification']}: {aa['speedup']:.3f} [{lo:.3f}, {hi:.3f}]"
+    elif aa["classification"] != "no_difference":
+        why = (
+            f"the A/A twin's CI [{lo:.3f}, {hi:.3f}] reaches beyond +-{min_gain:.0%}: differences smaller than "
+            "its far end are not resolved (the decision margin is raised to it)"
+        )
+    else:
+        return {"noisy": False, "noisy_reason": None}
+    return {"noisy": True, "noisy_reason": why}
 
 
 def check_attempts_current(state: State, instances: list[dict[str, Any]], providers: list[str] | None) -> None:
@@ -116,6 +186,7 @@ def environment_fingerprint(sandbox: str) -> dict[str, Any]:
     except Exception:
         oh = None
     return {
+        "host": platform.node(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "platform": platform.platform(),
@@ -291,8 +362,9 @@ class Scorer:
         return rec
 
     # --- timing -----------------------------------------------------------------------------------
-    def protocol_variant(self, inst: dict[str, Any], name: str, vdir: Path) -> Any:
-        from isobench.measure.protocol import DEFAULT_CHILD_ENV, Variant
+    def protocol_variant(self, inst: dict[str, Any], name: str, vdir: Path, mode: str) -> Any:
+        """What the timing protocol runs for one variant, in `mode` (see `timing_mode`)."""
+        from isobench.measure.protocol import DEFAULT_CHILD_ENV, IN_PROCESS, IN_PROCESS_SCRIPT, Variant
 
         venv = vdir / "venv"
         python = str(venv / "bin" / "python")
@@ -303,22 +375,43 @@ class Scorer:
             # The protocol starts the command with `env` (the same dict), so only its argv is needed here.
             return self.sandbox.wrap(argv, spec).argv
 
-        command = None
-        if not inst.get("workload_callable"):
-            command = " && ".join(f"( {c} )" for c in inst["efficiency_test"])
-        return Variant(
-            name=name,
-            cwd=vdir / "repo",
-            python=python,
-            env=env,
-            command=command,
-            callable=inst.get("workload_callable"),
-            wrap=wrap,
+        what: dict[str, Any] = {}
+        if mode == IN_PROCESS:
+            what["callable"] = inst["workload_callable"]
+        elif mode == IN_PROCESS_SCRIPT:
+            what["script"] = script_workload(inst["efficiency_test"])
+        else:
+            what["command"] = " && ".join(f"( {c} )" for c in inst["efficiency_test"])
+        return Variant(name=name, cwd=vdir / "repo", python=python, env=env, wrap=wrap, **what)
+
+    def _measure(self, inst: dict[str, Any], names: list[str], mode: str, budget: float) -> Any:
+        from isobench.measure.protocol import ProtocolConfig, measure
+
+        iid = inst["instance_id"]
+        sdir = self.state.score_dir(iid)
+        sc = self.cfg.score
+        pv = [self.protocol_variant(inst, n, sdir / "envs" / n.replace("#", "_"), mode) for n in names]
+        self.reporter.timing_started(iid, names, budget)
+        return measure(
+            pv,
+            ProtocolConfig(
+                min_rounds=sc.min_rounds,
+                max_rounds=sc.max_rounds,
+                target_halfwidth=sc.target_halfwidth,
+                time_budget_s=budget,
+                warmup=sc.warmup,
+                values=sc.values,
+                sample_stat=sc.sample_stat,
+                interleave=sc.interleave,
+                reference=BASE,
+            ),
+            samples_path=sdir / "samples.jsonl",
+            on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
         )
 
     def score_instance(self, inst: dict[str, Any], providers: list[str] | None, force: bool) -> dict[str, Any]:
-        from isobench.measure.protocol import ProtocolConfig, measure
-        from isobench.measure.stats import classify_speedup, match_labels
+        from isobench.measure.protocol import IN_PROCESS_SCRIPT, NOT_REPEATABLE, WHOLE_PROCESS
+        from isobench.measure.stats import classify_speedup, match_labels, noise_floor
 
         iid = inst["instance_id"]
         sdir = self.state.score_dir(iid)
@@ -353,7 +446,6 @@ class Scorer:
             counted = [t for t in rec.get("tests", []) if t["command"] not in excluded]
             rec["correct"] = rec["build"] == "ok" and all(t["passed"] for t in counted) and not no_gate
 
-        base_rec = records[BASE]
         result: dict[str, Any] = {
             "instance_id": iid,
             "fingerprint": fp,
@@ -361,13 +453,14 @@ class Scorer:
             "environment": environment_fingerprint(self.sandbox.name),
             "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        if base_rec["build"] != "ok" or records[HUMAN]["build"] != "ok":
-            bad = BASE if base_rec["build"] != "ok" else HUMAN
+        shown = {n: r for n, r in records.items() if n != AA}  # the A/A twin is reported on its own
+        broken = next((n for n in (BASE, HUMAN, AA) if records[n]["build"] != "ok"), None)
+        if broken is not None:
             result.update(
-                status="base_failed" if bad == BASE else "human_failed",
+                status="human_failed" if broken == HUMAN else "base_failed",
                 valid=False,
-                invalid_reason=f"{bad} does not build: {records[bad].get('error')}",
-                variants={**carried, **self._variant_out(records, None, inst)},
+                invalid_reason=f"{broken} does not build: {records[broken].get('error')}",
+                variants={**carried, **self._variant_out(shown, None, inst)},
             )
             return self._done(iid, write_record(sdir / "score.json", result))
         if no_gate:
@@ -377,41 +470,30 @@ class Scorer:
                 invalid_reason="no correctness test passes on the human commit (failing: "
                 + "; ".join(f"`{c}`" for c in excluded)
                 + "): nothing can be judged correct; fix the task's `tests` or its install_commands",
-                variants={**carried, **self._variant_out(records, None, inst)},
+                variants={**carried, **self._variant_out(shown, None, inst)},
             )
             return self._done(iid, write_record(sdir / "score.json", result))
 
-        timed = [v for v in specs if records[v.name]["build"] == "ok"]
-        pv = [self.protocol_variant(inst, v.name, sdir / "envs" / v.dirname) for v in timed]
-        pv.append(self.protocol_variant(inst, AA, sdir / "envs" / BASE))  # base against itself
-        budget = sc.time_budget_s * max(1, len(pv) - 1)  # the budget is per (base, other variant) pair
-        self.reporter.timing_started(iid, [v.name for v in pv], budget)
-        samples_path = sdir / "samples.jsonl"
-        m = measure(
-            pv,
-            ProtocolConfig(
-                min_rounds=sc.min_rounds,
-                max_rounds=sc.max_rounds,
-                target_halfwidth=sc.target_halfwidth,
-                time_budget_s=budget,
-                warmup=sc.warmup,
-                values=sc.values,
-                sample_stat=sc.sample_stat,
-                interleave=sc.interleave,
-                reference=BASE,
-            ),
-            samples_path=samples_path,
-            on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
-        )
+        names = [v.name for v in specs if records[v.name]["build"] == "ok"]
+        budget = sc.time_budget_s * max(1, len(names) - 1)  # the budget is per (base, other variant) pair
+        mode = timing_mode(inst)
+        m = self._measure(inst, names, mode, budget)
+        if mode == IN_PROCESS_SCRIPT and NOT_REPEATABLE in m.failed.get(BASE, ""):
+            # The base's own script cannot run twice in one process: time every variant as a whole process.
+            result["timing_fallback"] = m.failed[BASE][-400:]
+            mode = WHOLE_PROCESS
+            m = self._measure(inst, names, mode, budget)
         result["measurement"] = m.summary()
         result["timing_mode"] = m.timing_mode
-        result["timed"] = (
-            "workload_callable " + inst["workload_callable"]
-            if inst.get("workload_callable")
-            else "whole process of: " + "; ".join(inst["efficiency_test"])
-        )
-        result["samples_file"] = samples_path.name
+        result["timed"] = timed_description(inst, m.timing_mode)
+        result["samples_file"] = "samples.jsonl"
 
+        # The A/A twin (a second, separately built copy of base) measures the noise floor: no variant
+        # is called faster or slower by less than identical code appeared to differ.
+        aa = m.speedup(AA) if AA not in m.failed else None
+        floor = noise_floor(aa) if aa is not None else 0.0
+        result["noise_floor"] = floor
+        result["decision_margin"] = max(sc.min_gain, floor)
         est: dict[str, dict[str, Any]] = {}
         for name in m.variants:
             if name == BASE or name in m.failed:
@@ -421,7 +503,7 @@ class Scorer:
                 "speedup": s.value,
                 "speedup_ci": [s.ci_low, s.ci_high],
                 "p_faster": s.p_faster,
-                "classification": classify_speedup(s, min_gain=sc.min_gain),
+                "classification": classify_speedup(s, min_gain=sc.min_gain, floor=0.0 if name == AA else floor),
                 "halfwidth_log": s.halfwidth_log,
             }
             if name not in (HUMAN, AA) and HUMAN not in m.failed:
@@ -430,21 +512,21 @@ class Scorer:
                     {
                         "rho": r.value,
                         "rho_ci": [r.ci_low, r.ci_high],
-                        **match_labels(r, sc.match_threshold, sc.min_gain),
+                        **match_labels(r, sc.match_threshold, sc.min_gain, floor),
                     }
                 )
+        result.update(noisy_flag(est.get(AA), m.failed.get(AA), sc.min_gain))
         human = est.get(HUMAN)
         valid = bool(
             human and human["classification"] == "faster" and human["speedup_ci"][0] >= sc.admission_min_speedup
         )
         reason = None
         if not valid and human:
-            p = human["p_faster"] if human["p_faster"] is not None else float("nan")
             reason = (
-                f"the human speedup is not significant over {m.rounds} rounds (speedup {human['speedup']:.3f}, "
-                f"95% CI [{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}], one-sided p {p:.3g}; "
-                f"admission needs p < 0.05, a gain >= {sc.min_gain:.0%} and a CI lower bound >= "
-                f"{sc.admission_min_speedup})"
+                f"the human speedup is not established over {m.rounds} rounds: {human['speedup']:.3f}, 95% CI "
+                f"[{human['speedup_ci'][0]:.3f}, {human['speedup_ci'][1]:.3f}]; admission needs the whole CI "
+                f"above {1 + result['decision_margin']:.3f} (the larger of min_gain and the A/A noise floor) "
+                f"and above admission_min_speedup {sc.admission_min_speedup}"
             )
         elif not valid:
             reason = f"the human variant failed to run its workload: {m.failed.get(HUMAN, 'no samples')}"
@@ -457,7 +539,7 @@ class Scorer:
                 **carried,
                 **{
                     n: {**row, "run_id": m.run_id}
-                    for n, row in self._variant_out(records, {**est, "__failed__": m.failed}, inst).items()
+                    for n, row in self._variant_out(shown, {**est, "__failed__": m.failed}, inst).items()
                 },
             },
         )

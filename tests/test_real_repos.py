@@ -243,7 +243,8 @@ def test_an_outside_workload_script_under_tmp_and_a_crlf_file_go_through_the_rea
         patch = (folder / "state" / "runs" / iid / "oracle" / "1" / "model_patch.diff").read_bytes()
         assert b"seen = set()\r\n" in patch  # CRLF kept
         [res] = ok_json(folder, "score")
-        assert res["valid"] and res["timing_mode"] == "whole_process", res.get("invalid_reason")
+        # A single `python SCRIPT` workload is timed in-process: its body, run again in one process.
+        assert res["valid"] and res["timing_mode"] == "in_process_script", res.get("invalid_reason")
         oracle = res["variants"]["oracle#1"]
         assert oracle["build"] == "ok" and oracle["correct"] is True, oracle
         assert oracle["classification"] == "faster"

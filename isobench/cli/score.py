@@ -89,6 +89,16 @@ def register(app: typer.Typer) -> None:
                 out.print(table)
                 if not r.get("valid"):
                     out.print(f"  invalid: {r.get('invalid_reason')}", markup=False, soft_wrap=True)
+                if r.get("noisy"):
+                    out.print(f"  noisy: {r.get('noisy_reason')}", markup=False, soft_wrap=True)
+                if r.get("decision_margin") is not None:
+                    out.print(
+                        f"  decision margin +-{r['decision_margin']:.1%} (min_gain, or the A/A noise floor "
+                        f"{r.get('noise_floor') or 0:.1%} if larger)",
+                        markup=False,
+                    )
+                if r.get("timing_fallback"):
+                    out.print(f"  timed as whole processes: {r['timing_fallback'][-200:]}", markup=False)
                 for cmd in r.get("excluded_tests") or []:
                     out.print(f"  fails on the human commit too (not counted): {cmd}", markup=False)
                 m = r.get("measurement")

@@ -1,6 +1,6 @@
 """The timing protocol: interleaved rounds, one fresh process per sample, adaptive stopping.
 
-See shared/notes/measurement.md. In short:
+The reasoning behind each step is in docs/measurement.md. In short:
 
 1. Every variant gets one untimed warm-up sample first (fills disk caches, writes .pyc files and
    catches a broken variant, which is then excluded without disturbing the others).
@@ -8,25 +8,28 @@ See shared/notes/measurement.md. In short:
    (a balanced Latin square: over a block of rounds every variant takes every position equally
    often and follows every other variant equally often); the order of the rows is shuffled per
    block with the configured seed. No variant is always first.
-3. One sample is either the minimum (``sample_stat="min"``, default) or the median of ``values``
+3. One sample is the minimum (``sample_stat="min"``, default) or the median of ``values`` timings:
    in-process timings of ``module:function`` after ``warmup`` calls (``timing_mode="in_process_callable"``,
-   via ``_timer.py``, preferred), or the wall time of a whole shell command
-   (``timing_mode="whole_process"``). All variants of one measurement use the same definition,
-   since the two give different ratios for the same change.
+   via ``_timer.py``, preferred), in-process timings of a whole script or ``-m`` module run again in the
+   same process as ``__main__`` (``timing_mode="in_process_script"``: the body of a workload script,
+   without interpreter start-up and imports), or the wall times of ``values`` fresh processes of a
+   whole shell command (``timing_mode="whole_process"``, the processes of a round's variants
+   alternating ABBA like in-process calls). All variants of one measurement use the same definition,
+   since they give different ratios for the same change.
    In-process, the calls themselves are interleaved by default (``interleave="calls"``): a round
    starts every variant's fresh process (import and warm-up, one at a time), then asks them for
    one timed call each in the round's order, then in the reverse order, and so on ``values`` times
    (ABBA), so the values of all variants in a round come from the same few seconds and a slow
    phase of a shared machine hits them alike. ``interleave="processes"`` runs each variant's
-   process to the end before the next starts (the note's original protocol; all variants of a
-   round are then never in memory at once).
+   process to the end before the next starts (all variants of a round are then never in memory
+   at once).
 4. Children are pinned to one core when the machine has more than one (the harness itself
    is not, so it does not compete with the timed child for that core), get the same
    PYTHONHASHSEED and single-threaded BLAS/OpenMP settings, and run one at a time.
 5. After ``min_rounds``, stop once every variant's CI half-width of ln(speedup) vs the reference
    is <= ``target_halfwidth``; else at ``max_rounds``; else before a round that would overrun the
-   time budget, but never before ``stats.MIN_WILCOXON_N`` (5) rounds: with fewer pairs the one-sided Wilcoxon
-   test cannot reach p < 0.05, so no change could be called significant.
+   time budget, but never before ``stats.MIN_WILCOXON_N`` (5) rounds: fewer pairs say too little
+   about spread for any interval to be trusted.
 6. Every raw sample is appended to a JSONL file at the end of its round (a crash loses at most
    the round in progress, which would be discarded anyway).
 """
@@ -56,9 +59,11 @@ from isobench.measure.stats import DEFAULT_RESAMPLES, MIN_WILCOXON_N, RatioEstim
 
 __all__ = [
     "IN_PROCESS",
+    "IN_PROCESS_SCRIPT",
     "WHOLE_PROCESS",
     "Measurement",
     "ProtocolConfig",
+    "Script",
     "Variant",
     "aa_check",
     "load_samples",
@@ -67,7 +72,10 @@ __all__ = [
 ]
 
 IN_PROCESS = "in_process_callable"
+IN_PROCESS_SCRIPT = "in_process_script"
 WHOLE_PROCESS = "whole_process"
+# The timer's exit status for a workload that fails when run a second time in one process.
+NOT_REPEATABLE = "cannot be timed in-process"
 TIMER_PREFIX = "ISOBENCH_TIMES"
 READY_PREFIX = b"ISOBENCH_READY "  # _timer.py --serve: import and warm-up done
 VALUE_PREFIX = b"ISOBENCH_VALUE "  # _timer.py --serve: one timed call
@@ -91,6 +99,15 @@ STDERR_TAIL = 2000
 SAMPLE_STATS: dict[str, Callable[[list[float]], float]] = {"min": min, "median": statistics.median}
 
 
+@dataclass(frozen=True)
+class Script:
+    """A workload script (``python PATH ARGS``) or module (``python -m NAME ARGS``), timed in-process."""
+
+    kind: str  # "script" | "module"
+    target: str
+    args: tuple[str, ...] = ()
+
+
 @dataclass
 class Variant:
     """One version of the code to time, in its own working copy and environment."""
@@ -102,15 +119,18 @@ class Variant:
     command: str | None = None  # shell command: whole-process timing
     callable: str | None = None  # "module:function": timed in-process via _timer.py (preferred)
     wrap: Callable[[list[str]], list[str]] | None = None  # e.g. a sandbox prefix, applied to every argv
+    script: Script | None = None  # a script or module: its body timed in-process via _timer.py
 
     def __post_init__(self) -> None:
         self.cwd = Path(self.cwd)
-        if (self.command is None) == (self.callable is None):
-            raise ValueError(f"variant {self.name!r}: give exactly one of command= or callable=")
+        if sum(x is not None for x in (self.command, self.callable, self.script)) != 1:
+            raise ValueError(f"variant {self.name!r}: give exactly one of command=, callable= or script=")
 
     @property
     def timing_mode(self) -> str:
-        return IN_PROCESS if self.callable is not None else WHOLE_PROCESS
+        if self.callable is not None:
+            return IN_PROCESS
+        return IN_PROCESS_SCRIPT if self.script is not None else WHOLE_PROCESS
 
 
 @dataclass
@@ -125,7 +145,7 @@ class ProtocolConfig:
     values: int = 5  # in-process timed calls per sample (5 rather than 3: see benchmarks/RESULTS.md)
     # How a sample summarises its values. "min": the noise of a shared machine only ever slows a call
     # down (measured on the demo, the minimum halved the CI half-width of the median: 6.4% -> 3.0%);
-    # "median" is the measurement note's original choice. Both keep every value in samples.jsonl.
+    # "median" is available. Both keep every value in samples.jsonl.
     sample_stat: str = "min"
     # "calls": the in-process calls of all variants of a round alternate (ABBA) between their live
     # processes; "processes": each variant's process runs to the end before the next one starts.
@@ -222,7 +242,7 @@ class Measurement:
             "pinned_core": self.pinned_core,
             "halfwidths": self.halfwidths,
             "config": asdict(self.config),
-            "samples_path": str(self.samples_path) if self.samples_path else None,
+            "samples_path": self.samples_path.name if self.samples_path else None,  # beside score.json
         }
 
 
@@ -295,25 +315,20 @@ def _pinned(core: int | None) -> Iterator[None]:
 
 
 def _argv(variant: Variant, config: ProtocolConfig, *, serve: bool = False) -> list[str]:
-    if variant.callable is not None:
-        argv = [
-            variant.python,
-            "-c",
-            _timer_source(),
-            "--callable",
-            variant.callable,
-            "--warmup",
-            str(config.warmup),
-            "--values",
-            str(config.values),
-            "--path",
-            str(variant.cwd),
-        ]
+    if variant.command is not None:
+        argv = ["/bin/sh", "-c", variant.command]
+    else:
+        if variant.callable is not None:
+            what = ["--callable", variant.callable, "--path", str(variant.cwd)]
+        else:
+            assert variant.script is not None
+            what = [f"--{variant.script.kind}", variant.script.target]
+            for a in variant.script.args:
+                what.append(f"--arg={a}")
+        argv = [variant.python, "-c", _timer_source(), *what, "--warmup", str(config.warmup)]
+        argv += ["--values", str(config.values)]
         if serve:
             argv.append("--serve")
-    else:
-        assert variant.command is not None
-        argv = ["/bin/sh", "-c", variant.command]
     return list(variant.wrap(argv)) if variant.wrap is not None else argv
 
 
@@ -372,7 +387,7 @@ def _run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, c
     if proc.returncode != 0:
         error = f"exit status {proc.returncode}: {_tail(err)}"
         return _Sample(False, None, None, None, wall, proc.pid, started_at, error)
-    if variant.callable is None:
+    if variant.command is not None:
         return _Sample(True, wall, None, None, wall, proc.pid, started_at)
     try:
         values, import_s = _parse_timer_output(out)
@@ -570,6 +585,41 @@ def _run_round_interleaved(
             w.close()
 
 
+def _run_round_processes(
+    order: list[str],
+    by_name: dict[str, Variant],
+    envs: dict[str, dict[str, str]],
+    config: ProtocolConfig,
+    core: int | None,
+) -> dict[str, _Sample]:
+    """One whole-process round: ``values`` fresh processes per variant, alternating ABBA across the
+    round's variants; the sample is their minimum (or median), as for in-process calls."""
+    times: dict[str, list[float]] = {n: [] for n in order}
+    wall = dict.fromkeys(order, 0.0)
+    first: dict[str, _Sample] = {}
+    errors: dict[str, str] = {}
+    for j in range(config.values):
+        for name in order if j % 2 == 0 else order[::-1]:
+            if name in errors:
+                continue
+            s = _run_sample(by_name[name], envs[name], config, core)
+            first.setdefault(name, s)
+            wall[name] += s.wall_s
+            if s.ok and s.value_s is not None:
+                times[name].append(s.value_s)
+            else:
+                errors[name] = s.error or "failed"
+    out = {}
+    for name in order:
+        f = first[name]
+        if name in errors:
+            out[name] = _Sample(False, None, None, None, wall[name], f.pid, f.started_at, errors[name])
+        else:
+            value = SAMPLE_STATS[config.sample_stat](times[name])
+            out[name] = _Sample(True, value, times[name], None, wall[name], f.pid, f.started_at)
+    return out
+
+
 def _williams_rows(v: int) -> list[list[int]]:
     """Rows of a Williams design: each index in each position, and after each other, equally often."""
     first, lo, hi = [0], 1, v - 1
@@ -666,7 +716,7 @@ def measure(
         # Whole-process and in-process times give different ratios for the same change.
         raise ValueError("all variants must use the same timing mode (all callable or all command)")
     timing_mode = modes.pop()
-    interleave_calls = timing_mode == IN_PROCESS and config.interleave == "calls"
+    interleave_calls = timing_mode != WHOLE_PROCESS and config.interleave == "calls"
     for v in variants:
         _check_python(v)
 
@@ -731,6 +781,8 @@ def measure(
             order = round_order([v.name for v in active], r, config.seed)
             if interleave_calls:
                 results = _run_round_interleaved(order, by_name, envs, config, core)
+            elif timing_mode == WHOLE_PROCESS:
+                results = _run_round_processes(order, by_name, envs, config, core)
             else:
                 results = {}
                 for name in order:

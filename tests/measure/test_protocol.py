@@ -22,9 +22,11 @@ import pytest
 from isobench.measure import protocol
 from isobench.measure.protocol import (
     IN_PROCESS,
+    IN_PROCESS_SCRIPT,
     WHOLE_PROCESS,
     Measurement,
     ProtocolConfig,
+    Script,
     Variant,
     aa_check,
     load_samples,
@@ -56,7 +58,7 @@ def make_tree(root: Path, name: str, n: int, extra: str = "") -> Path:
 
 def variant(name: str, cwd: Path, **kw: Any) -> Variant:
     env = kw.pop("env", dict(os.environ))
-    if "command" not in kw:
+    if "command" not in kw and "script" not in kw:
         kw.setdefault("callable", "wl:run")
     return Variant(name=name, cwd=cwd, python=sys.executable, env=env, **kw)
 
@@ -207,10 +209,12 @@ def test_command_mode_pins_sets_env_and_detects_speedup(tmp_path: Path) -> None:
     assert m.rounds >= 5
     e = m.speedup("human")
     assert e.ci_low > 1.0 and classify_speedup(e) == "faster", e
-    assert m.values["base"] == [[]] * m.rounds  # no in-process values in this mode
+    # Each whole-process sample is the fastest of `values` fresh processes, as in-process samples are.
+    assert all(len(v) == cfg.values for v in m.values["base"])
+    assert m.samples["base"] == [min(v) for v in m.values["base"]]
 
     probes = read_jsonl(probe_out)
-    assert len(probes) == 2 * (m.rounds + 1)  # warm-up + every round, every variant
+    assert len(probes) == 2 * (m.rounds * cfg.values + 1)  # warm-up + `values` processes a round, every variant
     for p in probes:
         assert p["PYTHONHASHSEED"] == "0" and p["OMP_NUM_THREADS"] == "1"
         assert p["MKL_NUM_THREADS"] == "7"  # the caller's choice wins
@@ -480,7 +484,8 @@ def test_a_served_call_that_fails_or_hangs_drops_only_its_variant(tmp_path: Path
     assert m.stop_reason == "max_rounds" and m.rounds == 3
     assert set(m.failed) == {"bad"}
     if how == "raise":
-        assert m.failed["bad"].startswith("round 0: exit status 4") and "call 3 broke" in m.failed["bad"]
+        # exit 5: the call failed after earlier calls of the same process had succeeded
+        assert m.failed["bad"].startswith("round 0: exit status 5") and "call 3 broke" in m.failed["bad"]
     else:  # a call that never answers, or a process that never exits
         assert m.failed["bad"] == "round 0: timeout after 2.0 s"
     assert m.samples["bad"] == [] and len(m.samples["base"]) == len(m.samples["other"]) == 3
@@ -514,3 +519,92 @@ def test_timer_serve_mode_answers_one_value_per_line(tmp_path: Path) -> None:
     assert all(json.loads(line.split(" ", 1)[1])["value"] > 0 for line in ours[1:])
     with pytest.raises(ValueError, match="interleave"):
         ProtocolConfig(interleave="sometimes")
+
+
+# ---------------------------------------------------------------- script workloads, timed in-process
+
+SCRIPT = """
+import sys
+from wl import run
+assert sys.argv[1:] == ["--size", "big"], sys.argv
+assert sys.path[0] == {where!r}, sys.path[:2]
+print("partial line without newline", end="")
+run()
+if __name__ == "__main__":
+    sys.exit(0)
+"""
+
+
+def test_a_script_outside_the_tree_is_timed_in_process_like_python_script_runs_it(tmp_path: Path) -> None:
+    slow, fast = make_tree(tmp_path, "slow", SLOW), make_tree(tmp_path, "fast", FAST)
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    # As with `cd tree && python /elsewhere/w.py`: the script's folder is first on sys.path, the tree is not.
+    w = scripts / "w.py"
+    w.write_text("import os, sys\nsys.path.insert(1, os.getcwd())\n" + SCRIPT.format(where=str(scripts)))
+    script = Script("script", str(w), ("--size", "big"))
+    m = measure(
+        [variant("base", slow, script=script), variant("human", fast, script=script)],
+        ProtocolConfig(min_rounds=6, max_rounds=6, time_budget_s=60),
+    )
+    assert not m.failed, m.failed
+    assert m.timing_mode == IN_PROCESS_SCRIPT
+    e = m.speedup("human")
+    assert classify_speedup(e) == "faster" and e.value > 3.0, e  # the body only: ~5x, not diluted by start-up
+
+
+def test_a_module_workload_runs_as_python_dash_m(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, "t", TINY)
+    (tree / "bench").mkdir()
+    (tree / "bench" / "__init__.py").write_text("")
+    (tree / "bench" / "run.py").write_text(SCRIPT.format(where=str(tree)))
+    out = subprocess.run(
+        [sys.executable, str(TIMER), "--module", "bench.run", "--arg=--size", "--arg", "big", "--values", "3"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout.strip().splitlines()[-1].split(" ", 1)[1])
+    assert len(payload["values"]) == 3 and all(v > 0 for v in payload["values"])
+
+
+@pytest.mark.parametrize(
+    ("body", "rc", "needle"),
+    [
+        ("import sys\nsys.exit(3)\n", 4, "exited with status 3"),
+        ("import os\nos.mkdir('once')\n", 5, "cannot be timed in-process"),  # state on disk: runs only once
+        ("import sys\nsys.exit()\n", 0, ""),
+    ],
+)
+def test_script_exits_and_scripts_that_cannot_run_twice(tmp_path: Path, body: str, rc: int, needle: str) -> None:
+    (tmp_path / "w.py").write_text(body)
+    out = subprocess.run(
+        [sys.executable, str(TIMER), "--script", "w.py", "--values", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == rc, out.stderr
+    assert needle in out.stderr
+
+
+def test_whole_process_samples_alternate_abba_and_keep_the_fastest(tmp_path: Path) -> None:
+    log = tmp_path / "order.log"
+    trees = [make_tree(tmp_path, n, TINY) for n in ("a", "b")]
+    variants = [
+        variant(n, t, command=f"echo {n} >> {log} && python3 -c pass")
+        for n, t in zip(("base", "other"), trees, strict=True)
+    ]
+    cfg = ProtocolConfig(min_rounds=5, max_rounds=5, values=3, time_budget_s=60)
+    m = measure(variants, cfg)
+    runs = log.read_text().split()
+    # 1 warm-up each, then per round: order, reversed, order (values = 3)
+    timed = runs[2:]
+    assert len(timed) == 5 * 3 * 2
+    for r, order in enumerate(m.orders):
+        chunk = timed[r * 6 : (r + 1) * 6]
+        assert chunk == [*order, *order[::-1], *order], (r, chunk)
+    assert m.samples["base"] == [min(v) for v in m.values["base"]]
