@@ -6,6 +6,3 @@ try:
     __version__ = version("isobench")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
-
-SCHEMA_VERSION = 1
-"""Stamped in every record isobench writes; bumped when a record's meaning changes."""

@@ -83,7 +83,7 @@ def open_repo(path: Path) -> git.Repo:
 def resolve_commit(repo: git.Repo, rev: str) -> str:
     """The full sha of a commit-ish, or GitError('unknown commit ...')."""
     try:
-        return repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}").strip()
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")).strip()
     except git.GitCommandError:
         raise GitError(f"unknown commit {rev!r}") from None
 

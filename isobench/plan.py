@@ -24,20 +24,20 @@ from isobench.gitutil import (
     GitError,
     first_parent,
     human_diff,
-    matches_any,
     open_repo,
     patch_functions,
     resolve_commit,
     test_functions,
 )
-from isobench.state import State, fingerprint, read_record, write_record
+from isobench.records import Instance
+from isobench.state import State, fingerprint, read_model, write_model
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 
 
 @dataclass
 class Planned:
-    record: dict[str, Any]
+    record: Instance
     action: str  # "new" | "updated" | "unchanged"
 
 
@@ -146,7 +146,7 @@ def _python(python: str | None, src: Path, where: str) -> str | None:
     return str(path.absolute())
 
 
-def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, Any]]:
+def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[Instance]:
     """Resolve one task file into instance records (not written)."""
     src = task.source
     repo_dir = resolve_repo_path(task, state)
@@ -215,78 +215,73 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[dict[str, 
         hc = repo.commit(head)
         name = repo_name(task.repo)
         records.append(
-            {
-                "status": "planned",
-                "instance_id": f"{name}-{head[:10]}",
-                "repo": name,
-                "repo_path": str(repo_dir),
-                "task": task.name,
-                "task_file": str(src),
-                "description": task.description,
-                "created_at": datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
-                "base_commit": base,
-                "head_commit": head,
-                "patch": diff.patch,
-                "test_patch": diff.test_patch,
-                "changed_files": diff.changed,
-                "test_files": diff.test_files,
-                "noncode_files": diff.noncode_files,
-                "lines_changed": diff.lines_changed,
-                "patch_functions": patch_functions(diff.patch),
-                "test_functions": test_functions(diff.test_patch),
-                "efficiency_test": list(efficiency_test),
-                "workload_callable": workload_callable,
-                "tests": list(tests),
-                "target_files": list(targets),
-                "test_patterns": task.test_patterns,
-                "gt_commit_message": str(hc.message).strip(),
-                "setup_commands": list(_pick(c, task, "setup_commands") or []),
-                "install_commands": list(_pick(c, task, "install_commands") or []),
-                "workload_files": workload_files,
-                "workload_digest": files_digest(workload_files),
-                "python": python,
-                "workload_timing": _pick(c, task, "workload_timing") or "auto",
-                "constraints": list(contract.constraints) if contract else [],
-                "strict_targets": bool(contract.strict_targets) if contract else False,
-                "scoring_primary": (_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
-                "setting": cfg.setting,
-                "api": None,
-                "notes": None,
-            }
+            Instance(
+                instance_id=f"{name}-{head[:10]}",
+                repo=name,
+                repo_path=str(repo_dir),
+                task=task.name,
+                task_file=str(src),
+                description=task.description,
+                created_at=datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
+                base_commit=base,
+                head_commit=head,
+                patch=diff.patch,
+                test_patch=diff.test_patch,
+                changed_files=diff.changed,
+                test_files=diff.test_files,
+                noncode_files=diff.noncode_files,
+                lines_changed=diff.lines_changed,
+                patch_functions=patch_functions(diff.patch),
+                test_functions=test_functions(diff.test_patch),
+                efficiency_test=list(efficiency_test),
+                workload_callable=workload_callable,
+                tests=list(tests),
+                target_files=list(targets),
+                test_patterns=task.test_patterns,
+                gt_commit_message=str(hc.message).strip(),
+                setup_commands=list(_pick(c, task, "setup_commands") or []),
+                install_commands=list(_pick(c, task, "install_commands") or []),
+                workload_files=workload_files,
+                workload_digest=files_digest(workload_files),
+                python=python,
+                workload_timing=_pick(c, task, "workload_timing") or "auto",
+                constraints=list(contract.constraints) if contract else [],
+                strict_targets=bool(contract.strict_targets) if contract else False,
+                scoring_primary=(_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
+                setting=cfg.setting,
+                api=None,
+                notes=None,
+            )
         )
     return records
 
 
 def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool = False) -> list[Planned]:
     """Plan every task file given; write one record per instance (unchanged ones are left alone)."""
-    records: list[dict[str, Any]] = []
+    records: list[Instance] = []
     for path in task_paths:
         task = load_task(path)
         records.extend(plan_task(task, cfg, state))
     seen: dict[str, str] = {}
     for r in records:
-        if r["instance_id"] in seen:
+        if r.instance_id in seen:
             raise UserError(
-                f"{r['task_file']}: commit {r['head_commit'][:12]} is planned twice "
-                f"(also from {seen[r['instance_id']]})"
+                f"{r.task_file}: commit {r.head_commit[:12]} is planned twice (also from {seen[r.instance_id]})"
             )
-        seen[r["instance_id"]] = r["task_file"]
+        seen[r.instance_id] = r.task_file
 
     out = []
     for order, r in enumerate(records):
-        r["plan_order"] = order
-        r["fingerprint"] = fingerprint({k: v for k, v in r.items() if k not in ("plan_order", "status")})
-        existing = state.instance_path(r["instance_id"])
-        old = read_record(existing)
-        if old is not None and old.get("fingerprint") == r["fingerprint"] and not force:
+        r.plan_order = order
+        r.fingerprint = fingerprint(
+            r.model_dump(exclude={"plan_order", "status", "fingerprint", "planned_at", "schema_version"})
+        )
+        existing = state.instance_path(r.instance_id)
+        old = read_model(existing, Instance)
+        if old is not None and old.fingerprint == r.fingerprint and not force:
             out.append(Planned(old, "unchanged"))
             continue
-        r["planned_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        write_record(existing, r)
+        r.planned_at = datetime.now(UTC).isoformat(timespec="seconds")
+        write_model(existing, r)
         out.append(Planned(r, "updated" if old is not None else "new"))
     return out
-
-
-def is_target(path: str, record: dict[str, Any]) -> bool:
-    """Whether an agent's change to `path` is inside the instance's target files."""
-    return path in record["target_files"] or matches_any(path, record["target_files"])

@@ -20,7 +20,8 @@ from typing import Any
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
 from isobench.gitutil import GitError, make_snapshot
-from isobench.state import State, fingerprint, read_record, remove_tree, write_record
+from isobench.records import Instance, PreparedUnit
+from isobench.state import State, fingerprint, read_record, remove_tree, write_model, write_record
 
 
 @dataclass
@@ -28,39 +29,39 @@ class Prepared:
     instance_id: str
     provider: str
     action: str  # "new" | "redone" | "unchanged" | "failed"
-    record: dict[str, Any]
+    record: PreparedUnit
 
 
 def _bullets(items: list[str], code: bool = True) -> str:
     return "\n".join(f"- `{i}`" if code else f"- {i}" for i in items)
 
 
-def render_prompt(template: str, inst: dict[str, Any], setting: str) -> str:
+def render_prompt(template: str, inst: Instance, setting: str) -> str:
     """The task prompt. It names the workload and tests, never the human diff, message or head sha."""
     if setting == "oracle":
-        target = "Focus on these files (change only them):\n" + _bullets(inst["target_files"])
+        target = "Focus on these files (change only them):\n" + _bullets(inst.target_files)
     else:
         target = (
             "No file is named: profile the workload and find the bottleneck yourself. "
             "Change only the library code, not tests or benchmarks."
         )
-    workload = list(inst["efficiency_test"])
-    if inst.get("workload_callable"):
-        module, func = inst["workload_callable"].split(":")
+    workload = list(inst.efficiency_test)
+    if inst.workload_callable:
+        module, func = inst.workload_callable.split(":")
         workload.append(f"python -c 'import {module}; {module}.{func}()'  (the function that is timed)")
     constraints = ""
-    if inst.get("constraints"):
+    if inst.constraints:
         constraints = (
-            "\n## Constraints\nYou must follow these constraints:\n" + _bullets(inst["constraints"], False) + "\n"
+            "\n## Constraints\nYou must follow these constraints:\n" + _bullets(inst.constraints, False) + "\n"
         )
     return Template(template).safe_substitute(
-        task_name=inst["task"],
-        description=inst.get("description") or "",
+        task_name=inst.task,
+        description=inst.description or "",
         target_section=target,
         workload_section=_bullets(workload),
-        tests_section=_bullets(inst["tests"]),
+        tests_section=_bullets(inst.tests),
         constraints_section=constraints,
-        primary_metric=inst.get("scoring_primary") or "wall time of the workload",
+        primary_metric=inst.scoring_primary or "wall time of the workload",
     )
 
 
@@ -106,74 +107,72 @@ def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str,
     }
 
 
-def ensure_snapshot(state: State, inst: dict[str, Any], force: bool = False) -> str:
+def ensure_snapshot(state: State, inst: Instance, force: bool = False) -> str:
     """The instance's base snapshot (one orphan commit with the base tree), made once; its commit sha."""
-    snap = state.snapshot_dir(inst["instance_id"])
+    snap = state.snapshot_dir(inst.instance_id)
     marker = snap / "isobench-snapshot.json"
     rec = read_record(marker)
-    if rec and rec.get("base_commit") == inst["base_commit"] and not force:
+    if rec and rec.get("base_commit") == inst.base_commit and not force:
         return str(rec["snapshot_commit"])
     remove_tree(snap)
     try:
-        sha = make_snapshot(Path(inst["repo_path"]), inst["base_commit"], snap)
+        sha = make_snapshot(Path(inst.repo_path), inst.base_commit, snap)
     except GitError as exc:
         raise UserError(
-            f"{inst['task_file']}: {inst['instance_id']}: cannot snapshot base {inst['base_commit'][:12]}: {exc}"
+            f"{inst.task_file}: {inst.instance_id}: cannot snapshot base {inst.base_commit[:12]}: {exc}"
         ) from None
-    write_record(marker, {"status": "done", "base_commit": inst["base_commit"], "snapshot_commit": sha})
+    write_record(marker, {"status": "done", "base_commit": inst.base_commit, "snapshot_commit": sha})
     return sha
 
 
 def unit_fingerprint(
-    cfg: BenchConfig, inst: dict[str, Any], p: ProviderConfig, template: str, snapshot_commit: str
+    cfg: BenchConfig, inst: Instance, p: ProviderConfig, template: str, snapshot_commit: str
 ) -> tuple[str, dict[str, Any], str]:
     """What a prepared unit is made of: (its fingerprint, the agent config, the prompt). `run` compares
     the fingerprint with the prepared one, and an attempt's with both, so nothing runs or is scored
     against settings it was not prepared with."""
-    conf = agent_config(cfg, p, inst["setting"])
-    prompt = render_prompt(template, inst, inst["setting"])
-    return fingerprint(inst["fingerprint"], conf, prompt, snapshot_commit), conf, prompt
+    conf = agent_config(cfg, p, inst.setting)
+    prompt = render_prompt(template, inst, inst.setting)
+    return fingerprint(inst.fingerprint, conf, prompt, snapshot_commit), conf, prompt
 
 
 def _prepare_one(
     cfg: BenchConfig,
     state: State,
-    inst: dict[str, Any],
+    inst: Instance,
     p: ProviderConfig,
     template: str,
     snapshot_commit: str,
     force: bool,
 ) -> Prepared:
-    iid = inst["instance_id"]
+    iid = inst.instance_id
     d = state.prepared_dir(iid, p.name)
     fp, conf, prompt = unit_fingerprint(cfg, inst, p, template, snapshot_commit)
-    old = read_record(d / "prepared.json")
-    if old and old.get("fingerprint") == fp and not force and (d / "prompt.md").is_file():
+    old = state.prepared(iid, p.name)
+    if old and old.fingerprint == fp and not force and (d / "prompt.md").is_file():
         return Prepared(iid, p.name, "unchanged", old)
     remove_tree(d)  # stale partial files of this unit go before it is redone
     d.mkdir(parents=True)
     (d / "prompt.md").write_text(prompt, encoding="utf-8")
-    rec = write_record(
+    rec = write_model(
         d / "prepared.json",
-        {
-            "status": "prepared",
-            "instance_id": iid,
-            "provider": p.name,
-            "prompt_file": "prompt.md",
-            "agent_config": conf,
-            "snapshot_commit": snapshot_commit,
-            "base_commit": inst["base_commit"],
-            "setting": inst["setting"],
-            "fingerprint": fp,
-            "prepared_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
+        PreparedUnit(
+            instance_id=iid,
+            provider=p.name,
+            agent_config=conf,
+            snapshot_commit=snapshot_commit,
+            base_commit=inst.base_commit,
+            setting=inst.setting,
+            fingerprint=fp,
+            prepared_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ),
     )
     return Prepared(iid, p.name, "redone" if old else "new", rec)
 
 
-def expected_fingerprint(cfg: BenchConfig, state: State, inst: dict[str, Any], p: ProviderConfig) -> str | None:
+def expected_fingerprint(cfg: BenchConfig, state: State, inst: Instance, p: ProviderConfig) -> str | None:
     """The fingerprint `prepare` would give this unit now (None if its snapshot was never made)."""
-    snap = read_record(state.snapshot_dir(inst["instance_id"]) / "isobench-snapshot.json")
+    snap = read_record(state.snapshot_dir(inst.instance_id) / "isobench-snapshot.json")
     if not snap:
         return None
     return unit_fingerprint(cfg, inst, p, prompt_template(cfg), str(snap["snapshot_commit"]))[0]
@@ -182,7 +181,7 @@ def expected_fingerprint(cfg: BenchConfig, state: State, inst: dict[str, Any], p
 def prepare(
     cfg: BenchConfig,
     state: State,
-    instances: list[dict[str, Any]],
+    instances: list[Instance],
     providers: list[ProviderConfig],
     *,
     force: bool = False,
@@ -194,7 +193,7 @@ def prepare(
         raise UserError(f"{cfg.source}: agents.openhands.llm_configs: no provider configured")
     workers = workers or min(8, (os.cpu_count() or 2) * 2)
 
-    def one_instance(inst: dict[str, Any]) -> list[Prepared]:
+    def one_instance(inst: Instance) -> list[Prepared]:
         snap = ensure_snapshot(state, inst, force)
         return [_prepare_one(cfg, state, inst, p, template, snap, force) for p in providers]
 

@@ -30,9 +30,29 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+from pydantic import ValidationError
 
-from isobench import SCHEMA_VERSION
-from isobench.errors import UserError
+from isobench.errors import UserError, one_line
+from isobench.records import (
+    SCHEMA_VERSION,
+    Attempt,
+    Correlation,
+    Instance,
+    InstanceScore,
+    PreparedUnit,
+    Record,
+    VariantBuild,
+    migrate,
+)
+
+_KINDS: dict[type[Record], str] = {
+    Instance: "instance",
+    PreparedUnit: "prepared",
+    Attempt: "attempt",
+    VariantBuild: "variant",
+    InstanceScore: "score",
+    Correlation: "correlation",
+}
 
 
 def _umask() -> int:
@@ -62,7 +82,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """Stamp `schema_version` and write a JSON record atomically."""
+    """Stamp `schema_version` and write an untyped JSON record atomically (markers; typed records use
+    `write_model`)."""
     record = {"schema_version": SCHEMA_VERSION, **record}
     if "status" not in record:
         raise ValueError(f"record for {path} has no status")
@@ -83,6 +104,35 @@ def read_record(path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise UserError(f"{path}: corrupt record (not a JSON object); delete it to redo that unit")
     return data
+
+
+def read_model[M: Record](path: Path, model: type[M]) -> M | None:
+    """A typed record, or None if the unit has none yet. A record of an older isobench is migrated; one of
+    a newer isobench, or a corrupt one, is refused with one line naming the file."""
+    data = read_record(path)
+    if data is None:
+        return None
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise UserError(
+            f"{path}: written by a newer isobench (record schema {version}; this isobench reads up to "
+            f"{SCHEMA_VERSION}); upgrade isobench to use this state directory"
+        )
+    try:
+        return model.model_validate(migrate(_KINDS[model], data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UserError(
+            f"{path}: corrupt record ({where}: {one_line(err['msg'])}); delete it to redo that unit"
+        ) from None
+
+
+def write_model[M: Record](path: Path, record: M) -> M:
+    """Write a typed record atomically, stamped with the current schema version."""
+    record.schema_version = SCHEMA_VERSION
+    atomic_write_text(path, record.model_dump_json(indent=2) + "\n")
+    return record
 
 
 def fingerprint(*parts: Any) -> str:
@@ -133,58 +183,73 @@ class State:
         return self.root / "correlate" / "correlation.json"
 
     # --- records ----------------------------------------------------------------------------------
-    def instances(self) -> list[dict[str, Any]]:
+    def instances(self) -> list[Instance]:
         """Every planned instance, in plan order (then by id)."""
         out = []
         if self.plan_dir.is_dir():
             for d in sorted(self.plan_dir.iterdir()):
-                rec = read_record(d / "instance.json")
+                rec = read_model(d / "instance.json", Instance)
                 if rec is not None:
                     out.append(rec)
-        out.sort(key=lambda r: (r.get("plan_order", 0), r["instance_id"]))
+        out.sort(key=lambda r: (r.plan_order, r.instance_id))
         return out
 
-    def instance(self, iid: str) -> dict[str, Any]:
-        rec = read_record(self.instance_path(iid))
+    def instance(self, iid: str) -> Instance:
+        rec = read_model(self.instance_path(iid), Instance)
         if rec is None:
             raise UserError(f"{self.root}: no planned instance {iid!r}; run `isobench plan` first")
         return rec
 
-    def select_instances(self, ids: list[str] | None) -> list[dict[str, Any]]:
+    def select_instances(self, ids: list[str] | None) -> list[Instance]:
         """The instances named (exact id or unique prefix), or all of them."""
         all_ = self.instances()
         if not ids:
             return all_
         out = []
         for want in ids:
-            hits = [r for r in all_ if r["instance_id"] == want] or [
-                r for r in all_ if r["instance_id"].startswith(want)
-            ]
+            hits = [r for r in all_ if r.instance_id == want] or [r for r in all_ if r.instance_id.startswith(want)]
             if len(hits) != 1:
                 what = "matches no" if not hits else "matches more than one"
                 raise UserError(f"--instances: {want!r} {what} planned instance in {self.root}")
             out.append(hits[0])
         return out
 
-    def prepared(self, iid: str, provider: str) -> dict[str, Any] | None:
-        return read_record(self.prepared_dir(iid, provider) / "prepared.json")
+    def prepared(self, iid: str, provider: str) -> PreparedUnit | None:
+        return read_model(self.prepared_dir(iid, provider) / "prepared.json", PreparedUnit)
 
-    def attempt_result(self, iid: str, provider: str, attempt: int) -> dict[str, Any] | None:
-        return read_record(self.attempt_dir(iid, provider, attempt) / "result.json")
+    def attempt_result(self, iid: str, provider: str, attempt: int) -> Attempt | None:
+        return read_model(self.attempt_dir(iid, provider, attempt) / "result.json", Attempt)
 
-    def attempts(self, iid: str, provider: str) -> list[dict[str, Any]]:
+    def attempts(self, iid: str, provider: str) -> list[Attempt]:
         """Every finished attempt record of one (instance, provider), by attempt number."""
         d = self.root / "runs" / iid / provider
         out = []
         if d.is_dir():
             for a in sorted((p for p in d.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
-                rec = read_record(a / "result.json")
+                rec = read_model(a / "result.json", Attempt)
                 if rec is not None:
                     out.append(rec)
         return out
 
-    def score_record(self, iid: str) -> dict[str, Any] | None:
-        return read_record(self.score_dir(iid) / "score.json")
+    def providers_run(self, iid: str) -> list[str]:
+        """Providers with attempt folders for an instance, by name."""
+        runs = self.root / "runs" / iid
+        return sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
+
+    def variant_build(self, iid: str, dirname: str) -> VariantBuild | None:
+        return read_model(self.score_dir(iid) / "variants" / f"{dirname}.json", VariantBuild)
+
+    def score_record(self, iid: str) -> InstanceScore | None:
+        return read_model(self.score_dir(iid) / "score.json", InstanceScore)
+
+    def correlation(self) -> Correlation | None:
+        return read_model(self.correlate_path, Correlation)
+
+    def private_paths(self, project_root: Path) -> list[Path]:
+        """What no sandboxed command (agent or candidate code) may see: this state directory (other units,
+        results), the project folder, and every task repository (the human commit is in their history)."""
+        repos = {Path(i.repo_path) for i in self.instances()}
+        return [self.root, Path(project_root), *sorted(repos)]
 
     # --- the lock ---------------------------------------------------------------------------------
     @contextlib.contextmanager

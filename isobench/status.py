@@ -6,16 +6,14 @@ from collections import Counter
 from typing import Any
 
 from isobench.config import BenchConfig
+from isobench.records import AGENT_FAILURES, HARNESS_FAILURES
 from isobench.state import State
-
-# Attempt statuses that finished (the agent ran to an end) but did not succeed.
-RUN_FAILED = {"agent_error", "timeout", "budget_exceeded", "iterations_exhausted", "api_error", "runtime_error"}
 
 
 def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
     """Counts per stage and provider, read from the records alone (no lock: it only reads)."""
     insts = state.instances()
-    ids = [r["instance_id"] for r in insts]
+    ids = [r.instance_id for r in insts]
     providers = [p.name for p in cfg.providers]
     attempts = cfg.llm_benchmarking.attempts
     out: dict[str, Any] = {
@@ -27,14 +25,14 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
         "score": {},
     }
     for p in providers:
-        done = sum(1 for i in ids if (state.prepared(i, p) or {}).get("status") == "prepared")
+        done = sum(1 for i in ids if state.prepared(i, p) is not None)
         out["prepare"][p] = {"pending": len(ids) - done, "done": done, "failed": 0}
         statuses: Counter[str] = Counter()
         for i in ids:
             for a in range(1, attempts + 1):
                 rec = state.attempt_result(i, p, a)
-                statuses[rec["status"] if rec else "pending"] += 1
-        failed = sum(n for s, n in statuses.items() if s in RUN_FAILED)
+                statuses[rec.status if rec else "pending"] += 1
+        failed = sum(n for s, n in statuses.items() if s in HARNESS_FAILURES | AGENT_FAILURES)
         out["run"][p] = {
             "pending": statuses["pending"] + statuses["interrupted"],
             "done": statuses["success"],
@@ -43,8 +41,8 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
         }
     sc: Counter[str] = Counter()
     for i in ids:
-        rec = state.score_record(i)
-        sc["pending" if rec is None else ("done" if rec.get("status") == "scored" else "failed")] += 1
+        score = state.score_record(i)
+        sc["pending" if score is None else ("done" if score.status == "scored" else "failed")] += 1
     out["score"] = {"all": {"pending": sc["pending"], "done": sc["done"], "failed": sc["failed"]}}
     corr = state.correlate_path.exists()
     out["correlate"] = {"all": {"pending": 0 if corr else 1, "done": 1 if corr else 0, "failed": 0}}

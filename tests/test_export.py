@@ -18,7 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from isobench.cli import app
-from isobench.state import State, write_record
+from isobench.records import Attempt, Environment, Estimate, Instance, Measurement, TestRun, VariantScore
+from isobench.score.judge import with_outcome
+from isobench.state import State, write_model
+from tests import factories
 
 FAKE_KEY = "sk-ant-FAKE-123456789"
 FAKE_HF = "hf_FAKEFAKEFAKE0123456789"
@@ -126,89 +129,56 @@ ATTEMPTS_A = {
 }
 
 
-def _instance(iid: str, head: str, order: int) -> dict[str, Any]:
-    return {
-        "status": "planned",
-        "instance_id": iid,
-        "repo": "tinyrepo",
-        "repo_path": "/nonexistent/tinyrepo",
-        "task": "tiny",
-        "task_file": "tasks/tiny.yaml",
-        "description": "a tiny library",
-        "created_at": "2026-11-25T13:23:02+00:00",
-        "base_commit": "1aea847cf421a7a64da29b1f775aad1b9eb1c573",
-        "head_commit": head,
-        "patch": SLOW_TO_FAST,
-        "test_patch": TEST_PATCH,
-        "changed_files": ["lib/core.py", "tests/test_core.py"],
-        "test_files": ["tests/test_core.py"],
-        "lines_changed": 9,
-        "patch_functions": ["dedupe"],
-        "test_functions": ["test_empty"],
-        "efficiency_test": ["python -c 'import benchmarks.wl as w; w.run()'"],
-        "workload_callable": "benchmarks.wl:run",
-        "tests": ["python -m unittest discover -s tests -q"],
-        "target_files": ["lib/core.py"],
-        "test_patterns": ["tests/**"],
-        "gt_commit_message": "Speed up dedupe with a set (#7)",
-        "setup_commands": [],
-        "install_commands": [],
-        "constraints": [],
-        "strict_targets": False,
-        "scoring_primary": None,
-        "setting": "oracle",
-        "api": None,
-        "notes": None,
-        "plan_order": order,
-        "fingerprint": "29e3c8ebdca69910",
-        "planned_at": "2026-11-25T13:23:04+00:00",
-    }
+def _instance(iid: str, head: str, order: int) -> Instance:
+    return factories.instance(
+        iid,
+        head_commit=head,
+        base_commit="1aea847cf421a7a64da29b1f775aad1b9eb1c573",
+        task_file="tasks/tiny.yaml",
+        created_at="2026-11-25T13:23:02+00:00",
+        patch=SLOW_TO_FAST,
+        test_patch=TEST_PATCH,
+        changed_files=["lib/core.py", "tests/test_core.py"],
+        test_files=["tests/test_core.py"],
+        lines_changed=9,
+        test_functions=["test_empty"],
+        efficiency_test=["python -c 'import benchmarks.wl as w; w.run()'"],
+        workload_callable="benchmarks.wl:run",
+        gt_commit_message="Speed up dedupe with a set (#7)",
+        plan_order=order,
+        fingerprint="29e3c8ebdca69910",
+    )
 
 
-def _attempt(state: State, iid: str, provider: str, n: int, patch: str, status: str, cost: float) -> None:
+def _attempt(state: State, iid: str, provider: str, n: int, patch: str, status: str, cost: float) -> Attempt:
     d = state.attempt_dir(iid, provider, n)
     d.mkdir(parents=True)
     (d / "model_patch.diff").write_text(patch)
     (d / "test_edits.diff").write_text("")
-    write_record(
-        d / "result.json",
-        {
-            "status": status,
-            "instance_id": iid,
-            "provider": provider,
-            "attempt": n,
-            "model": "anthropic/claude-sonnet-4-20250514" if provider == "claude" else "openai/scripted",
-            "agent": "openhands",
-            "exit_code": 0,
-            "wall_s": 24.261 + n,
-            "iterations": 6,
-            "prompt_tokens": 43087,
-            "completion_tokens": 453,
-            "cost_usd": cost,
-            "openhands_version": "1.58.2",
-            "isobench_version": "0.1.0",
-            "error": None if status == "success" else "wall-time limit of 600 s reached",
-            "finish_message": "done",
-            "model_patch": str(d / "model_patch.diff"),
-            "test_edits": str(d / "test_edits.diff"),
-            "changed_files": ["lib/core.py"] if patch else [],
-            "test_files_edited": [],
-            "patch_empty": not patch,
-            "touched_outside_targets": False,
-            "files_outside_targets": [],
-            "events_log": str(d / "events.jsonl"),
-            "agent_log": str(d / "agent.log"),
-            "sandbox": "bwrap",
-            "setting": "oracle",
-            "limits": {"max_iterations": 30, "time_limit_s": 600.0, "max_budget_usd": 10.0},
-            "started_at": "2026-11-25T13:23:06+00:00",
-            "finished_at": "2026-11-25T13:23:31+00:00",
-        },
+    rec = factories.attempt(
+        iid,
+        provider,
+        n,
+        status=status,
+        model="anthropic/claude-sonnet-4-20250514" if provider == "claude" else "openai/scripted",
+        wall_s=24.261 + n,
+        prompt_tokens=43087,
+        completion_tokens=453,
+        cost_usd=cost,
+        openhands_version="1.58.2",
+        error=None if status == "success" else "wall-time limit of 600 s reached",
+        finish_message="done",
+        changed_files=["lib/core.py"] if patch else [],
+        patch_empty=not patch,
     )
+    return write_model(d / "result.json", rec)
+
+
+RUN_ID = "1d374e76bc6044b69f1696506ec6eac3"
 
 
 def _samples(path: Path, means: dict[str, float], rounds: int = 12) -> None:
-    run_id = "1d374e76bc6044b69f1696506ec6eac3"
+    run_id = RUN_ID
     lines = [
         {
             "type": "header",
@@ -239,87 +209,98 @@ def _samples(path: Path, means: dict[str, float], rounds: int = 12) -> None:
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
 
 
-def _variant(
+def _row(
     kind: str, provider: str | None, attempt: int | None, correct: bool, empty: bool, speedup: float | None
-) -> dict[str, Any]:
-    v: dict[str, Any] = {
-        "kind": kind,
-        "provider": provider,
-        "attempt": attempt,
-        "build": "ok",
-        "error": None,
-        "correct": correct,
-        "patch_empty": empty,
-        "tests": [
-            {"command": "python -m unittest discover -s tests -q", "passed": correct, "exit_code": 0 if correct else 1}
-        ],
-    }
+) -> VariantScore:
+    measured: dict[str, Any] = {}
     if speedup is not None:
-        v.update(
-            speedup=speedup,
-            speedup_ci=[speedup * 0.9, speedup * 1.1],
-            p_faster=1e-9,
-            classification="faster" if speedup > 1.1 else "inconclusive",
-            halfwidth_log=0.1,
-        )
-    return v
+        measured = {
+            "speedup": speedup,
+            "speedup_ci": [speedup * 0.9, speedup * 1.1],
+            "p_faster": 1e-9,
+            "classification": "faster" if speedup * 0.9 > 1.05 else "inconclusive",
+            "halfwidth_log": 0.1,
+        }
+    return factories.row(
+        kind,
+        provider=provider,
+        attempt=attempt,
+        correct=correct,
+        patch_empty=empty,
+        run_id=RUN_ID,
+        tests=[
+            TestRun(command="python -m unittest discover -s tests -q", passed=correct, exit_code=0 if correct else 1)
+        ],
+        **measured,
+    )
 
 
 def make_state(root: Path) -> State:
-    """Two planned instances: A scored (valid, 4 attempts over 3 providers), B run but never scored."""
+    """Two planned instances: A scored (valid, 4 attempts over 3 providers), B run but never scored; every
+    record a real typed record, every outcome decided by `outcome.decide` as score does."""
     state = State(root)
     a, b = "tinyrepo-aaaaaaaaaa", "tinyrepo-bbbbbbbbbb"
-    write_record(state.instance_path(a), _instance(a, "a" * 40, 0))
-    write_record(state.instance_path(b), _instance(b, "b" * 40, 1))
-    for (provider, n), spec in ATTEMPTS_A.items():
-        _attempt(state, a, provider, n, spec["patch"], spec["status"], spec["cost"])
+    write_model(state.instance_path(a), _instance(a, "a" * 40, 0))
+    write_model(state.instance_path(b), _instance(b, "b" * 40, 1))
+    attempts = {
+        key: _attempt(state, a, key[0], key[1], spec["patch"], spec["status"], spec["cost"])
+        for key, spec in ATTEMPTS_A.items()
+    }
     _attempt(state, b, "claude", 1, SLOW_TO_FAST, "timeout", 1.25)
 
     human_speedup = 295.0
     variants = {
-        "base": _variant("base", None, None, True, True, None),
-        "human": _variant("human", None, None, True, False, human_speedup),
+        "base": _row("base", None, None, True, True, None),
+        "human": _row("human", None, None, True, False, human_speedup),
     }
     means = {"base": 0.07, "human": 0.07 / human_speedup}
     for (provider, n), spec in ATTEMPTS_A.items():
         name = f"{provider}#{n}"
-        v = _variant("agent", provider, n, spec["correct"], not spec["patch"], spec["speedup"])
-        v.update(
-            rho=spec["rho"],
-            rho_ci=[spec["rho"] * 0.95, spec["rho"] * 1.05],
-            matches_human_strict=spec["strict"],
-            matches_human_gso=spec["gso"],
-            beats_human=False,
-            match_label="confident_pass" if spec["strict"] else "confident_fail",
-            effective_speedup=spec["speedup"] if spec["correct"] else 1.0,
+        measured = _row("agent", provider, n, spec["correct"], not spec["patch"], spec["speedup"]).model_copy(
+            update={
+                "rho": spec["rho"],
+                "rho_ci": [spec["rho"] * 0.95, spec["rho"] * 1.05],
+                "matches_human_strict": spec["strict"],
+                "matches_human_gso": spec["gso"],
+                "beats_human": False,
+                "match_label": "confident_pass" if spec["strict"] else "confident_fail",
+            }
         )
-        if not spec["patch"]:  # as score labels an empty patch
-            v.update(correct=False, match_label="empty_patch", effective_speedup=1.0)
-        elif not spec["correct"]:
-            v["match_label"] = "incorrect"
-        variants[name] = v
+        variants[name] = with_outcome(measured, attempts[(provider, n)], human_speedup, 0.95)
         means[name] = 0.07 / spec["speedup"]
     sdir = state.score_dir(a)
     sdir.mkdir(parents=True)
     _samples(sdir / "samples.jsonl", {**means, "base_aa": 0.07})
-    write_record(
+    write_model(
         sdir / "score.json",
-        {
-            "instance_id": a,
-            "fingerprint": "cc7e0ace3c8e04ad",
-            "excluded_tests": [],
-            "environment": ENV,
-            "scored_at": "2026-11-25T13:25:01+00:00",
-            "measurement": {"rounds": 12, "timing_mode": "in_process_callable"},
-            "timing_mode": "in_process_callable",
-            "timed": "workload_callable benchmarks.wl:run",
-            "samples_file": "/elsewhere/samples.jsonl",  # a moved state: export must read its own copy
-            "status": "scored",
-            "valid": True,
-            "invalid_reason": None,
-            "aa": {"speedup": 0.98, "speedup_ci": [0.94, 1.1], "classification": "inconclusive"},
-            "variants": variants,
-        },
+        factories.score(
+            a,
+            variants,
+            environment=Environment(**ENV),
+            measurement=Measurement(
+                run_id=RUN_ID,
+                reference="base",
+                variants=list(means),
+                rounds=12,
+                timing_mode="in_process_callable",
+                stop_reason="target_reached",
+                wall_s=10.0,
+                floor_s=9.9,
+                warmup_s=1.0,
+                efficiency=0.99,
+                failed={},
+                pinned_core=1,
+                halfwidths={},
+                config={},
+            ),
+            timing_mode="in_process_callable",
+            timed="workload_callable benchmarks.wl:run",
+            samples_file="samples.jsonl",
+            noise_floor=0.02,
+            decision_margin=0.05,
+            noisy=False,
+            aa=Estimate(speedup=0.98, speedup_ci=[0.96, 1.02], classification="no_difference", halfwidth_log=0.03),
+        ),
     )
     return state
 
@@ -607,31 +588,14 @@ def test_formats_default_out_and_bad_input(bench: Path) -> None:
 def test_correlate_output_is_used_when_present(bench: Path) -> None:
     import datasets as hf
 
+    from isobench.config import load_bench
+    from isobench.correlate import compute
+
     state = State(bench / "state")
-    write_record(
-        state.correlate_path,
-        {
-            "status": "done",
-            "instances": [
-                {
-                    "instance_id": "tinyrepo-aaaaaaaaaa",
-                    "llm_attempts": {
-                        "claude": [
-                            {
-                                "attempt": 1,
-                                "agent_branch": "isobench/claude/tinyrepo-aaaaaaaaaa/1",
-                                "agent_commit": "c" * 40,
-                            }
-                        ]
-                    },
-                }
-            ],
-            "providers": {
-                "claude": {"opt1_strict": 0.5, "opt1_strict_ci": [0.1, 0.9], "opt1_gso": 0.5, "opt1_gso_ci": [0.1, 0.9]}
-            },
-            "between_providers": [{"a": "claude", "b": "noop", "spearman": None, "p": None, "n": 1}],
-        },
-    )
+    corr = compute(load_bench(bench / "bench.yaml"), state)
+    claude1 = next(a for a in corr.instances[0].llm_attempts["claude"] if a.attempt == 1)
+    claude1.agent_branch, claude1.agent_commit = "isobench/claude/tinyrepo-aaaaaaaaaa/1", "c" * 40
+    write_model(state.correlate_path, corr)
     r = invoke(bench, "--out", str(bench / "out"), "--format", "disk")
     assert r.exit_code == 0, r.output
     rows = hf.load_from_disk(str(bench / "out" / "dataset")).to_list()
@@ -643,7 +607,7 @@ def test_correlate_output_is_used_when_present(bench: Path) -> None:
     assert branches[("claude", 1, "tinyrepo-aaaaaaaaaa")] == "isobench/claude/tinyrepo-aaaaaaaaaa/1"
     assert branches[("claude", 2, "tinyrepo-aaaaaaaaaa")] is None
     html = (bench / "out" / "report" / "index.html").read_text()
-    assert "Agreement between providers" in html and "from <code>isobench correlate</code>" in html
+    assert "Agreement between providers" in html
 
 
 # --------------------------------------------------------------------------------------------------
@@ -672,8 +636,15 @@ def _chromium() -> str:
     return str(shutil.which("chromium"))
 
 
-def test_the_report_renders_in_a_headless_browser(exported: Path, tmp_path: Path) -> None:
+def test_the_report_renders_in_a_headless_browser(bench: Path, tmp_path: Path) -> None:
     browser = _chromium()
+    r = CliRunner().invoke(
+        app, ["--config", str(bench / "bench.yaml"), "--state-dir", str(bench / "state"), "correlate", "--json"]
+    )
+    assert r.exit_code == 0, r.output  # the whole page: with correlate's per-provider tables and plots
+    r = invoke(bench, "--out", str(bench / "out"))
+    assert r.exit_code == 0, r.output
+    exported = bench / "out"
     index = exported / "report" / "index.html"
     html = index.read_text()
     assert "https://" not in html and "http://" not in html, "the report must not load anything from outside"
@@ -707,6 +678,7 @@ def test_the_report_renders_in_a_headless_browser(exported: Path, tmp_path: Path
     for provider in ("claude", "noop", "saboteur"):
         assert provider in dom
     assert "tinyrepo-aaaaaaaaaa" in dom and "tinyrepo-bbbbbbbbbb" in dom
+    assert "Speed and cost" in dom and "Agreement between providers" in dom and "Seed metrics" in dom
     keep = os.environ.get("ISOBENCH_KEEP_SCREENSHOT")  # to look at the report by eye
     if keep:
         shutil.copy(shot, keep)

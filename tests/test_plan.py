@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from isobench.cli import app
+from isobench.records import SCHEMA_VERSION
 from tests.conftest import TaskRepo, git
 
 
@@ -28,7 +29,7 @@ def test_plan_turns_a_commit_into_an_instance_with_the_canonical_fields(task_rep
     assert inst["target_files"] == ["lib/core.py"] and inst["test_files"] == ["tests/test_core.py"]
     assert inst["action"] == "new"
     rec = json.loads((tmp_path / "state" / "plan" / inst["instance_id"] / "instance.json").read_text())
-    assert rec["schema_version"] == 1 and rec["status"] == "planned"
+    assert rec["schema_version"] == SCHEMA_VERSION and rec["status"] == "planned"
     assert "seen = set()" in rec["patch"] and "tests/test_core.py" not in rec["patch"]
     assert "test_empty" in rec["test_patch"] and "lib/core.py" not in rec["test_patch"]
     assert rec["gt_commit_message"].startswith("Speed up dedupe with a set (#7)")

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from isobench.cli import app
 from isobench.errors import UserError
+from isobench.records import SCHEMA_VERSION
 from isobench.state import State, read_record, write_record
 
 
@@ -54,11 +55,11 @@ def test_a_second_isobench_on_the_same_state_is_refused_naming_the_first_pid(tmp
 def test_records_are_written_whole_with_schema_version_and_status(tmp_path: Path) -> None:
     p = tmp_path / "a" / "rec.json"
     write_record(p, {"status": "done", "x": 1})
-    assert json.loads(p.read_text()) == {"schema_version": 1, "status": "done", "x": 1}
+    assert json.loads(p.read_text()) == {"schema_version": SCHEMA_VERSION, "status": "done", "x": 1}
     assert [f.name for f in p.parent.iterdir()] == ["rec.json"]  # no temp files left behind
     with pytest.raises(ValueError):
         write_record(p, {"x": 2})
-    assert read_record(p) == {"schema_version": 1, "status": "done", "x": 1}
+    assert read_record(p) == {"schema_version": SCHEMA_VERSION, "status": "done", "x": 1}
 
 
 def test_a_corrupt_record_is_reported_not_ignored(tmp_path: Path) -> None:
@@ -94,3 +95,22 @@ def test_status_counts_pending_and_done_per_stage_and_provider(tmp_path: Path) -
     assert s["run"]["oracle"]["pending"] == 1 and s["score"]["all"]["pending"] == 1
     table = runner.invoke(app, [*base, "status"]).stdout
     assert "prepare" in table and "noop" in table
+
+
+def test_a_record_of_a_newer_isobench_is_refused_with_one_line_and_an_older_one_is_migrated(tmp_path: Path) -> None:
+    from isobench.records import Attempt
+    from isobench.state import read_model
+    from tests.factories import attempt
+
+    p = tmp_path / "result.json"
+    newer = {**attempt("x-1", "oracle").model_dump(), "schema_version": SCHEMA_VERSION + 1}
+    p.write_text(json.dumps(newer))
+    with pytest.raises(UserError, match=r"result.json: written by a newer isobench \(record schema 3"):
+        read_model(p, Attempt)
+    # Schema 1 named the attempt's files by absolute paths; they are read as names in its folder.
+    old = {**attempt("x-1", "oracle").model_dump(), "schema_version": 1}
+    old.update(model_patch="/old/place/runs/x-1/oracle/1/model_patch.diff", events_log="/old/place/events.jsonl")
+    p.write_text(json.dumps(old))
+    rec = read_model(p, Attempt)
+    assert rec is not None and rec.model_patch == "model_patch.diff" and rec.events_log == "events.jsonl"
+    assert rec.schema_version == SCHEMA_VERSION

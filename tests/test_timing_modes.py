@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from isobench.measure.protocol import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, Script
-from isobench.score import noisy_flag, script_workload, timing_mode
+from isobench.score.judge import noisy_flag
+from isobench.score.timing import script_workload, timing_mode
+from tests.factories import instance
 
 
 @pytest.mark.parametrize(
@@ -29,11 +31,10 @@ def test_which_workloads_are_scripts_timed_in_process(commands: list[str], expec
 
 
 def test_timing_mode_prefers_the_callable_then_the_script_and_honours_the_opt_out() -> None:
-    base = {"efficiency_test": ["python w.py"], "workload_callable": None}
-    assert timing_mode({**base, "workload_callable": "m:f"}) == IN_PROCESS
-    assert timing_mode(base) == IN_PROCESS_SCRIPT
-    assert timing_mode({**base, "workload_timing": "whole_process"}) == WHOLE_PROCESS
-    assert timing_mode({**base, "efficiency_test": ["make bench"]}) == WHOLE_PROCESS
+    assert timing_mode(instance(efficiency_test=["python w.py"], workload_callable="m:f")) == IN_PROCESS
+    assert timing_mode(instance(efficiency_test=["python w.py"])) == IN_PROCESS_SCRIPT
+    assert timing_mode(instance(efficiency_test=["python w.py"], workload_timing="whole_process")) == WHOLE_PROCESS
+    assert timing_mode(instance(efficiency_test=["make bench"])) == WHOLE_PROCESS
 
 
 def aa(value: float, lo: float, hi: float, label: str) -> dict:

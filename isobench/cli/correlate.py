@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         c = ctx_of(ctx)
         state = c.state()
         with state.lock("correlate"):
-            res = correlate(c.config(), state, make_branches=not no_branches)
+            res = correlate(c.config(), state, branches=not no_branches).model_dump()
         if json_out:
             print_json(res)
             return

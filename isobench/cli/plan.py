@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                 "setting",
                 "lines_changed",
             )
-            print_json([{"action": p.action, **{k: p.record.get(k) for k in keep}} for p in planned])
+            print_json([{"action": p.action, **p.record.model_dump(include=set(keep))} for p in planned])
             return
         out = console()
         table = Table(title=f"{len(planned)} instance(s) planned in {state.root}")
@@ -55,12 +55,12 @@ def register(app: typer.Typer) -> None:
         for p in planned:
             r = p.record
             table.add_row(
-                r["instance_id"],
-                r["base_commit"][:10],
-                r["head_commit"][:10],
-                "\n".join(r["target_files"]),
-                str(len(r["tests"])),
-                r.get("workload_callable") or r["efficiency_test"][0],
+                r.instance_id,
+                r.base_commit[:10],
+                r.head_commit[:10],
+                "\n".join(r.target_files),
+                str(len(r.tests)),
+                r.workload_callable or r.efficiency_test[0],
                 p.action,
             )
         out.print(table)

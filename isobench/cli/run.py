@@ -9,10 +9,6 @@ import typer
 
 from isobench.cli.common import ctx_of, print_json, split_csv
 
-# Exit 1 means the harness could not get an answer for some attempt (the endpoint or isobench failed).
-# An agent that ran out of time, iterations or budget is a result, not a failure: `run && score` goes on.
-INFRA_FAILURES = {"api_error", "runtime_error"}
-
 
 def sandbox_for(cfg, no_sandbox: bool):  # type: ignore[no-untyped-def]
     from isobench.sandbox import get_sandbox
@@ -61,6 +57,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the agent on every prepared unit that has no finished attempt yet."""
         from isobench.progress import make_reporter
+        from isobench.records import HARNESS_FAILURES
         from isobench.run import run
 
         c = ctx_of(ctx)
@@ -85,8 +82,10 @@ def register(app: typer.Typer) -> None:
                 keep_work=keep_work,
             )
         if json_out:
-            print_json(summary.results)
+            print_json([r.model_dump() for r in summary.results])
         if summary.interrupted:
             raise typer.Exit(130)
-        if any(r["status"] in INFRA_FAILURES for r in summary.results):
+        # Exit 1 when the harness could not get an answer for some attempt (the endpoint or isobench failed);
+        # an agent that ran out of time, iterations or budget is a result: `run && score` goes on.
+        if any(r.status in HARNESS_FAILURES for r in summary.results):
             raise typer.Exit(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -10,11 +10,10 @@ from rich.table import Table
 from isobench.cli.common import console, ctx_of, print_json, split_csv
 
 
-def _ci(row: dict[str, Any], key: str) -> str:
-    if key not in row or row[key] is None:
+def _ci(value: float | None, ci: list[float] | None) -> str:
+    if value is None or ci is None:
         return "-"
-    lo, hi = row[f"{key}_ci"]
-    return f"{row[key]:.2f}x [{lo:.2f}, {hi:.2f}]"
+    return f"{value:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def register(app: typer.Typer) -> None:
@@ -63,49 +62,45 @@ def register(app: typer.Typer) -> None:
                 force=force,
             )
         if json_out:
-            print_json(results)
-        else:
-            out = console()
-            for r in results:
-                table = Table(title=f"{r['instance_id']} ({r['status']}, {'valid' if r.get('valid') else 'INVALID'})")
-                for col in ("variant", "build", "correct", "speedup vs base [95% CI]", "", "rho [95% CI]", "match"):
-                    table.add_column(col)
-                for name, v in r["variants"].items():
-                    table.add_row(
-                        name,
-                        v.get("build") or "-",
-                        "empty"
-                        if v.get("kind") == "agent" and v.get("patch_empty")
-                        else {True: "yes", False: "NO"}.get(v.get("correct"), "-"),
-                        _ci(v, "speedup"),
-                        v.get("classification") or v.get("workload_error", "-")[:40],
-                        _ci(v, "rho"),
-                        v.get("match_label") or "-",
-                    )
-                if r.get("aa"):
-                    table.add_row(
-                        "A/A (base vs base)", "", "", _ci(r["aa"], "speedup"), r["aa"]["classification"], "", ""
-                    )
-                out.print(table)
-                if not r.get("valid"):
-                    out.print(f"  invalid: {r.get('invalid_reason')}", markup=False, soft_wrap=True)
-                if r.get("noisy"):
-                    out.print(f"  noisy: {r.get('noisy_reason')}", markup=False, soft_wrap=True)
-                if r.get("decision_margin") is not None:
-                    out.print(
-                        f"  decision margin +-{r['decision_margin']:.1%} (min_gain, or the A/A noise floor "
-                        f"{r.get('noise_floor') or 0:.1%} if larger)",
-                        markup=False,
-                    )
-                if r.get("timing_fallback"):
-                    out.print(f"  timed as whole processes: {r['timing_fallback'][-200:]}", markup=False)
-                for cmd in r.get("excluded_tests") or []:
-                    out.print(f"  fails on the human commit too (not counted): {cmd}", markup=False)
-                m = r.get("measurement")
-                if m:
-                    out.print(
-                        f"  timed: {r['timed']} ({m['timing_mode']}); {m['rounds']} rounds, "
-                        f"stopped: {m['stop_reason']}, efficiency {m['efficiency']:.2f}"
-                    )
-        if any(r["status"] != "scored" for r in results):
+            print_json([r.model_dump() for r in results])
+            raise typer.Exit(1 if any(r.status != "scored" for r in results) else 0)
+        out = console()
+        for r in results:
+            table = Table(title=f"{r.instance_id} ({r.status}, {'valid' if r.valid else 'INVALID'})")
+            for col in ("variant", "build", "correct", "speedup vs base [95% CI]", "", "rho [95% CI]", "match"):
+                table.add_column(col)
+            for name, v in r.variants.items():
+                correct = "empty" if v.kind == "agent" and v.patch_empty else ("yes" if v.correct else "NO")
+                table.add_row(
+                    name,
+                    v.build,
+                    correct,
+                    _ci(v.speedup, v.speedup_ci),
+                    v.classification or (v.workload_error or "-")[:40],
+                    _ci(v.rho, v.rho_ci),
+                    v.match_label or "-",
+                )
+            if r.aa:
+                table.add_row(
+                    "A/A (base vs a copy)", "", "", _ci(r.aa.speedup, r.aa.speedup_ci), r.aa.classification, "", ""
+                )
+            out.print(table)
+            notes = [f"invalid: {r.invalid_reason}"] if not r.valid else []
+            notes += [f"noisy: {r.noisy_reason}"] if r.noisy else []
+            if r.decision_margin is not None:
+                notes.append(
+                    f"decision margin +-{r.decision_margin:.1%} (min_gain, or the A/A noise floor "
+                    f"{r.noise_floor or 0:.1%} if larger)"
+                )
+            notes += [f"timed as whole processes: {r.timing_fallback[-200:]}"] if r.timing_fallback else []
+            notes += [f"fails on the human commit too (not counted): {c}" for c in r.excluded_tests]
+            if r.measurement:
+                m = r.measurement
+                notes.append(
+                    f"timed: {r.timed} ({m.timing_mode}); {m.rounds} rounds, stopped: {m.stop_reason}, "
+                    f"efficiency {m.efficiency:.2f}"
+                )
+            for note in notes:
+                out.print(f"  {note}", markup=False, soft_wrap=True)
+        if any(r.status != "scored" for r in results):
             raise typer.Exit(1)

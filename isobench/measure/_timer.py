@@ -125,7 +125,7 @@ def _module(name: str, args: list[str]) -> Callable[[], object]:
     return _exits_ok(run)
 
 
-def _say(prefix: str, payload: dict) -> None:
+def _say(prefix: str, payload: dict[str, object]) -> None:
     """One protocol line, on a line of its own even if the workload left a partial line."""
     sys.stdout.flush()
     sys.stdout.write("\n" + prefix + " " + json.dumps(payload) + "\n")

@@ -108,7 +108,7 @@ def paired_log_ratios(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
 
 
 def _median(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.median(x, axis=axis)
+    return np.asarray(np.median(x, axis=axis))
 
 
 def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -178,7 +178,7 @@ def _wilcoxon_p(d: np.ndarray, alternative: str) -> float | None:
 
 def block_length(n: int) -> int:
     """Rounds per block of the block bootstrap: about n^(1/3) (the usual rate for a variance), at least 1."""
-    return max(1, round(n ** (1 / 3)))
+    return max(1, int(round(n ** (1 / 3))))
 
 
 def _block_bootstrap_ci(

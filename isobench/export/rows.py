@@ -1,0 +1,189 @@
+"""The dataset's rows: per planned instance one human row, then one row per recorded LLM attempt.
+
+Every decision on a row (correct, the match labels, the opt flags, the failure reason, the effective
+speedup) is read from score.json, where `outcome.decide` put it; an attempt not scored yet gets
+`outcome.unscored`. Nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from isobench.config import BenchConfig
+from isobench.errors import UserError
+from isobench.export.schema import columns
+from isobench.gitutil import patch_functions, readable_patch
+from isobench.outcome import unscored
+from isobench.records import Attempt, Correlation, Instance, InstanceScore, VariantScore
+from isobench.score import agent_patch
+from isobench.state import State
+
+
+def load_timings(state: State, iid: str, run_id: str | None = None) -> dict[str, list[float]]:
+    """variant -> its successful timed samples (seconds, in round order) from one measurement (default:
+    the last one). Read from the state directory itself, so a copied or moved state exports the same."""
+    path = state.score_dir(iid) / "samples.jsonl"
+    if not path.is_file():
+        return {}
+    from isobench.measure.protocol import load_samples
+
+    try:
+        by_round = load_samples(path, run_id)
+    except (ValueError, KeyError) as exc:
+        raise UserError(f"{path}: unreadable timing samples ({exc}); re-run `isobench score --force`") from None
+    return {name: [rounds[r] for r in sorted(rounds)] for name, rounds in by_round.items()}
+
+
+def recorded_providers(cfg: BenchConfig, state: State, iid: str) -> list[str]:
+    """Providers with attempt folders for an instance: configured order first, then any others by name."""
+    found = state.providers_run(iid)
+    order = [p.name for p in cfg.agents.openhands.llm_configs]
+    return [p for p in order if p in found] + [p for p in found if p not in order]
+
+
+def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list[dict[str, Any]]:
+    """The seed's `duration_changes`: one {variant: [seconds...]} for the one timed workload."""
+    if not timings:
+        return []
+    return [
+        {
+            "base": timings.get("base"),
+            "human": timings.get("human"),
+            "llm": timings.get(llm_variant) if llm_variant else None,
+        }
+    ]
+
+
+def _measured(v: VariantScore | None) -> dict[str, Any]:
+    """The measured columns of one score row (nulls: not scored)."""
+    if v is None:
+        return {"speedup": None, "speedup_ci": None, "classification": None, "correct": None, "build": None}
+    return {
+        "speedup": v.speedup,
+        "speedup_ci": v.speedup_ci,
+        "classification": v.classification,
+        "correct": v.correct,
+        "build": v.build,
+    }
+
+
+def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, Any]:
+    human = score.variants.get("human") if score else None
+    return {
+        "repo": inst.repo,
+        "instance_id": inst.instance_id,
+        "created_at": inst.created_at,
+        "base_commit": inst.base_commit,
+        "head_commit": inst.head_commit,
+        "test_patch": readable_patch(inst.test_patch),
+        "efficiency_test": inst.efficiency_test,
+        "human_performance": human.speedup if human else None,
+        "test_functions": inst.test_functions,
+        "api": inst.api,
+        "gt_commit_message": inst.gt_commit_message,
+        "setup_commands": inst.setup_commands,
+        "install_commands": inst.install_commands,
+        "notes": inst.notes,
+        "valid_instance": score.valid if score else None,
+        "invalid_reason": score.invalid_reason if score else None,
+        "noisy": score.noisy if score else None,
+        "noisy_reason": score.noisy_reason if score else None,
+        "noise_floor": score.noise_floor if score else None,
+        "timing_mode": score.timing_mode if score else None,
+        "environment": score.environment.model_dump() if score else None,
+        "setting": inst.setting,
+    }
+
+
+def _human_row(inst: Instance, score: InstanceScore | None, timings: dict[str, list[float]]) -> dict[str, Any]:
+    human = score.variants.get("human") if score else None
+    return {
+        "patch": readable_patch(inst.patch),
+        "duration_changes": _durations(timings, None),
+        "patch_functions": inst.patch_functions,
+        "record_type": "human",
+        "llm_metadata": None,
+        "attempt": None,
+        **_measured(human),
+        "patch_empty": not inst.patch.strip(),
+        "status": score.status if score else "not_scored",
+        "error": human.error if human else None,
+    }
+
+
+def _llm_row(
+    state: State,
+    inst: Instance,
+    rec: Attempt,
+    score: InstanceScore | None,
+    timings: dict[str, list[float]],
+    branch: dict[str, Any],
+) -> dict[str, Any]:
+    name = f"{rec.provider}#{rec.attempt}"
+    v = score.variants.get(name) if score else None
+    if v is not None and v.valid_patch is None:
+        v = None  # scored by an isobench that decided no outcome: as if not scored
+    patch = readable_patch(agent_patch(state, inst.instance_id, rec.provider, rec.attempt))
+    if v is not None and score is not None and v.run_id and score.measurement and v.run_id != score.measurement.run_id:
+        timings = load_timings(state, inst.instance_id, v.run_id)  # a row kept from an earlier measurement
+    decided = v.model_dump() if v is not None else unscored(rec).model_dump()
+    return {
+        "patch": patch,
+        "duration_changes": _durations(timings, name),
+        "patch_functions": patch_functions(patch),
+        "record_type": "llm",
+        "llm_metadata": {
+            "provider": rec.provider,
+            "model": rec.model,
+            "iterations": rec.iterations,
+            "cost_usd": rec.cost_usd,
+            "time_seconds": round(rec.wall_s),
+            "success": rec.status == "success",
+            "human_reference_commit": inst.head_commit,
+            "agent_branch": branch.get("agent_branch"),
+        },
+        "attempt": rec.attempt,
+        **_measured(v),
+        "correct": v.correct if v is not None else None,
+        "patch_empty": rec.patch_empty,
+        "rho": v.rho if v else None,
+        "rho_ci": v.rho_ci if v else None,
+        "matches_human": v.matches_human_strict if v else None,
+        "matches_human_gso": v.matches_human_gso if v else None,
+        "beats_human": v.beats_human if v else None,
+        "match_label": decided.get("match_label"),
+        "valid_patch": decided.get("valid_patch"),
+        "faster": decided.get("faster"),
+        "opt_strict": decided.get("opt_strict"),
+        "opt_gso": decided.get("opt_gso"),
+        "failure_reason": decided.get("failure_reason"),
+        "effective_speedup": decided.get("effective_speedup") if v else None,
+        "status": rec.status,
+        "error": rec.error,
+        "tokens": {"prompt": rec.prompt_tokens, "completion": rec.completion_tokens},
+        "agent_commit": branch.get("agent_commit"),
+    }
+
+
+def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) -> list[dict[str, Any]]:
+    """Every row of the dataset, in the schema's column order (human rows carry nulls in llm columns)."""
+    branches: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for entry in correlation.instances if correlation else []:
+        for prov, attempts in entry.llm_attempts.items():
+            for a in attempts:
+                branches[(entry.instance_id, prov, a.attempt)] = a.model_dump(include={"agent_branch", "agent_commit"})
+    names = [name for name, _, _ in columns()]
+    rows: list[dict[str, Any]] = []
+    for inst in state.instances():
+        iid = inst.instance_id
+        score = state.score_record(iid)
+        timings = (
+            load_timings(state, iid, score.measurement.run_id if score and score.measurement else None) if score else {}
+        )
+        common = _instance_columns(inst, score)
+        rows.append({**dict.fromkeys(names), **common, **_human_row(inst, score, timings)})
+        for provider in recorded_providers(cfg, state, iid):
+            for rec in state.attempts(iid, provider):
+                branch = branches.get((iid, provider, rec.attempt), {})
+                rows.append({**dict.fromkeys(names), **common, **_llm_row(state, inst, rec, score, timings, branch)})
+    return [{name: row[name] for name in names} for row in rows]

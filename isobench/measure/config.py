@@ -1,0 +1,108 @@
+"""The protocol's settings and the description of a variant to time (shared by every part of `measure`)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+IN_PROCESS = "in_process_callable"
+IN_PROCESS_SCRIPT = "in_process_script"
+WHOLE_PROCESS = "whole_process"
+# The timer's exit status for a workload that fails when run a second time in one process.
+NOT_REPEATABLE = "cannot be timed in-process"
+TIMER_PREFIX = "ISOBENCH_TIMES"
+READY_PREFIX = b"ISOBENCH_READY "  # _timer.py --serve: import and warm-up done
+VALUE_PREFIX = b"ISOBENCH_VALUE "  # _timer.py --serve: one timed call
+INTERLEAVE = ("calls", "processes")
+# Set in every child unless the caller already chose a value: same hash seed for all variants,
+# and no hidden thread pools competing with the pinned process.
+DEFAULT_CHILD_ENV = {
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "BLIS_NUM_THREADS": "1",
+    "RAYON_NUM_THREADS": "1",
+}
+# Resamples for the between-rounds stopping check: cheap enough not to hurt efficiency
+# (about 10 ms at 200 rounds); final estimates use the full default.
+STOP_CHECK_RESAMPLES = 2000
+STDERR_TAIL = 2000
+SAMPLE_STATS: dict[str, Callable[[list[float]], float]] = {"min": min, "median": statistics.median}
+
+
+@dataclass(frozen=True)
+class Script:
+    """A workload script (``python PATH ARGS``) or module (``python -m NAME ARGS``), timed in-process."""
+
+    kind: str  # "script" | "module"
+    target: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass
+class Variant:
+    """One version of the code to time, in its own working copy and environment."""
+
+    name: str  # "base", "human", "agent:oracle:1", "base_aa" ...
+    cwd: Path  # its own working copy
+    python: str  # its own venv's interpreter (not a pyenv shim: a shim adds a bash start per sample)
+    env: dict[str, str]  # full environment for its processes; DEFAULT_CHILD_ENV is added if absent
+    command: str | None = None  # shell command: whole-process timing
+    callable: str | None = None  # "module:function": timed in-process via _timer.py (preferred)
+    wrap: Callable[[list[str]], list[str]] | None = None  # e.g. a sandbox prefix, applied to every argv
+    script: Script | None = None  # a script or module: its body timed in-process via _timer.py
+
+    def __post_init__(self) -> None:
+        self.cwd = Path(self.cwd)
+        if sum(x is not None for x in (self.command, self.callable, self.script)) != 1:
+            raise ValueError(f"variant {self.name!r}: give exactly one of command=, callable= or script=")
+
+    @property
+    def timing_mode(self) -> str:
+        if self.callable is not None:
+            return IN_PROCESS
+        return IN_PROCESS_SCRIPT if self.script is not None else WHOLE_PROCESS
+
+
+@dataclass
+class ProtocolConfig:
+    """Knobs of the protocol, and the defaults of bench.yaml's `score` keys of the same names."""
+
+    min_rounds: int = 10
+    max_rounds: int = 200
+    target_halfwidth: float = 0.01  # on ln(speedup), i.e. about +-1 %
+    time_budget_s: float = 60.0  # wall clock of the whole measurement, warm-up included
+    warmup: int = 1  # in-process warm-up calls per sample (callable mode)
+    values: int = 5  # in-process timed calls per sample (5 rather than 3: see benchmarks/RESULTS.md)
+    # How a sample summarises its values. "min": the noise of a shared machine only ever slows a call
+    # down (measured on the demo, the minimum halved the CI half-width of the median: 6.4% -> 3.0%);
+    # "median" is available. Both keep every value in samples.jsonl.
+    sample_stat: str = "min"
+    # "calls": the in-process calls of all variants of a round alternate (ABBA) between their live
+    # processes; "processes": each variant's process runs to the end before the next one starts.
+    # Measured on a noisy 2-core VM (benchmarks/RESULTS.md), "calls" halved the CI half-width.
+    # Whole-process (command) timing always runs processes one after another.
+    interleave: str = "calls"
+    reference: str = "base"
+    seed: int = 0
+    timeout_s: float = 600.0  # per sample (interleaved calls: per start-up and per call)
+    pin_cpu: bool = True
+
+    def __post_init__(self) -> None:
+        if self.min_rounds < 1 or self.max_rounds < self.min_rounds:
+            raise ValueError("need 1 <= min_rounds <= max_rounds")
+        if self.values < 1 or self.warmup < 0:
+            raise ValueError("need values >= 1 and warmup >= 0")
+        if self.sample_stat not in SAMPLE_STATS:
+            raise ValueError(f"sample_stat must be one of {sorted(SAMPLE_STATS)}, got {self.sample_stat!r}")
+        if self.interleave not in INTERLEAVE:
+            raise ValueError(f"interleave must be one of {list(INTERLEAVE)}, got {self.interleave!r}")
+
+
+PROTOCOL_KEYS = ("min_rounds", "max_rounds", "target_halfwidth", "warmup", "values", "sample_stat", "interleave")
+"""The protocol settings bench.yaml's `score` block sets (the time budget is per instance)."""

@@ -1,0 +1,461 @@
+"""Every record isobench writes, as typed models: the one definition of each field.
+
+`State` reads and writes these (atomically, with `schema_version` and `status`); stages pass them to each
+other; tests build real records, not hand-made dicts. A record written by an older isobench is brought
+up to date on read by `migrate` (as asv's `Results` does with its `api_version`); one written by a newer
+isobench is refused with one line.
+
+    plan/<iid>/instance.json            Instance
+    prepare/<iid>/<provider>/prepared.json   PreparedUnit
+    runs/<iid>/<provider>/<n>/result.json    Attempt
+    score/<iid>/variants/<variant>.json  VariantBuild
+    score/<iid>/score.json              InstanceScore (its rows: VariantScore)
+    correlate/correlation.json          Correlation
+
+Paths inside the state are relative (an attempt's files to its folder), so a state directory can move.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 2
+"""Stamped in every record; bumped when a record's shape or meaning changes (see `migrate`)."""
+
+AttemptStatus = Literal[
+    "success",
+    "agent_error",
+    "timeout",
+    "budget_exceeded",
+    "iterations_exhausted",
+    "api_error",
+    "runtime_error",
+    "interrupted",
+]
+ATTEMPT_STATUSES: tuple[str, ...] = AttemptStatus.__args__  # type: ignore[attr-defined]
+"""How an attempt ended: `success` (the agent called finish) or why it did not."""
+HARNESS_FAILURES = frozenset({"api_error", "runtime_error"})
+"""Statuses where isobench got no answer (the endpoint or isobench failed): `run` exits 1 on them."""
+AGENT_FAILURES = frozenset({"agent_error", "timeout", "budget_exceeded", "iterations_exhausted"})
+"""Statuses where the agent ran to an end without finishing: results, not failures of the harness."""
+
+Build = Literal[
+    "ok", "base_failed", "patch_failed", "setup_failed", "install_failed", "build_failed", "outside_targets"
+]
+Classification = Literal["faster", "slower", "no_difference", "inconclusive"]
+MatchLabel = Literal[
+    "confident_pass",
+    "confident_fail",
+    "inconclusive",
+    "incorrect",
+    "empty_patch",
+    "outside_targets",
+    "not_timed",
+]
+ScoreStatus = Literal["scored", "base_failed", "human_failed", "human_tests_failed"]
+
+
+class Record(BaseModel):
+    """A record on disk: unknown keys are errors (a typo must not pass), `schema_version` stamped."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    schema_version: int = SCHEMA_VERSION
+
+
+class Part(BaseModel):
+    """A nested part of a record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------------
+# plan
+
+
+class Instance(Record):
+    """One human optimization commit turned into a unit of the benchmark (the seed's CanonicalRecord)."""
+
+    status: Literal["planned"] = "planned"
+    instance_id: str
+    repo: str
+    repo_path: str
+    """The task repository (outside the state: the user's clone, or state/repos/ for a URL)."""
+    task: str
+    task_file: str
+    description: str = ""
+    created_at: str
+    base_commit: str
+    head_commit: str
+    patch: str
+    """The human's change minus tests, as `gitutil.patch_text` (its exact bytes survive)."""
+    test_patch: str
+    changed_files: list[str]
+    test_files: list[str]
+    noncode_files: list[str] = Field(default_factory=list)
+    lines_changed: int
+    patch_functions: list[str]
+    test_functions: list[str]
+    efficiency_test: list[str]
+    workload_callable: str | None = None
+    tests: list[str]
+    target_files: list[str]
+    test_patterns: list[str]
+    gt_commit_message: str
+    setup_commands: list[str]
+    install_commands: list[str]
+    workload_files: list[str] = Field(default_factory=list)
+    workload_digest: str | None = None
+    python: str | None = None
+    workload_timing: Literal["auto", "whole_process"] = "auto"
+    constraints: list[str]
+    strict_targets: bool = False
+    scoring_primary: str | None = None
+    setting: Literal["oracle", "realistic"]
+    api: str | None = None
+    notes: str | None = None
+    plan_order: int = 0
+    fingerprint: str = ""
+    planned_at: str | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# prepare
+
+
+class PreparedUnit(Record):
+    """One (instance, provider): its prompt (`prompt.md` beside this record) and agent configuration."""
+
+    status: Literal["prepared"] = "prepared"
+    instance_id: str
+    provider: str
+    prompt_file: str = "prompt.md"
+    agent_config: dict[str, Any]
+    """Limits and LLM settings (never the key itself)."""
+    snapshot_commit: str
+    base_commit: str
+    setting: str
+    fingerprint: str
+    prepared_at: str
+
+
+# --------------------------------------------------------------------------------------------------
+# run
+
+
+class Attempt(Record):
+    """One agent attempt (`result.json`; files named relative to its folder)."""
+
+    status: AttemptStatus
+    instance_id: str
+    provider: str
+    attempt: int
+    prepared_fingerprint: str | None = None
+    model: str
+    agent: Literal["openhands", "command"]
+    exit_code: int | None
+    wall_s: float
+    iterations: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    openhands_version: str | None = None
+    isobench_version: str
+    error: str | None = None
+    finish_message: str | None = None
+    model_patch: str | None = "model_patch.diff"
+    test_edits: str | None = "test_edits.diff"
+    changed_files: list[str] = Field(default_factory=list)
+    test_files_edited: list[str] = Field(default_factory=list)
+    patch_empty: bool = True
+    touched_outside_targets: bool = False
+    files_outside_targets: list[str] = Field(default_factory=list)
+    events_log: str = "events.jsonl"
+    agent_log: str = "agent.log"
+    sandbox: str
+    setting: str
+    limits: dict[str, Any]
+    started_at: str
+    finished_at: str
+
+
+# --------------------------------------------------------------------------------------------------
+# score
+
+
+class TestRun(Part):
+    """One test command's result on a variant."""
+
+    __test__ = False  # not a pytest test class
+
+    command: str
+    passed: bool
+    exit_code: int
+    seconds: float | None = None
+    output_tail: str | None = None
+
+
+class BuildStep(Part):
+    command: str
+    exit_code: int
+    seconds: float
+
+
+class VariantBuild(Record):
+    """How one variant was built and what its tests said (`variants/<variant>.json`)."""
+
+    status: Literal["built", "build_failed"]
+    variant: str
+    kind: Literal["base", "human", "aa", "agent"]
+    provider: str | None = None
+    attempt: int | None = None
+    fingerprint: str
+    patch_empty: bool
+    build: Build
+    error: str | None = None
+    build_steps: list[BuildStep] = Field(default_factory=list)
+    build_s: float | None = None
+    tests: list[TestRun] = Field(default_factory=list)
+
+
+class Estimate(Part):
+    """A speedup against base, with its 95% CI and the decision the rule gives it."""
+
+    speedup: float
+    speedup_ci: list[float]
+    p_faster: float | None = None
+    classification: Classification
+    halfwidth_log: float
+
+
+class VariantScore(Part):
+    """One row of score.json: a variant's build, correctness, measurement, and the outcome decided from
+    them (`outcome.decide`; correlate, export and the report only read these)."""
+
+    kind: Literal["base", "human", "aa", "agent"]
+    provider: str | None = None
+    attempt: int | None = None
+    build: Build
+    error: str | None = None
+    correct: bool
+    tests: list[TestRun] = Field(default_factory=list)
+    patch_empty: bool
+    fingerprint: str
+    run_id: str | None = None
+    """The measurement (samples.jsonl run) the numbers come from."""
+    speedup: float | None = None
+    speedup_ci: list[float] | None = None
+    p_faster: float | None = None
+    classification: Classification | None = None
+    halfwidth_log: float | None = None
+    workload_error: str | None = None
+    rho: float | None = None
+    rho_ci: list[float] | None = None
+    matches_human_strict: bool | None = None
+    matches_human_gso: bool | None = None
+    beats_human: bool | None = None
+    match_label: MatchLabel | None = None
+    # The outcome of an agent's attempt, decided by `outcome.decide` (None on base and human rows).
+    valid_patch: bool | None = None
+    faster: bool | None = None
+    opt_strict: bool | None = None
+    opt_gso: bool | None = None
+    failure_reason: str | None = None
+    effective_speedup: float | None = None
+    effective_rho: float | None = None
+
+
+class Environment(Part):
+    """Where an instance was scored: numbers are comparable on alike machines only."""
+
+    host: str | None = None
+    cpu: str | None = None
+    cores: int | None = None
+    platform: str | None = None
+    python: str | None = None
+    isobench_version: str | None = None
+    openhands_version: str | None = None
+    sandbox: str | None = None
+
+
+class Measurement(Part):
+    """How the timing went (the protocol's summary, not its estimates)."""
+
+    run_id: str
+    reference: str
+    variants: list[str]
+    rounds: int
+    timing_mode: str
+    stop_reason: str
+    wall_s: float
+    floor_s: float
+    warmup_s: float
+    efficiency: float
+    failed: dict[str, str]
+    pinned_core: int | None
+    halfwidths: dict[str, float]
+    config: dict[str, Any]
+    samples_path: str | None = None
+
+
+class InstanceScore(Record):
+    """score.json: an instance's variants built, tested and timed together."""
+
+    status: ScoreStatus
+    instance_id: str
+    fingerprint: str
+    excluded_tests: list[str] = Field(default_factory=list)
+    environment: Environment
+    scored_at: str
+    valid: bool
+    invalid_reason: str | None = None
+    measurement: Measurement | None = None
+    timing_mode: str | None = None
+    timed: str | None = None
+    samples_file: str | None = None
+    timing_fallback: str | None = None
+    noise_floor: float | None = None
+    decision_margin: float | None = None
+    noisy: bool | None = None
+    noisy_reason: str | None = None
+    aa: Estimate | None = None
+    variants: dict[str, VariantScore]
+
+
+# --------------------------------------------------------------------------------------------------
+# migrations
+
+
+def migrate(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a record written by an older isobench to the current shape (in memory; the file is left as
+    it is until its unit is redone). One step per version."""
+    version = int(data.get("schema_version", 1))
+    if version < 2:
+        data = _v1_to_v2(kind, data)
+    data["schema_version"] = SCHEMA_VERSION
+    return data
+
+
+def _v1_to_v2(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """v1 named files by absolute paths; prepare kept a worktree and a TOML config; score had no A/A floor."""
+    data = dict(data)
+    if kind == "attempt":
+        for key, name in (
+            ("model_patch", "model_patch.diff"),
+            ("test_edits", "test_edits.diff"),
+            ("events_log", "events.jsonl"),
+            ("agent_log", "agent.log"),
+        ):
+            if data.get(key):
+                data[key] = name
+        data.pop("patch_error", None)
+    elif kind == "prepared":
+        data.pop("worktree", None)
+        data["prompt_file"] = "prompt.md"
+        if not isinstance(data.get("agent_config"), dict):
+            data["agent_config"] = {}
+    elif kind == "score":
+        if data.get("samples_file"):
+            data["samples_file"] = "samples.jsonl"
+        if isinstance(data.get("measurement"), dict) and data["measurement"].get("samples_path"):
+            data["measurement"]["samples_path"] = "samples.jsonl"
+    return data
+
+
+# --------------------------------------------------------------------------------------------------
+# correlate
+
+
+class CorrelatedAttempt(Part):
+    """One attempt against the human commit: its outcome and where its work is."""
+
+    attempt: int
+    status: str
+    agent_branch: str | None = None
+    agent_commit: str | None = None
+    speedup: float | None = None
+    speedup_ci: list[float] | None = None
+    classification: str | None = None
+    rho: float | None = None
+    rho_ci: list[float] | None = None
+    build: str | None = None
+    scored: bool
+    empty_patch: bool
+    valid_patch: bool
+    correct: bool
+    faster: bool
+    opt_strict: bool
+    opt_gso: bool
+    beats_human: bool
+    match_label: str | None = None
+    failure_reason: str | None = None
+    effective_speedup: float
+    effective_rho: float | None = None
+    cost_usd: float
+    wall_s: float
+    iterations: int
+    touched_outside_targets: bool = False
+
+
+class InstanceCorrelation(Part):
+    instance_id: str
+    human_commit: str
+    base_commit: str
+    scored: bool
+    valid: bool
+    invalid_reason: str | None = None
+    noisy: bool | None = None
+    human_speedup: float | None = None
+    human_speedup_ci: list[float] | None = None
+    llm_attempts: dict[str, list[CorrelatedAttempt]]
+    best_rho: dict[str, float | None]
+    """provider -> the best effective rho of its attempts (the seed's `<provider>_vs_human`)."""
+
+
+class ProviderMetrics(Part):
+    """A provider's figures over the valid instances (definitions: `metrics`)."""
+
+    attempts: int
+    instances: int
+    headline_instances: int
+    k: int
+    valid_patches: int
+    correct: int
+    faster_than_base: int
+    opt_successes: int
+    opt1_strict: float | None = None
+    opt1_strict_ci: list[float] | None = None
+    opt1_gso: float | None = None
+    opt1_gso_ci: list[float] | None = None
+    optk_strict: float | None = None
+    optk_gso: float | None = None
+    speedup_gmean: float | None = None
+    speedup_gmean_ci: list[float] | None = None
+    speedup_median: float | None = None
+    speedup_median_ci: list[float] | None = None
+    rho_gmean: float | None = None
+    rho_gmean_ci: list[float] | None = None
+    rho_median: float | None = None
+    rho_median_ci: list[float] | None = None
+    total_cost_usd: float
+    cost_per_instance: float | None = None
+    cost_per_success: float | None = None
+    mean_wall_s: float | None = None
+    mean_iterations: float | None = None
+    failure_reasons: dict[str, int]
+    spearman_vs_human: dict[str, Any]
+    solved: list[str]
+
+
+class Correlation(Record):
+    """correlation.json: every attempt against its human commit, and the per-provider metrics."""
+
+    status: Literal["done"] = "done"
+    generated_at: str
+    match_threshold: float
+    instances: list[InstanceCorrelation]
+    providers: dict[str, ProviderMetrics]
+    between_providers: list[dict[str, Any]]
+    seed_metrics: dict[str, Any]

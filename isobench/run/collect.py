@@ -1,0 +1,67 @@
+"""Collecting an agent's work: its changes against the base, as bytes, split into code and test edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from isobench.gitutil import matches_any
+from isobench.run.launch import Launcher
+from isobench.run.units import Unit
+from isobench.sandbox import minimal_env
+
+JUNK = (":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob).pytest_cache/**")
+
+
+def collect_patch(launcher: Launcher, u: Unit, work: Path, d: Path) -> dict[str, Any]:
+    """The agent's changes against the base, split into code and test edits.
+
+    git runs inside the sandbox too: the agent controlled `.git/config` and `.gitattributes`
+    (hooks, filters, fsmonitor), so git on that repository is untrusted code. Its environment holds
+    no key. Raises RuntimeError when git fails.
+    """
+    env = minimal_env({"HOME": str(work / "home"), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"})
+    spec = launcher.sandbox_spec(u, work, env, network=False)
+
+    def git_bytes(*args: str) -> bytes:
+        argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args]
+        proc = launcher.sandbox.wrap(argv, spec).run(capture_output=True, timeout=300)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.decode(errors="replace").strip()[-300:])
+        return bytes(proc.stdout)
+
+    git_bytes("add", "-A", "--", ".", *JUNK)
+    listing = git_bytes("diff", "--cached", "--name-only", "-z", "--no-renames", "HEAD").decode(errors="replace")
+    names = [n for n in listing.split("\0") if n]
+    tests = [n for n in names if matches_any(n, u.inst.test_patterns)]
+    code = [n for n in names if n not in tests]
+
+    def diff(paths: list[str]) -> bytes:
+        if not paths:
+            return b""
+        return git_bytes(
+            "diff",
+            "--cached",
+            "--binary",
+            "--no-renames",
+            "--no-ext-diff",
+            "--no-color",
+            "HEAD",
+            "--",
+            *[f":(literal){p}" for p in paths],
+        )
+
+    # Bytes, not text: a CRLF or non-UTF-8 file must reach `score` exactly as the agent left it.
+    (d / "model_patch.diff").write_bytes(diff(code))
+    (d / "test_edits.diff").write_bytes(diff(tests))
+    targets = u.inst.target_files
+    outside = [n for n in code if not (n in targets or matches_any(n, targets))]
+    return {
+        "model_patch": "model_patch.diff",
+        "test_edits": "test_edits.diff",
+        "changed_files": code,
+        "test_files_edited": tests,
+        "patch_empty": not code,
+        "touched_outside_targets": bool(outside),
+        "files_outside_targets": outside,
+    }

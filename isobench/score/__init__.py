@@ -1,0 +1,162 @@
+"""`score`: correctness and speed of base, human and every agent patch, measured side by side.
+
+Per instance: every variant gets its own copy of the base (history-free, from the snapshot), its own
+venv, the human's test patch, and its own patch (none for base and its A/A twin; the human's code patch;
+the agent's code patch, its test edits discarded); all candidate code runs in the sandbox (`build`).
+Then all variants are timed together with the interleaved, adaptive protocol of `isobench.measure`
+(`timing`), every speedup gets a 95% CI, and every attempt its outcome (`judge`).
+
+Resumable per variant (`variants/<name>.json`) and per instance (`score.json`, written last; redone when
+a variant or the protocol changes). `score -p P` re-measures P's attempts and keeps the other providers'
+rows of the last score.json, each naming the measurement it comes from.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from isobench.config import BenchConfig
+from isobench.prepare import ensure_snapshot
+from isobench.progress import ScoreReporter
+from isobench.records import Attempt, Instance, InstanceScore, Measurement, VariantScore
+from isobench.sandbox import Sandbox
+from isobench.score.build import Builder
+from isobench.score.judge import aa_estimate, correctness, estimates, noisy_flag, rows, validity
+from isobench.score.timing import Timer, environment, timed_description
+from isobench.score.variants import AA, BASE, HUMAN, VariantSpec, agent_patch, check_attempts_current, variant_specs
+from isobench.state import State, fingerprint, write_model
+
+__all__ = ["AA", "BASE", "HUMAN", "Scorer", "agent_patch", "score"]
+
+
+class Scorer:
+    """Scores instances one at a time: build and test their variants, time them, judge them."""
+
+    def __init__(self, cfg: BenchConfig, state: State, sandbox: Sandbox, reporter: ScoreReporter) -> None:
+        self.cfg = cfg
+        self.state = state
+        self.reporter = reporter
+        self.builder = Builder(cfg, state, sandbox, reporter)
+        self.timer = Timer(cfg, state, self.builder, reporter)
+
+    def _carried(
+        self, inst: Instance, every: list[VariantSpec], old: InstanceScore | None, fresh: set[str]
+    ) -> dict[str, VariantScore]:
+        """Rows of the last score.json kept for variants not re-measured now, while each still describes its
+        attempt (same fingerprint)."""
+        if old is None:
+            return {}
+        return {
+            v.name: old.variants[v.name]
+            for v in every
+            if v.name not in fresh
+            and v.name in old.variants
+            and old.variants[v.name].fingerprint == self.builder.fingerprint(inst, v)
+        }
+
+    def score_instance(self, inst: Instance, providers: list[str] | None, force: bool) -> InstanceScore:
+        iid = inst.instance_id
+        sc = self.cfg.score
+        every = variant_specs(self.state, inst)
+        specs = [v for v in every if v.kind != "agent" or not providers or v.provider in providers]
+        self.reporter.instance_started(iid, [v.name for v in specs])
+        ensure_snapshot(self.state, inst)  # scoring base and human needs no `prepare`
+        builds = {v.name: self.builder.variant(inst, v, force) for v in specs}
+        old = self.state.score_record(iid)
+        carried = self._carried(inst, every, old, set(builds))
+        fp = fingerprint(
+            sorted([(n, b.fingerprint) for n, b in builds.items()] + [(n, r.fingerprint) for n, r in carried.items()]),
+            sc.model_dump(),
+        )
+        if old and old.fingerprint == fp and not force:
+            self.reporter.instance_done(iid, old.model_dump())
+            return old
+
+        attempts: dict[str, Attempt] = {}
+        for v in specs:
+            if v.kind == "agent":
+                assert v.provider is not None and v.attempt is not None
+                rec = self.state.attempt_result(iid, v.provider, v.attempt)
+                assert rec is not None
+                attempts[v.name] = rec
+        passes, excluded, no_gate = correctness(builds)
+        base = {
+            "instance_id": iid,
+            "fingerprint": fp,
+            "excluded_tests": excluded,
+            "environment": environment(self.builder.sandbox.name),
+            "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        broken = next((n for n in (BASE, HUMAN, AA) if builds[n].build != "ok"), None)
+        if broken is not None or no_gate:
+            if broken is not None:
+                status, reason = (
+                    ("human_failed" if broken == HUMAN else "base_failed"),
+                    f"{broken} does not build: {builds[broken].error}",
+                )
+            else:
+                status = "human_tests_failed"
+                failing = "; ".join(f"`{c}`" for c in excluded)
+                reason = (
+                    f"no correctness test passes on the human commit (failing: {failing}): nothing can be judged "
+                    "correct; fix the task's `tests` or its install_commands"
+                )
+            result = InstanceScore(
+                status=status,
+                valid=False,
+                invalid_reason=reason,
+                variants={**carried, **rows(builds, passes, attempts, None, {}, sc.match_threshold, None)},
+                **base,
+            )
+            return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
+
+        names = [v.name for v in specs if builds[v.name].build == "ok"]
+        m, fallback = self.timer.measure(inst, names)
+        est, floor = estimates(m, sc)
+        margin = max(sc.min_gain, floor)
+        valid, why_not = validity(est, m, sc, margin)
+        result = InstanceScore(
+            status="scored",
+            valid=valid,
+            invalid_reason=why_not,
+            measurement=Measurement(**m.summary()),
+            timing_mode=m.timing_mode,
+            timed=timed_description(inst, m.timing_mode),
+            samples_file="samples.jsonl",
+            timing_fallback=fallback,
+            noise_floor=floor,
+            decision_margin=margin,
+            aa=aa_estimate(est),
+            variants={**carried, **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id)},
+            **noisy_flag(est.get(AA), m.failed.get(AA), sc.min_gain),
+            **base,
+        )
+        return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
+
+    def _done(self, record: InstanceScore) -> InstanceScore:
+        self.reporter.instance_done(record.instance_id, record.model_dump())
+        return record
+
+
+def score(
+    cfg: BenchConfig,
+    state: State,
+    instances: list[Instance],
+    *,
+    sandbox: Sandbox,
+    reporter: ScoreReporter,
+    providers: list[str] | None = None,
+    force: bool = False,
+) -> list[InstanceScore]:
+    """Score every instance (one at a time: timing must not compete with itself)."""
+    check_attempts_current(state, instances, providers)
+    sandbox.check()
+    scorer = Scorer(cfg, state, sandbox, reporter)
+    out = []
+    reporter.start([i.instance_id for i in instances])
+    try:
+        for inst in instances:
+            out.append(scorer.score_instance(inst, providers, force))
+    finally:
+        reporter.stop()
+    return out

@@ -1,0 +1,150 @@
+"""From builds, tests and a measurement to score.json's rows: correctness against the human commit,
+speedups and rho with their CIs and labels (the A/A twin's noise floor included), the instance's
+validity, and every attempt's outcome (`outcome.decide`, the one place that decides)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from isobench.config import ScoreConfig
+from isobench.measure.protocol import Measurement
+from isobench.measure.stats import classify_speedup, match_labels, noise_floor
+from isobench.outcome import decide
+from isobench.records import Attempt, Estimate, VariantBuild, VariantScore
+from isobench.score.variants import AA, BASE, HUMAN
+
+
+def correctness(builds: dict[str, VariantBuild]) -> tuple[dict[str, bool], list[str], bool]:
+    """(variant -> its tests pass as on the human commit, the test commands that fail on the human commit
+    and therefore count for no one, whether no test passes there at all: then nothing is correct)."""
+    human_tests = {t.command: t.passed for t in builds[HUMAN].tests}
+    excluded = [c for c, ok in human_tests.items() if not ok]
+    no_gate = builds[HUMAN].build == "ok" and not any(human_tests.values())
+    passes = {
+        name: b.build == "ok" and not no_gate and all(t.passed for t in b.tests if t.command not in excluded)
+        for name, b in builds.items()
+    }
+    return passes, excluded, no_gate
+
+
+def estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, dict[str, Any]], float]:
+    """Per timed variant: speedup, CI, classification (beyond max(min_gain, the A/A noise floor)) and, for
+    agents, rho and the match labels; and the noise floor itself."""
+    aa = m.speedup(AA) if AA in m.samples and AA not in m.failed else None
+    floor = noise_floor(aa) if aa is not None else 0.0
+    est: dict[str, dict[str, Any]] = {}
+    for name in m.variants:
+        if name == BASE or name in m.failed:
+            continue
+        s = m.speedup(name)
+        est[name] = {
+            "speedup": s.value,
+            "speedup_ci": [s.ci_low, s.ci_high],
+            "p_faster": s.p_faster,
+            # The A/A twin is judged against min_gain alone: it is the floor.
+            "classification": classify_speedup(s, min_gain=sc.min_gain, floor=0.0 if name == AA else floor),
+            "halfwidth_log": s.halfwidth_log,
+        }
+        if name not in (HUMAN, AA) and HUMAN not in m.failed:
+            r = m.rho(name)
+            est[name].update(
+                rho=r.value, rho_ci=[r.ci_low, r.ci_high], **match_labels(r, sc.match_threshold, sc.min_gain, floor)
+            )
+    return est, floor
+
+
+def validity(est: dict[str, dict[str, Any]], m: Measurement, sc: ScoreConfig, margin: float) -> tuple[bool, str | None]:
+    """An instance counts only when its human speedup is `faster` by the rule and its CI low reaches
+    `admission_min_speedup`; else the reason."""
+    human = est.get(HUMAN)
+    if human is None:
+        return False, f"the human variant failed to run its workload: {m.failed.get(HUMAN, 'no samples')}"
+    if human["classification"] == "faster" and human["speedup_ci"][0] >= sc.admission_min_speedup:
+        return True, None
+    lo, hi = human["speedup_ci"]
+    return False, (
+        f"the human speedup is not established over {m.rounds} rounds: {human['speedup']:.3f}, 95% CI "
+        f"[{lo:.3f}, {hi:.3f}]; admission needs the whole CI above {1 + margin:.3f} (the larger of min_gain "
+        f"and the A/A noise floor) and above admission_min_speedup {sc.admission_min_speedup}"
+    )
+
+
+def noisy_flag(aa: dict[str, Any] | None, aa_error: str | None, min_gain: float) -> dict[str, Any]:
+    """An instance whose A/A twin (identical code) does not come out "no difference" is flagged noisy."""
+    if aa is None:
+        return {"noisy": True, "noisy_reason": f"the A/A twin could not be timed: {aa_error}"}
+    lo, hi = aa["speedup_ci"]
+    if aa["classification"] in ("faster", "slower"):
+        why = f"the A/A twin (identical code) came out {aa['classification']}: {aa['speedup']:.3f} [{lo:.3f}, {hi:.3f}]"
+    elif aa["classification"] != "no_difference":
+        why = (
+            f"the A/A twin's CI [{lo:.3f}, {hi:.3f}] reaches beyond +-{min_gain:.0%}: differences smaller than "
+            "its far end are not resolved (the decision margin is raised to it)"
+        )
+    else:
+        return {"noisy": False, "noisy_reason": None}
+    return {"noisy": True, "noisy_reason": why}
+
+
+def aa_estimate(est: dict[str, dict[str, Any]]) -> Estimate | None:
+    e = est.get(AA)
+    return Estimate(**{k: e[k] for k in Estimate.model_fields}) if e else None
+
+
+def rows(
+    builds: dict[str, VariantBuild],
+    passes: dict[str, bool],
+    attempts: dict[str, Attempt],
+    est: dict[str, dict[str, Any]] | None,
+    failed: dict[str, str],
+    match_threshold: float,
+    run_id: str | None,
+) -> dict[str, VariantScore]:
+    """score.json's rows (the A/A twin is reported on its own, not as a row), each agent row with its
+    outcome decided once, here."""
+    human = (est or {}).get(HUMAN)
+    out = {}
+    for name, b in builds.items():
+        if name == AA:
+            continue
+        row = VariantScore(
+            kind=b.kind,
+            provider=b.provider,
+            attempt=b.attempt,
+            build=b.build,
+            error=b.error,
+            correct=passes[name],
+            tests=[t.model_copy(update={"seconds": None, "output_tail": None}) for t in b.tests],
+            patch_empty=b.patch_empty,
+            fingerprint=b.fingerprint,
+            run_id=run_id if est is not None else None,
+            workload_error=failed.get(name),
+            **((est or {}).get(name) or {}),
+        )
+        if b.kind == "agent":
+            row = with_outcome(row, attempts[name], human["speedup"] if human else None, match_threshold)
+        out[name] = row
+    return out
+
+
+def with_outcome(
+    row: VariantScore, attempt: Attempt, human_speedup: float | None, match_threshold: float
+) -> VariantScore:
+    """An agent's measured row with its outcome (`outcome.decide`) written into it."""
+    o = decide(attempt, row, human_speedup, match_threshold)
+    return row.model_copy(
+        update={
+            "correct": o.correct,
+            "valid_patch": o.valid_patch,
+            "faster": o.faster,
+            "opt_strict": o.opt_strict,
+            "opt_gso": o.opt_gso,
+            "beats_human": o.beats_human,
+            "matches_human_strict": bool(row.matches_human_strict) and o.timed,
+            "matches_human_gso": bool(row.matches_human_gso) and o.timed,
+            "match_label": o.match_label,
+            "failure_reason": o.failure_reason,
+            "effective_speedup": o.effective_speedup,
+            "effective_rho": o.effective_rho,
+        }
+    )
