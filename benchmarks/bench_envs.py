@@ -42,7 +42,9 @@ def make_repo(path: Path) -> None:
     (path / "src" / "benchlib").mkdir(parents=True)
     (path / "src" / "benchlib" / "__init__.py").write_text("def f():\n    return sum(range(1000))\n")
     (path / "tests").mkdir()
-    (path / "tests" / "test_f.py").write_text("import dateutil\nimport benchlib\n\ndef test_f():\n    assert benchlib.f()\n")
+    (path / "tests" / "test_f.py").write_text(
+        "import dateutil\nimport benchlib\n\ndef test_f():\n    assert benchlib.f()\n"
+    )
     subprocess.run([*GIT, "add", "-A"], cwd=path, check=True)
     subprocess.run([*GIT, "commit", "-q", "-m", "init"], cwd=path, check=True)
     (path / "src" / "benchlib" / "__init__.py").write_text("def f():\n    return 499500\n")

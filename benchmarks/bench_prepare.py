@@ -54,7 +54,6 @@ def isobench(cwd: Path, *args: str) -> float:
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         build_repo(t / "repo")

@@ -30,7 +30,6 @@ def isobench(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 8
     p = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         TaskRepo(t / "repo").task_yaml(t / "task.yaml")

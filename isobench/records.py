@@ -174,6 +174,8 @@ class Attempt(Record):
     files_outside_targets: list[str] = Field(default_factory=list)
     events_log: str = "events.jsonl"
     agent_log: str = "agent.log"
+    executor: dict[str, Any] | None = None
+    """Where it ran, with the Ray executor: node, host, and the nodes lost (the unit started again elsewhere)."""
     sandbox: str
     setting: str
     limits: dict[str, Any]
@@ -271,8 +273,14 @@ class Environment(Part):
     """Where an instance was scored: numbers are comparable on alike machines only."""
 
     host: str | None = None
+    node: str | None = None
+    """The Ray node id, when a cluster scored it."""
+    lost_nodes: int = 0
+    """Nodes that died while scoring it before this one did (all variants were measured again)."""
     cpu: str | None = None
     cores: int | None = None
+    """The cores this process may use (its CPU affinity)."""
+    memory_gb: float | None = None
     platform: str | None = None
     python: str | None = None
     isobench_version: str | None = None

@@ -115,3 +115,13 @@ class T2(unittest.TestCase):
 @pytest.fixture
 def task_repo(tmp_path: Path) -> TaskRepo:
     return TaskRepo(tmp_path / "tinyrepo")
+
+
+@pytest.fixture(scope="session")
+def demo_chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The whole chain on the embedded demo with the local executor (tests/test_demo_chain.py), once per
+    session: its tests read it, and the Ray tests compare their cluster's chain with it."""
+    from tests.test_demo_chain import demo_project, run_chain
+
+    d = tmp_path_factory.mktemp("chain")
+    return {**demo_project(d), **run_chain(d)}

@@ -20,7 +20,8 @@ import pytest
 
 from tests.test_demo_repo import DEMO_YAML, builder
 
-pytestmark = pytest.mark.slow
+# The first test also builds the session's chain (tests/conftest.py): minutes on two busy cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 BENCH = """\
 tasks: [tasks/demo.yaml]
@@ -53,21 +54,32 @@ def ok_json(cwd: Path, *args: str) -> Any:
     return json.loads(r.stdout)
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    d = tmp_path_factory.mktemp("chain")
+def demo_project(d: Path, bench: str = BENCH) -> dict[str, Any]:
+    """A project folder with the demo task, its repository built, and bench.yaml."""
     (d / "tasks").mkdir()
     shutil.copy(DEMO_YAML, d / "tasks" / "demo.yaml")
     tags = builder.build(d / "tasks" / "demo-repo")
-    (d / "bench.yaml").write_text(BENCH)
-    out: dict[str, Any] = {"dir": d, "tags": tags}
+    (d / "bench.yaml").write_text(bench)
+    return {"dir": d, "tags": tags}
+
+
+def run_chain(d: Path, *executor: str, export: bool = True) -> dict[str, Any]:
+    """plan, prepare, run, score, correlate (and export) with --json; `executor` goes to run and score."""
+    out: dict[str, Any] = {"dir": d}
     out["plan"] = ok_json(d, "plan")
     assert isobench(d, "prepare").returncode == 0
-    out["run"] = ok_json(d, "run")
-    out["score"] = ok_json(d, "score")
+    out["run"] = ok_json(d, "run", *executor)
+    out["score"] = ok_json(d, "score", *executor)
     out["correlate"] = ok_json(d, "correlate")
-    out["export"] = ok_json(d, "export")
+    if export:
+        out["export"] = ok_json(d, "export")
     return out
+
+
+@pytest.fixture
+def chain(demo_chain: dict[str, Any]) -> dict[str, Any]:
+    """The session's demo chain (tests/conftest.py), run once for this module and test_ray's comparison."""
+    return demo_chain
 
 
 def by_head(chain: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -120,6 +132,16 @@ def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: di
         # The A/A twin of base: never a false verdict (10 rounds on a busy machine may leave it inconclusive).
         aa = s["aa"]
         assert aa["classification"] not in ("faster", "slower"), (tag, aa)
+
+
+def test_the_state_keeps_results_not_checkouts(chain: dict[str, Any]) -> None:
+    """Once recorded, the attempts' workspaces and the variants' copies and venvs are gone; what the
+    results need stays (patches, logs, records, samples)."""
+    state = chain["dir"] / "state"
+    assert not list(state.glob("runs/*/*/*/workspace")) and not list(state.glob("score/*/envs"))
+    assert not (state / "work").exists() or not list((state / "work").iterdir())
+    assert len(list(state.glob("runs/*/*/*/model_patch.diff"))) == 12
+    assert len(list(state.glob("score/*/samples.jsonl"))) == 4
 
 
 def test_correlate_reports_what_each_provider_achieved(chain: dict[str, Any]) -> None:

@@ -116,7 +116,7 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     cfg["score"] = {"min_rounds": 5, "max_rounds": 5, "time_budget_s": 10}
     (b.dir / "bench.yaml").write_text(yaml.safe_dump(cfg))
     r = subprocess.run(
-        [*ISOBENCH, "score", "--json"],
+        [*ISOBENCH, "score", "--json", "--keep-work"],  # its copy is kept, to be looked at
         cwd=b.dir,
         capture_output=True,
         text=True,
@@ -130,4 +130,5 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     assert v["build"] == "ok" and v["correct"] is True  # it ran: tests and workload imported the module
     assert res["environment"]["sandbox"] == "bwrap"
     assert not (state / "score-escape").exists() and not (home / "pwned").exists()
+    assert list(state.glob("score/*/envs/escaper_1/repo/lib/core.py"))  # the copy it ran in, kept
     assert not list(state.glob("score/*/envs/escaper_1/repo/net-ok"))  # no network for candidate code

@@ -102,7 +102,7 @@ def test_test_dependencies_are_installed_per_variant_and_each_variant_imports_it
         },
     )
     ok_json(folder, "plan")
-    [res] = ok_json(folder, "score")
+    [res] = ok_json(folder, "score", "--keep-work")  # the variants' copies and venvs kept, to look into
     assert res["status"] == "scored" and res["valid"], res.get("invalid_reason")
     assert res["excluded_tests"] == []
     for name in ("base", "human"):
@@ -123,6 +123,15 @@ def test_test_dependencies_are_installed_per_variant_and_each_variant_imports_it
     # The editable install of each variant points at that variant's copy.
     human_pth = "".join(p.read_text() for p in (envs / "human" / "venv").glob("lib/python*/site-packages/*.pth"))
     assert str(envs / "human" / "repo") in human_pth or "__editable__" in human_pth
+    # `isobench gc` removes them (and nothing a result needs); the score stays as it was.
+    score_json = folder / "state" / "score" / res["instance_id"] / "score.json"
+    before = score_json.read_text()
+    dry = ok_json(folder, "gc", "--dry-run")
+    assert envs.is_dir() and list(dry["freed"]) == [f"score/{res['instance_id']}/envs"] and dry["dry_run"]
+    gone = ok_json(folder, "gc")
+    assert gone["freed"] == dry["freed"] and sum(gone["freed"].values()) > 1_000_000  # venvs are megabytes
+    assert not envs.exists() and score_json.read_text() == before
+    assert ok_json(folder, "score") == [json.loads(before)]  # still up to date: nothing to redo
 
 
 def test_a_task_whose_tests_all_fail_on_the_human_commit_is_invalid_and_nothing_is_correct(tmp_path: Path) -> None:

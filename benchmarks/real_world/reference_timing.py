@@ -119,7 +119,7 @@ def report(label: str, times: dict[str, list[float]]) -> dict:
     b, h = times["base"], times["head"]
     mb, mh = statistics.median(b), statistics.median(h)
     lo, hi = bootstrap_ci(b, h)
-    pair = statistics.median(x / y for x, y in zip(b, h))
+    pair = statistics.median(x / y for x, y in zip(b, h, strict=False))
     print(
         f"{label:10s} base {mb * 1e3:9.2f} ms  head {mh * 1e3:9.2f} ms  "
         f"speedup {mb / mh:6.3f}x  95% CI [{lo:.3f}, {hi:.3f}]  "

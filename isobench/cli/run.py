@@ -10,6 +10,21 @@ import typer
 from isobench.cli.common import ctx_of, print_json, split_csv
 
 
+def executor_kind(cfg, given: str | None) -> str:  # type: ignore[no-untyped-def]
+    """--executor, else bench.yaml's executor.kind; refused with one line if unknown."""
+    from isobench.errors import UserError
+
+    kind = given or cfg.executor.kind
+    if kind not in ("local", "ray"):
+        raise UserError(f"--executor: {kind!r} is not one of local, ray")
+    if kind == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise UserError("--executor ray needs Ray: pip install 'isobench[ray]' (./scripts/setup installs it)")
+    return str(kind)
+
+
 def sandbox_for(cfg, no_sandbox: bool):  # type: ignore[no-untyped-def]
     from isobench.sandbox import get_sandbox
 
@@ -54,6 +69,13 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--keep-work", help="Keep each attempt's workspace (in its attempt folder), for debugging."),
         ] = False,
+        executor: Annotated[
+            str | None,
+            typer.Option("--executor", help="local or ray (default: bench.yaml executor.kind, else local)"),
+        ] = None,
+        ray_address: Annotated[
+            str | None, typer.Option("--ray-address", help="The Ray cluster to use (default: executor.address)")
+        ] = None,
     ) -> None:
         """Run the agent on every prepared unit that has no finished attempt yet."""
         from isobench.progress import make_reporter
@@ -62,6 +84,7 @@ def register(app: typer.Typer) -> None:
 
         c = ctx_of(ctx)
         cfg = c.config()
+        kind = executor_kind(cfg, executor)
         state = c.state()
         provs = cfg.select_providers(split_csv(providers))
         insts = state.select_instances(split_csv(instances))
@@ -80,12 +103,16 @@ def register(app: typer.Typer) -> None:
                 max_parallel=max_parallel,
                 force=force,
                 keep_work=keep_work,
+                executor_kind=kind,
+                ray_address=ray_address,
             )
         if json_out:
             print_json([r.model_dump() for r in summary.results])
+        for line in dict.fromkeys(summary.errors):  # units left pending, each reason once
+            typer.echo(f"isobench: not run: {line}", err=True)
         if summary.interrupted:
             raise typer.Exit(130)
         # Exit 1 when the harness could not get an answer for some attempt (the endpoint or isobench failed);
         # an agent that ran out of time, iterations or budget is a result: `run && score` goes on.
-        if any(r.status in HARNESS_FAILURES for r in summary.results):
+        if summary.errors or any(r.status in HARNESS_FAILURES for r in summary.results):
             raise typer.Exit(1)

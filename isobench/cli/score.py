@@ -37,15 +37,26 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the score records as JSON, nothing else.")
         ] = False,
+        keep_work: Annotated[
+            bool, typer.Option("--keep-work", help="Keep each variant's copy and venv after scoring, for debugging.")
+        ] = False,
+        executor: Annotated[
+            str | None,
+            typer.Option("--executor", help="local or ray (default: bench.yaml executor.kind, else local)"),
+        ] = None,
+        ray_address: Annotated[
+            str | None, typer.Option("--ray-address", help="The Ray cluster to use (default: executor.address)")
+        ] = None,
     ) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
-        from isobench.cli.run import sandbox_for
+        from isobench.cli.run import executor_kind, sandbox_for
         from isobench.errors import UserError
         from isobench.progress import make_score_reporter
         from isobench.score import score
 
         c = ctx_of(ctx)
         cfg = c.config()
+        kind = executor_kind(cfg, executor)
         state = c.state()
         insts = state.select_instances(split_csv(instances))
         if not insts:
@@ -60,6 +71,9 @@ def register(app: typer.Typer) -> None:
                 reporter=make_score_reporter(quiet=json_out),
                 providers=split_csv(providers),
                 force=force,
+                keep_work=keep_work,
+                executor_kind=kind,
+                ray_address=ray_address,
             )
         if json_out:
             print_json([r.model_dump() for r in results])

@@ -67,6 +67,8 @@ class ProviderConfig(Strict):
     max_iterations: int | None = Field(None, ge=1)
     time_budget_minutes: float | None = Field(None, gt=0)
     max_budget_per_task: float | None = Field(None, ge=0)
+    max_parallel_runs: int | None = Field(None, ge=1)
+    """At most this many attempts of this provider at once (its rate limit), within llm_benchmarking's."""
     total_budget_usd: float | None = Field(None, ge=0)
     """Stop scheduling new attempts of this provider once its recorded cost reaches this."""
     script: str | None = None
@@ -194,6 +196,16 @@ class ScoreConfig(Strict):
         return ProtocolConfig(**keys, time_budget_s=time_budget_s, reference=reference)
 
 
+class ExecutorConfig(Strict):
+    """Where `run` and `score` execute their units: this machine, or a Ray cluster (`pip install isobench[ray]`)."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = None
+    """The Ray cluster to join (`ray start --head` prints it; default: RAY_ADDRESS, else a local one)."""
+    retries: int = Field(1, ge=0, le=10)
+    """How often a unit whose node died is started again elsewhere."""
+
+
 class BenchConfig(Strict):
     """bench.yaml."""
 
@@ -210,6 +222,7 @@ class BenchConfig(Strict):
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     llm_benchmarking: LLMBenchmarkingConfig = Field(default_factory=LLMBenchmarkingConfig)
     score: ScoreConfig = Field(default_factory=ScoreConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     metrics: Any = None
     experiment: Any = None
 

@@ -17,8 +17,7 @@ agent's shell through a wrapper that drops the passed-through variables.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
@@ -26,8 +25,9 @@ from isobench.progress import Reporter
 from isobench.records import Attempt, Instance
 from isobench.run.attempt import Runner, reap_stale
 from isobench.run.launch import Launcher
-from isobench.run.scripted import scenario_resolver
-from isobench.run.units import RunSummary, Unit, missing_keys, plan_units
+from isobench.run.schedule import AttemptExecutor, LocalAttempts, Slots
+from isobench.run.scripted import scenario, scenario_resolver
+from isobench.run.units import RunSummary, Unit, UnitRefused, missing_keys, plan_units
 from isobench.sandbox import Sandbox
 from isobench.state import State
 
@@ -46,15 +46,22 @@ def run(
     max_parallel: int | None = None,
     force: bool = False,
     keep_work: bool = False,
+    executor_kind: str = "local",
+    ray_address: str | None = None,
 ) -> RunSummary:
     """Run every pending attempt; Ctrl-C stops scheduling, kills running agents and marks them interrupted."""
-    errors = missing_keys(providers)
+    # Locally the key must be here; on a cluster each worker takes it from its own environment.
+    errors = missing_keys(providers) if executor_kind == "local" else []
     if errors:
         raise UserError(errors[0])
     attempts = attempts or cfg.llm_benchmarking.attempts
     max_parallel = max_parallel or cfg.llm_benchmarking.max_parallel_runs
     todo, done = plan_units(cfg, state, instances, providers, attempts, force)
     sandbox.check()
+    if executor_kind == "ray":
+        from isobench.executors.ray import connect
+
+        connect(cfg, ray_address)  # before anything is shown or written
     summary = RunSummary(skipped_done=done)
     reap_stale(state)
 
@@ -74,52 +81,61 @@ def run(
 
     launcher = Launcher(cfg, state, sandbox)
     launcher.install_tools()
-    if any(p.provider == "scripted" for p in providers):
-        from isobench.agents.scripted_server import ScriptedLLMServer
-
-        launcher.server = ScriptedLLMServer(scenario_resolver(cfg, state, launcher.scripted_keys)).start()
     runner = Runner(state, launcher, reporter, keep_work=keep_work)
-    lock = threading.Lock()
+    executor: AttemptExecutor
+    if executor_kind == "ray":
+        from isobench.executors.ray import RayAttempts
 
-    def job(u: Unit) -> Attempt | None:
-        cap = u.provider.total_budget_usd
-        with lock:
-            if runner.cancel.is_set():
-                return None
-            if cap is not None and spent[u.provider.name] >= cap:
-                summary.skipped_budget.append(u.key)
-                return None
-        res = runner.run_unit(u)
-        with lock:
-            spent[u.provider.name] += res.cost_usd
-        return res
+        executor = RayAttempts(cfg, state, runner, address=ray_address)
+    else:
+        executor = LocalAttempts(runner, max_parallel)
+        if any(p.provider == "scripted" for p in providers):
+            from isobench.agents.scripted_server import ScriptedLLMServer
+
+            source = lambda prov, iid: scenario(cfg, state.instance(iid), prov)  # noqa: E731
+            launcher.server = ScriptedLLMServer(scenario_resolver(launcher.scripted_keys, source)).start()
 
     reporter.start(totals, already)
-    pool = ThreadPoolExecutor(max_workers=max_parallel)
-    futures: set[Future[Attempt | None]] = set()
+    slots = Slots(todo, max_parallel)
+    in_flight: dict[Any, Unit] = {}
     try:
-        futures = {pool.submit(job, u) for u in todo}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for f in finished:
-                res = f.result()
+        while slots or in_flight:
+            while (u := slots.take()) is not None:
+                cap = u.provider.total_budget_usd
+                if cap is not None and spent[u.provider.name] >= cap:
+                    summary.skipped_budget.append(u.key)
+                    slots.release(u)
+                    continue
+                reporter.attempt_started(u.key, u.provider.name, u.label)
+                in_flight[executor.submit(u)] = u
+            for handle in executor.wait(list(in_flight), 0.5):
+                u = in_flight.pop(handle)
+                slots.release(u)
+                try:
+                    res = executor.result(handle, u)
+                except UnitRefused as exc:
+                    summary.errors.append(str(exc))
+                    reporter.note(str(exc))
+                    reporter.attempt_finished(u.key, u.provider.name, u.label, "not run", 0.0, 0.0)
+                    continue
+                if isinstance(res, Unit):  # a worker was lost: started again elsewhere
+                    in_flight[executor.submit(res)] = res
+                    slots.running[res.provider.name] += 1
+                    continue
                 if res is not None:
+                    spent[u.provider.name] += res.cost_usd
                     summary.results.append(res)
+                    reporter.attempt_finished(u.key, u.provider.name, u.label, res.status, res.cost_usd, res.wall_s)
     except KeyboardInterrupt:
         summary.interrupted = True
-        runner.cancel.set()  # queued jobs return at once, running ones kill their agent
+        executor.interrupt()  # running agents are stopped, queued units never start
         reporter.note("interrupted: stopping running agents (they will be re-run next time)")
-        for f in futures:
-            f.cancel()
-        pool.shutdown(wait=True)
-        for f in futures:
-            if f.done() and not f.cancelled() and f.exception() is None:
-                res = f.result()
-                if res is not None and res not in summary.results:
-                    summary.results.append(res)
+        for handle, u in list(in_flight.items()):
+            res = executor.result(handle, u) if handle in executor.wait([handle], 30) else None
+            if isinstance(res, Attempt):
+                summary.results.append(res)
     finally:
-        pool.shutdown(wait=True)
+        executor.close()
         if launcher.server is not None:
             launcher.server.stop()
         reporter.stop()

@@ -69,7 +69,6 @@ class Runner:
         clone_worktree(self.state.snapshot_dir(iid), work / "workspace")
         shutil.copy(self.state.prepared_dir(iid, pname) / "prompt.md", work / "out" / "prompt.md")
         _, timeout_s, _ = self.launcher.limits(u.provider)
-        self.reporter.attempt_started(u.key, pname, u.label)
         t0 = time.monotonic()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         status = None
@@ -146,5 +145,4 @@ class Runner:
         write_model(d / ("interrupted.json" if status == "interrupted" else "result.json"), result)
         (d / "work.json").unlink(missing_ok=True)
         remove_tree(work)
-        self.reporter.attempt_finished(u.key, pname, u.label, str(status), result.cost_usd, wall)
         return result

@@ -1,52 +1,54 @@
-"""What the scripted LLM server plays for each scripted attempt's key."""
+"""What the scripted LLM server plays for each scripted attempt: the scenario of its (provider, instance),
+reached only through the random key `Launcher` gave that attempt."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+from isobench.agents.scripts import Scenario
 from isobench.config import BenchConfig
-from isobench.errors import UserError
-from isobench.state import State
+from isobench.gitutil import run_git
+from isobench.records import Instance
 
 
-def scenario_resolver(cfg: BenchConfig, state: State, keys: dict[str, tuple[str, str]]):  # type: ignore[no-untyped-def]
-    """What the scripted server plays for a key: the human's files come from git here, in isobench's
-    process; the agent only ever sees tool calls, and only with its attempt's key."""
-    from isobench.agents.scripts import Scenario
-    from isobench.gitutil import run_git
+def scenario(cfg: BenchConfig, inst: Instance, provider: str) -> Scenario:
+    """The scripted provider's behaviour on an instance: the human's files come from git here, in isobench's
+    process (the agent only ever sees tool calls)."""
+    p = cfg.provider(provider)
+    files: dict[str, str | None] = {}
+    for path in inst.changed_files:
+        if path in inst.test_files:
+            continue
+        try:
+            files[path] = run_git(["show", f"{inst.head_commit}:{path}"], cwd=Path(inst.repo_path))
+        except Exception:
+            files[path] = None  # deleted by the human
+    return Scenario(
+        script=p.script or p.name,
+        files_after=files,
+        target_files=inst.target_files,
+        commands=list(p.script_commands),
+        params=dict(p.script_params),
+    )
 
-    cache: dict[tuple[str, str], Scenario] = {}
+
+def scenario_resolver(
+    keys: dict[str, tuple[str, str]], source: Callable[[str, str], Scenario | None]
+) -> Callable[[str], Scenario | None]:
+    """The server's resolver: a key Launcher handed out -> its (provider, instance) -> `source`'s scenario
+    (computed once per pair). Any other key gets nothing."""
+    cache: dict[tuple[str, str], Scenario | None] = {}
     lock = threading.Lock()
 
     def resolve(key: str) -> Scenario | None:
         with lock:
             if key not in keys:
                 return None
-            provider, iid = keys[key]
-            if (provider, iid) in cache:
-                return cache[(provider, iid)]
-            try:
-                p = cfg.provider(provider)
-                inst = state.instance(iid)
-            except UserError:
-                return None
-            files: dict[str, str | None] = {}
-            for path in inst.changed_files:
-                if path in inst.test_files:
-                    continue
-                try:
-                    files[path] = run_git(["show", f"{inst.head_commit}:{path}"], cwd=Path(inst.repo_path))
-                except Exception:
-                    files[path] = None  # deleted by the human
-            sc = Scenario(
-                script=p.script or p.name,
-                files_after=files,
-                target_files=inst.target_files,
-                commands=list(p.script_commands),
-                params=dict(p.script_params),
-            )
-            cache[(provider, iid)] = sc
-            return sc
+            pair = keys[key]
+            if pair not in cache:
+                cache[pair] = source(*pair)
+            return cache[pair]
 
     return resolve

@@ -29,12 +29,19 @@ class Unit:
         return f"{self.inst.instance_id} #{self.attempt}"
 
 
+class UnitRefused(Exception):
+    """The harness could not run a unit (e.g. the worker it went to lacks the provider's key): one line, and
+    the unit stays pending."""
+
+
 @dataclass
 class RunSummary:
     results: list[Attempt] = field(default_factory=list)
     skipped_done: int = 0
     skipped_budget: list[str] = field(default_factory=list)
     interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+    """Units the harness could not run (e.g. a worker without the provider's key): left pending."""
 
     @property
     def failed(self) -> list[Attempt]:

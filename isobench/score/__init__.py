@@ -13,6 +13,7 @@ rows of the last score.json, each naming the measurement it comes from.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from isobench.config import BenchConfig
@@ -24,9 +25,17 @@ from isobench.score.build import Builder
 from isobench.score.judge import aa_estimate, correctness, estimates, noisy_flag, rows, validity
 from isobench.score.timing import Timer, environment, timed_description
 from isobench.score.variants import AA, BASE, HUMAN, VariantSpec, agent_patch, check_attempts_current, variant_specs
-from isobench.state import State, fingerprint, write_model
+from isobench.state import State, fingerprint, remove_tree, write_model
 
 __all__ = ["AA", "BASE", "HUMAN", "Scorer", "agent_patch", "score"]
+
+
+@dataclass
+class Plan:
+    specs: list[VariantSpec]
+    carried: dict[str, VariantScore]
+    fingerprint: str
+    current: InstanceScore | None  # the last score.json, when it still holds
 
 
 class Scorer:
@@ -54,23 +63,34 @@ class Scorer:
             and old.variants[v.name].fingerprint == self.builder.fingerprint(inst, v)
         }
 
-    def score_instance(self, inst: Instance, providers: list[str] | None, force: bool) -> InstanceScore:
-        iid = inst.instance_id
-        sc = self.cfg.score
+    def plan(self, inst: Instance, providers: list[str] | None, force: bool) -> Plan:
+        """What scoring an instance takes now: its variants to build and time (those of `providers`, with
+        base, human and the A/A twin), the other providers' rows kept from the last score.json, and
+        whether the last score.json still holds (same variants, same settings: nothing to do)."""
         every = variant_specs(self.state, inst)
         specs = [v for v in every if v.kind != "agent" or not providers or v.provider in providers]
+        old = self.state.score_record(inst.instance_id)
+        carried = self._carried(inst, every, old, {v.name for v in specs})
+        rows = [(v.name, self.builder.fingerprint(inst, v)) for v in specs]
+        fp = fingerprint(sorted(rows + [(n, r.fingerprint) for n, r in carried.items()]), self.cfg.score.model_dump())
+        current = old if old is not None and old.fingerprint == fp and not force else None
+        return Plan(specs, carried, fp, current)
+
+    def score_instance(self, inst: Instance, providers: list[str] | None, force: bool) -> InstanceScore:
+        plan = self.plan(inst, providers, force)
+        if plan.current is not None:
+            self.reporter.instance_done(inst.instance_id, plan.current.model_dump())
+            return plan.current
+        return self.execute(inst, plan, force)
+
+    def execute(self, inst: Instance, plan: Plan, force: bool) -> InstanceScore:
+        """Build, test and time the planned variants, judge them, and write score.json."""
+        iid = inst.instance_id
+        sc = self.cfg.score
+        specs, carried, fp = plan.specs, plan.carried, plan.fingerprint
         self.reporter.instance_started(iid, [v.name for v in specs])
         ensure_snapshot(self.state, inst)  # scoring base and human needs no `prepare`
         builds = {v.name: self.builder.variant(inst, v, force) for v in specs}
-        old = self.state.score_record(iid)
-        carried = self._carried(inst, every, old, set(builds))
-        fp = fingerprint(
-            sorted([(n, b.fingerprint) for n, b in builds.items()] + [(n, r.fingerprint) for n, r in carried.items()]),
-            sc.model_dump(),
-        )
-        if old and old.fingerprint == fp and not force:
-            self.reporter.instance_done(iid, old.model_dump())
-            return old
 
         attempts: dict[str, Attempt] = {}
         for v in specs:
@@ -147,16 +167,29 @@ def score(
     reporter: ScoreReporter,
     providers: list[str] | None = None,
     force: bool = False,
+    keep_work: bool = False,
+    executor_kind: str = "local",
+    ray_address: str | None = None,
 ) -> list[InstanceScore]:
-    """Score every instance (one at a time: timing must not compete with itself)."""
+    """Score every instance: here one at a time (timing must not compete with itself), or on a Ray cluster,
+    each instance on one node. Each instance's copies and venvs go once its score.json is written, unless
+    `keep_work` (they are rebuilt, from uv's cache, when it is scored again)."""
     check_attempts_current(state, instances, providers)
     sandbox.check()
+    if executor_kind == "ray":
+        from isobench.executors.ray import connect, score_on_cluster
+
+        connect(cfg, ray_address)  # before anything is shown or written
     scorer = Scorer(cfg, state, sandbox, reporter)
-    out = []
     reporter.start([i.instance_id for i in instances])
     try:
+        if executor_kind == "ray":
+            return score_on_cluster(cfg, state, scorer, instances, providers, force, reporter, ray_address)
+        out = []
         for inst in instances:
             out.append(scorer.score_instance(inst, providers, force))
+            if not keep_work:
+                remove_tree(state.score_dir(inst.instance_id) / "envs")
+        return out
     finally:
         reporter.stop()
-    return out

@@ -32,6 +32,8 @@ class Builder:
         self.state = state
         self.sandbox = sandbox
         self.reporter = reporter
+        self.cache_dir = state.root / "cache" / "uv"
+        """uv's download cache (a worker node keeps its own across instances: `isobench.executors.worker`)."""
 
     def settings(self, inst: Instance) -> BuildSettings:
         """How this instance's variants are built: its interpreter, the shared cache, the index."""
@@ -39,7 +41,7 @@ class Builder:
         python = inst.python or (str(self.cfg.resolve(sc.python)) if sc.python else sys.executable)
         return BuildSettings(
             python=python,
-            cache_dir=self.state.root / "cache" / "uv",
+            cache_dir=self.cache_dir,
             network=sc.build_network,
             index_url=sc.index_url,
             find_links=tuple(self.cfg.resolve(p) for p in sc.find_links),

@@ -87,10 +87,17 @@ def environment(sandbox: str) -> Environment:
         oh: str | None = version("openhands-sdk")
     except Exception:
         oh = None
+    try:
+        kb = next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+        memory_gb: float | None = round(int(kb.split()[1]) / 2**20, 1)
+    except (OSError, StopIteration, ValueError):
+        memory_gb = None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return Environment(
         host=platform.node(),
         cpu=cpu,
-        cores=os.cpu_count(),
+        cores=cores,
+        memory_gb=memory_gb,
         platform=platform.platform(),
         python=platform.python_version(),
         isobench_version=__version__,

@@ -1,4 +1,5 @@
 """attrs: attrs.asdict() over many instances with mostly atomic field values."""
+
 import os
 import sys
 
@@ -29,8 +30,16 @@ class User:
 
 
 USERS = [
-    User(i, f"user{i}", f"user{i}@example.com", i * 0.5, i % 2 == 0, None,
-         Address(f"{i} Main St", "Springfield", 10000 + i), ["a", "b"])
+    User(
+        i,
+        f"user{i}",
+        f"user{i}@example.com",
+        i * 0.5,
+        i % 2 == 0,
+        None,
+        Address(f"{i} Main St", "Springfield", 10000 + i),
+        ["a", "b"],
+    )
     for i in range(6000)
 ]
 

@@ -1,4 +1,5 @@
 """attrs: create many attrs classes (class decoration: generated __init__/__repr__/__eq__/...)."""
+
 import os
 import sys
 
@@ -7,7 +8,6 @@ if _src not in sys.path:
     sys.path.insert(0, _src)
 
 import attrs  # noqa: E402
-
 
 classes = []
 for k in range(60):

@@ -1,4 +1,5 @@
 """attrs: == / != between many instances of a multi-field attrs class."""
+
 import os
 import sys
 
@@ -25,7 +26,7 @@ C = [Point(i + 1, i + 1, i + 2, f"p{i}", i * 0.25, "k") for i in range(3000)]
 
 eq = 0
 for _ in range(40):
-    for a, b, c in zip(A, B, C):
+    for a, b, c in zip(A, B, C, strict=False):
         if a == b:
             eq += 1
         if a != c:

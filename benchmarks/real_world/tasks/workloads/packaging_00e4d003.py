@@ -1,4 +1,5 @@
 """packaging: parse many PEP 508 requirement strings (packaging.requirements.Requirement)."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """packaging: filter a list of versions through multi-clause SpecifierSets."""
+
 import os
 import sys
 

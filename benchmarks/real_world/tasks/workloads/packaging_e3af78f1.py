@@ -1,4 +1,5 @@
 """packaging: wildcard (==X.* / !=X.*) specifier matching over many versions."""
+
 import os
 import sys
 

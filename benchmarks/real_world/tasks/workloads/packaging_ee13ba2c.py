@@ -1,4 +1,5 @@
 """packaging: parse many simple release versions (digits and dots only)."""
+
 import os
 import sys
 
@@ -8,7 +9,9 @@ if _src not in sys.path:
 
 from packaging.version import Version  # noqa: E402
 
-STRS = [f"{a}.{b}.{c}" for a in range(20) for b in range(40) for c in range(30)] + [f"{a}.{b}" for a in range(60) for b in range(60)]
+STRS = [f"{a}.{b}.{c}" for a in range(20) for b in range(40) for c in range(30)] + [
+    f"{a}.{b}" for a in range(60) for b in range(60)
+]
 
 n = 0
 for s in STRS:

@@ -1,4 +1,5 @@
 """sqlparse: parse a SELECT with a very long column list and IN list."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """sqlparse: parse one SELECT whose CASE expression has hundreds of WHEN branches (many tokens in one group)."""
+
 import os
 import sys
 

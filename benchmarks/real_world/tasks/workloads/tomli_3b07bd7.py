@@ -1,4 +1,5 @@
 """tomli: parse a heavily commented configuration document."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """tomli: parse a document whose strings are full of \\uXXXX / \\UXXXXXXXX escapes."""
+
 import os
 import sys
 
@@ -9,7 +10,7 @@ if _src not in sys.path:
 
 import tomli  # noqa: E402
 
-ESC = "".join(f"\\u{0x00c0 + k:04X}" for k in range(40)) + "\\U0001F600\\U0001F642"
+ESC = "".join(f"\\u{0x00C0 + k:04X}" for k in range(40)) + "\\U0001F600\\U0001F642"
 DOC = "[strings]\n" + "".join(f'key{i} = "{ESC} {i}"\n' for i in range(1500))
 
 d = tomli.loads(DOC)

@@ -1,4 +1,5 @@
 """tomli: parse a document dominated by long basic and multi-line strings."""
+
 import os
 import sys
 

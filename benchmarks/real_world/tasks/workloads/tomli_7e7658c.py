@@ -1,4 +1,5 @@
 """tomli: parse a Cargo.toml-like document: long tables whose values are inline tables and arrays."""
+
 import os
 import sys
 
@@ -11,7 +12,10 @@ import tomli  # noqa: E402
 
 parts = ["[dependencies]\n"]
 for i in range(1500):
-    parts.append(f'crate-{i} = {{ version = "1.{i % 17}.{i % 5}", features = ["std", "f{i % 7}"], optional = {str(i % 2 == 0).lower()} }}\n')
+    parts.append(
+        f'crate-{i} = {{ version = "1.{i % 17}.{i % 5}", features = ["std", "f{i % 7}"], '
+        f"optional = {str(i % 2 == 0).lower()} }}\n"
+    )
 parts.append("\n[dev-dependencies]\n")
 for i in range(300):
     parts.append(f'dev-crate-{i} = {{ version = "0.{i % 9}", default-features = false }}\n')

@@ -1,4 +1,5 @@
 """tomli: parse a heavily commented document with long literal strings."""
+
 import os
 import sys
 

@@ -1,0 +1,58 @@
+"""What crosses the network between the driver and a worker: folders as in-memory tar.gz archives, and
+instances with the workload files they name."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from isobench.records import Instance
+
+
+def pack(folder: Path, *, exclude: tuple[str, ...] = ()) -> bytes:
+    """A folder's content as tar.gz bytes (names relative to it), leaving out the top-level `exclude`."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(folder.iterdir()):
+            if path.name not in exclude:
+                tar.add(path, arcname=path.name)
+    return buf.getvalue()
+
+
+def unpack(data: bytes, dest: Path) -> None:
+    """Extract what `pack` made into `dest` (the "data" filter: nothing outside `dest`, no devices)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(dest, filter="data")
+
+
+def ship_instance(inst: Instance) -> dict[str, Any]:
+    """An instance's record and its workload files (which live outside the repository, on the driver)."""
+    return {
+        "record": inst.model_dump(),
+        "workload_files": {p: Path(p).read_bytes() for p in inst.workload_files or []},
+    }
+
+
+def land_instance(shipped: dict[str, Any], root: Path) -> tuple[Instance, dict[str, str]]:
+    """The shipped instance on this node: its workload files written under `root`, and the record's mentions
+    of their driver paths pointing there. Returns it and {path here: path on the driver}."""
+    text = json.dumps(shipped["record"])
+    moved: dict[str, str] = {}
+    for n, (path, data) in enumerate(sorted(shipped["workload_files"].items())):
+        here = root / "workload" / str(n) / Path(path).name
+        here.parent.mkdir(parents=True, exist_ok=True)
+        here.write_bytes(data)
+        text = text.replace(json.dumps(path)[1:-1], json.dumps(str(here))[1:-1])
+        moved[str(here)] = path
+    return Instance.model_validate_json(text), moved
+
+
+def restore_paths(text: str, moved: dict[str, str]) -> str:
+    """A record written on this node, naming the workload files by their driver paths again."""
+    for here, there in moved.items():
+        text = text.replace(json.dumps(here)[1:-1], json.dumps(there)[1:-1])
+    return text
