@@ -101,3 +101,40 @@ def test_a_cluster_nothing_answers_at_is_refused_at_once_and_the_state_is_left_a
     assert "nothing answers at 127.0.0.1:1" in line and "ray start --head" in line
     after = sorted(str(p.relative_to(b.state)) for p in b.state.rglob("*") if "lock" not in p.name)
     assert after == before
+
+
+def test_workers_sharing_a_node_sweep_folders_of_dead_workers_without_tripping_on_each_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers on one node both find the same dead worker's folder; both must go on with their unit
+    (on a cluster this raced: one removed files the other was about to remove, and its attempt failed)."""
+    import threading
+
+    from isobench.executors import worker
+
+    monkeypatch.setattr(worker.tempfile, "tempdir", str(tmp_path))
+    dead = 2**22 + 12345  # above the kernel's pid limit: never a live process
+    for i in range(30):
+        deep = tmp_path / f"isobench-worker-{dead}-{i}" / "state" / "attempts" / "a" / ".git" / "info"
+        deep.mkdir(parents=True)
+        for j in range(20):
+            (deep / f"exclude{j}").write_text("x")
+    live = tmp_path / f"isobench-worker-{__import__('os').getpid()}-mine"
+    live.mkdir()
+    errors: list[BaseException] = []
+
+    def unit() -> None:
+        try:
+            with worker._workdir() as d:
+                assert Path(d).is_dir()
+        except BaseException as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=unit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not list(tmp_path.glob(f"isobench-worker-{dead}-*"))
+    assert live.is_dir()  # a live worker's folder is left alone

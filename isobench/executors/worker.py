@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from isobench.run.units import Unit, UnitRefused, missing_keys
 from isobench.sandbox import get_sandbox
 from isobench.score import Plan, Scorer
 from isobench.score.variants import variant_specs
-from isobench.state import State, remove_tree, write_model
+from isobench.state import State, write_model
 
 
 @contextlib.contextmanager
@@ -37,7 +38,7 @@ def _workdir() -> Iterator[str]:
     for old in tmp.glob("isobench-worker-*-*"):
         pid = old.name.split("-")[2]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            remove_tree(old)
+            shutil.rmtree(old, ignore_errors=True)  # another worker on this node may be sweeping it too
     with tempfile.TemporaryDirectory(prefix=f"isobench-worker-{os.getpid()}-") as d:
         yield d
 
