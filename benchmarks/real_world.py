@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/real_world.py [--projects tomli,packaging,attrs,sqlparse] [--budget 60]
         [--repos DIR] [--mirrors DIR] [--out DIR] [--stages plan,prepare,run,score,correlate,export]
-        [--reference-rounds 20] [--force]
+        [--reference-rounds 20] [--per-project K] [--force]
 
 The corpus (benchmarks/real_world/: task files, one workload script per human commit, CORPUS.md) names
 real human optimization commits of pypa/packaging, hukkin/tomli, python-attrs/attrs and
@@ -120,6 +120,15 @@ def fmt(x: float | None, ci: list[float] | None = None) -> str:
     return f"{x:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
+def keep_first(task: Path, k: int) -> None:
+    """Cut a task file's commit list to its first k entries (a shorter run on the same corpus)."""
+    import yaml
+
+    data = yaml.safe_load(task.read_text())
+    data["commits"] = data["commits"][:k]
+    task.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--projects", default=",".join(PROJECTS))
@@ -130,6 +139,7 @@ def main() -> int:
     ap.add_argument("--stages", default="plan,prepare,run,score,correlate,export")
     ap.add_argument("--reference-rounds", type=int, default=20)
     ap.add_argument("--force", action="store_true", help="start from an empty state (and --force score)")
+    ap.add_argument("--per-project", type=int, default=0, help="keep only each project's first K commits")
     args = ap.parse_args()
     projects = [p for p in args.projects.split(",") if p]
     args.repos.mkdir(parents=True, exist_ok=True)
@@ -140,6 +150,9 @@ def main() -> int:
         shutil.rmtree(folder)
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     shutil.copytree(CORPUS / "tasks", folder / "tasks", dirs_exist_ok=True)
+    if args.per_project:
+        for p in projects:
+            keep_first(folder / "tasks" / f"{p}.yaml", args.per_project)
     tasks = ", ".join(f"tasks/{p}.yaml" for p in projects)
     (folder / "bench.yaml").write_text(BENCH.format(tasks=tasks, budget=args.budget))
     env = {**os.environ, "ISOBENCH_REAL_WORLD": str(args.repos), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
