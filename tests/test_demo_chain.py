@@ -146,7 +146,11 @@ def test_the_state_keeps_results_not_checkouts(chain: dict[str, Any]) -> None:
 
 def test_correlate_reports_what_each_provider_achieved(chain: dict[str, Any]) -> None:
     p = chain["correlate"]["providers"]
-    assert p["oracle"]["correct"] == 4 and p["oracle"]["opt1_gso"] == 1.0
+    # GSO's opt is a point-estimate rule (rho >= 0.95): on an instance whose A/A twin came out other than
+    # no_difference (flagged noisy: a busy machine) rho's point estimate can miss it by noise alone; on
+    # every quietly measured instance the oracle must be an opt.
+    noisy = sum(1 for s in chain["score"] if s["noisy"])
+    assert p["oracle"]["correct"] == 4 and p["oracle"]["opt1_gso"] >= (4 - noisy) / 4, (p["oracle"], noisy)
     assert 0.9 < p["oracle"]["rho_gmean"] < 1.1
     assert p["noop"]["opt1_strict"] == 0.0 and p["noop"]["opt1_gso"] == 0.0
     assert p["noop"]["failure_reasons"] == {"empty_patch": 4}
