@@ -26,7 +26,8 @@ from isobench.plan import plan  # noqa: E402
 from isobench.prepare import ensure_snapshot  # noqa: E402
 from isobench.progress import PlainScoreReporter  # noqa: E402
 from isobench.sandbox import get_sandbox  # noqa: E402
-from isobench.score import Scorer, VariantSpec  # noqa: E402
+from isobench.score import Scorer  # noqa: E402
+from isobench.score.variants import VariantSpec  # noqa: E402
 from isobench.state import State  # noqa: E402
 
 GIT = ["git", "-c", "user.name=b", "-c", "user.email=b@example.com"]
@@ -69,13 +70,13 @@ def main(n: int = 5) -> None:
         scorer = Scorer(cfg, state, get_sandbox("bwrap"), PlainScoreReporter(sys.stderr, quiet=True))
         times = []
         for i in range(n):
-            v = VariantSpec(f"v{i}", "agent", inst["patch"], "bench", i + 1)
+            v = VariantSpec(f"v{i}", "agent", inst.patch, "bench", i + 1)
             t0 = time.perf_counter()
-            rec = scorer.prepare_variant(inst, v, force=True)
+            rec = scorer.builder.variant(inst, v, force=True)
             times.append(time.perf_counter() - t0)
-            tests = rec["tests"][0]["passed"] if rec.get("tests") else None
-            steps = ", ".join(f"{s['command']} {s['seconds']:.1f} s" for s in rec.get("build_steps", []))
-            print(f"variant {i + 1}: {times[-1]:.2f} s (build {rec['build']}, tests passed: {tests}; {steps})")
+            tests = rec.tests[0].passed if rec.tests else None
+            steps = ", ".join(f"{s.command} {s.seconds:.1f} s" for s in rec.build_steps)
+            print(f"variant {i + 1}: {times[-1]:.2f} s (build {rec.build}, tests passed: {tests}; {steps})")
         cache = sum(f.stat().st_size for f in (state.root / "cache").rglob("*") if f.is_file())
         print(
             f"\nfirst variant {times[0]:.2f} s (empty cache), then median {statistics.median(times[1:]):.2f} s "

@@ -57,7 +57,8 @@ def measure(project: Path, n: int, *executor: str) -> dict[str, Any]:
     ideal = total / P
     nodes = sorted({(a["executor"] or {}).get("node", "this machine") for a in attempts})
     state = project / "state" / "runs"
-    per_attempt = sum(f.stat().st_size for f in state.rglob("*") if f.is_file()) / n
+    folders = [d for d in state.glob("*/*/*") if d.is_dir()]  # every attempt kept, also from a larger earlier N
+    per_attempt = sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file()) / max(len(folders), 1)
     return {
         "wall_s": round(wall, 1),
         "ideal_s": round(ideal, 1),

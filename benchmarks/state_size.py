@@ -91,9 +91,10 @@ def main() -> None:
             f"  left checkouts: {m['checkouts_bytes_per_attempt'] / mb:.1f} MB per attempt workspace, "
             f"{m['envs_bytes_per_variant'] / mb:.1f} MB per variant copy + venv"
         )
+    keep = m[f"projected_bytes_{args.instances}_instances_keep_work"] / mb
     print(
-        f"  {args.instances} instances like these: {m[f'projected_bytes_{args.instances}_instances'] / mb:.0f} MB "
-        f"(keeping every checkout and venv: {m[f'projected_bytes_{args.instances}_instances_keep_work'] / mb:.0f} MB)"
+        f"  {args.instances} instances like these: {m[f'projected_bytes_{args.instances}_instances'] / mb:.0f} MB"
+        + (f" (keeping every checkout and venv: {keep:.0f} MB)" if kept else " (no checkout or venv left to count)")
     )
     if args.json:
         args.json.write_text(json.dumps(m, indent=2))
