@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -44,6 +44,15 @@ class Context:
             return State(Path(env))
         cfg = self.config()
         return State(cfg.resolve(cfg.paths.state_root))
+
+
+# Options `run` and `score` share: where their units execute.
+ExecutorOption = Annotated[
+    str | None, typer.Option("--executor", help="local or ray (default: bench.yaml executor.kind, else local)")
+]
+RayAddressOption = Annotated[
+    str | None, typer.Option("--ray-address", help="The Ray cluster to use (default: executor.address)")
+]
 
 
 def ctx_of(ctx: typer.Context) -> Context:

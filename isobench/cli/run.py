@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from isobench.cli.common import ctx_of, print_json, split_csv
+from isobench.cli.common import ExecutorOption, RayAddressOption, ctx_of, print_json, split_csv
 
 
 def executor_kind(cfg, given: str | None) -> str:  # type: ignore[no-untyped-def]
@@ -69,13 +69,8 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--keep-work", help="Keep each attempt's workspace (in its attempt folder), for debugging."),
         ] = False,
-        executor: Annotated[
-            str | None,
-            typer.Option("--executor", help="local or ray (default: bench.yaml executor.kind, else local)"),
-        ] = None,
-        ray_address: Annotated[
-            str | None, typer.Option("--ray-address", help="The Ray cluster to use (default: executor.address)")
-        ] = None,
+        executor: ExecutorOption = None,
+        ray_address: RayAddressOption = None,
     ) -> None:
         """Run the agent on every prepared unit that has no finished attempt yet."""
         from isobench.progress import make_reporter

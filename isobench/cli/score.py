@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from isobench.cli.common import console, ctx_of, print_json, split_csv
+from isobench.cli.common import ExecutorOption, RayAddressOption, console, ctx_of, print_json, split_csv
 
 
 def _ci(value: float | None, ci: list[float] | None) -> str:
@@ -40,13 +40,8 @@ def register(app: typer.Typer) -> None:
         keep_work: Annotated[
             bool, typer.Option("--keep-work", help="Keep each variant's copy and venv after scoring, for debugging.")
         ] = False,
-        executor: Annotated[
-            str | None,
-            typer.Option("--executor", help="local or ray (default: bench.yaml executor.kind, else local)"),
-        ] = None,
-        ray_address: Annotated[
-            str | None, typer.Option("--ray-address", help="The Ray cluster to use (default: executor.address)")
-        ] = None,
+        executor: ExecutorOption = None,
+        ray_address: RayAddressOption = None,
     ) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
         from isobench.cli.run import executor_kind, sandbox_for
