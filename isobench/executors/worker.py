@@ -9,6 +9,7 @@ worker without it refuses with one line naming the node and the variable.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import platform
 import shutil
@@ -59,12 +60,6 @@ def _state(root: Path, payload: dict[str, Any]) -> tuple[BenchConfig, State, Ins
     return cfg, state, inst, moved
 
 
-def _sink() -> Any:
-    import io
-
-    return io.StringIO()
-
-
 def run_attempt(payload: dict[str, Any], node: str) -> dict[str, Any]:
     """One attempt: returns the attempt's record and its folder's files (tar.gz), and where it ran."""
     host = platform.node()
@@ -92,7 +87,7 @@ def run_attempt(payload: dict[str, Any], node: str) -> dict[str, Any]:
             sc = Scenario(**payload["scenario"])
             launcher.server = ScriptedLLMServer(scenario_resolver(launcher.scripted_keys, lambda p, i: sc)).start()
         try:
-            runner = Runner(state, launcher, PlainReporter(_sink(), quiet=True), keep_work=payload["keep_work"])
+            runner = Runner(state, launcher, PlainReporter(io.StringIO(), quiet=True), keep_work=payload["keep_work"])
             att = runner.run_unit(Unit(inst, provider, payload["attempt"], prepared))
         finally:
             if launcher.server is not None:
@@ -122,7 +117,7 @@ def score_instance(payload: dict[str, Any], node: str) -> dict[str, Any]:
         carried = {n: VariantScore.model_validate(r) for n, r in payload["carried"].items()}
         sandbox = get_sandbox(payload["sandbox"], image=cfg.container.image)
         sandbox.check()
-        scorer = Scorer(cfg, state, sandbox, PlainScoreReporter(_sink(), quiet=True))
+        scorer = Scorer(cfg, state, sandbox, PlainScoreReporter(io.StringIO(), quiet=True))
         scorer.builder.cache_dir = node_cache()
         res = scorer.execute(inst, Plan(specs, carried, payload["fingerprint"], None), force=True)
         res.environment.node = node
