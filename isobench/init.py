@@ -1,8 +1,8 @@
 """`isobench init [DIR]`: a starter project (as `asv quickstart` makes one) that runs as it is.
 
 Writes a commented bench.yaml, tasks/example.yaml and the example repository it points at (the demo
-library, built with its real optimization commits), so a newcomer starts from something that works and
-changes it into their own benchmark.
+library, built from the package data in isobench/demo/ with its real optimization commits and its asv
+suite), so a newcomer starts from something that works and changes it into their own benchmark.
 """
 
 from __future__ import annotations

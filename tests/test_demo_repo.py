@@ -1,4 +1,5 @@
-"""The embedded demo repository (isobench/demo_repo.py): history, determinism and real tests.
+"""The embedded demo repository (isobench/demo/, built by isobench/demo_repo.py): history, determinism,
+real tests and the asv suite.
 
 Timings are deliberately not asserted (they depend on the machine and its load); only that every
 version is correct, that each optimization keeps the workload's result, and that the demo's unittest
@@ -8,6 +9,7 @@ suite catches a broken implementation.
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -15,11 +17,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from isobench import demo_repo as builder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_YAML = ROOT / "tasks" / "demo.yaml"
+DATA = ROOT / "isobench" / "demo"
 
 # tag -> (the one source file it optimizes, its workload's name)
 OPTIMIZATIONS = {
@@ -259,3 +263,77 @@ def test_demo_task_file_matches_the_build(demo: tuple[Path, dict[str, str]], tre
         assert commit.efficiency_test == [f"python -m benchmarks.run {workload}"]
         assert commit.base is None  # the first parent
     assert task.tests == ["python -m unittest discover -s tests -q"]
+
+
+def test_each_commit_holds_exactly_its_data_folder(demo: tuple[Path, dict[str, str]]) -> None:
+    """isobench/demo/history.yaml and its folders are the whole content: every folder is one commit, and
+    that commit changes exactly the files the folder holds, to exactly their bytes."""
+    repo, _ = demo
+    history = yaml.safe_load((DATA / "history.yaml").read_text())["commits"]
+    shas = git(repo, "rev-list", "--first-parent", "--reverse", "main").split()
+    assert len(shas) == len(history)
+    assert sorted(p.name for p in DATA.iterdir() if p.is_dir()) == sorted(c["folder"] for c in history)
+    for index, (commit, sha) in enumerate(zip(history, shas, strict=True)):
+        folder = DATA / commit["folder"]
+        files = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+        assert files, commit["folder"]
+        if index:
+            assert set(git(repo, "diff", "--name-only", f"{sha}^", sha).split()) == set(files), commit["folder"]
+        for rel, path in files.items():
+            blob = subprocess.run(["git", "show", f"{sha}:{rel}"], cwd=repo, check=True, capture_output=True).stdout
+            assert blob == path.read_bytes(), f"{commit['folder']}/{rel}"
+        assert git(repo, "log", "-1", "--format=%B", sha) == commit["message"].strip()
+        assert (commit.get("tag") is None) or git(repo, "rev-parse", commit["tag"]) == sha
+
+
+# Runs one commit's asv suite the way asv_runner discovers it (the module loaded from its file, without
+# the repository root on sys.path), each benchmark once per parameter combination, and prints their
+# names. `python -I -S`: no site-packages, so the suite may import nothing but textkit and the stdlib.
+ASV_DRIVER = """
+import importlib.util, inspect, itertools, json
+spec = importlib.util.spec_from_file_location("bench_textkit", "benchmarks/bench_textkit.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+names = []
+for name, obj in vars(module).items():
+    if name.startswith("time_") and inspect.isfunction(obj):
+        obj()
+        names.append(name)
+    elif inspect.isclass(obj) and obj.__module__ == module.__name__:
+        assert len(obj.params) == len(obj.param_names), name
+        for combo in itertools.product(*obj.params):
+            bench = obj()
+            bench.setup(*combo)
+            for method in [m for m in dir(obj) if m.startswith("time_")]:
+                getattr(bench, method)(*combo)
+                names.append(f"{name}.{method}{list(combo)}")
+print(json.dumps(names))
+"""
+ASV_BENCHMARKS = {
+    "time_tokenize",
+    "time_remove_stopwords",
+    "time_wrap",
+    "Slugify.time_slugify['ascii']",
+    "Slugify.time_slugify['accented']",
+}
+
+
+def test_every_commit_has_an_asv_suite_that_runs(demo: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    repo, _ = demo
+    for index, sha in enumerate(git(repo, "rev-list", "--first-parent", "--reverse", "main").split()):
+        tree = export(repo, sha, tmp_path / str(index))
+        conf = json.loads((tree / "asv.conf.json").read_text())
+        assert conf["version"] == 1 and conf["project"] == "textkit"
+        assert (tree / conf["benchmark_dir"] / "bench_textkit.py").is_file()
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", ASV_DRIVER],
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            env=CHILD_ENV,
+            timeout=120,
+        )
+        assert proc.returncode == 0, f"commit {index}: {proc.stderr}"
+        # The n-gram benchmark arrives with textkit.ngrams (#18); the rest are there from the start.
+        expected = ASV_BENCHMARKS | ({"time_ngram_counts"} if (tree / "textkit" / "ngrams.py").exists() else set())
+        assert set(json.loads(proc.stdout)) == expected, f"commit {index}"
