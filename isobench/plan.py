@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 import git
 
 from isobench.config import BenchConfig, CommitSpec, DiscoverSpec, TaskFile, load_task
+from isobench.config.task import COMMAND_FIELDS
 from isobench.errors import UserError, one_line
 from isobench.gitutil import (
     GitError,
@@ -28,6 +29,16 @@ from isobench.gitutil import (
     patch_functions,
     resolve_commit,
     test_functions,
+)
+from isobench.plan_checks import (
+    RepoTree,
+    check_callable,
+    check_python,
+    named_test_files,
+    outside_files,
+    program_warnings,
+    resolve_python,
+    test_patterns_for,
 )
 from isobench.records import Instance
 from isobench.state import State, fingerprint, read_model, write_model
@@ -134,20 +145,55 @@ def files_digest(paths: list[str]) -> str | None:
 
 
 def _python(python: str | None, src: Path, where: str) -> str | None:
-    """A task's interpreter as an absolute path (a bare name is looked up on PATH)."""
+    """A task's interpreter as an absolute path (a bare name is looked up on PATH); it must run."""
     if python is None:
         return None
-    found = shutil.which(python) if "/" not in python else python
-    path = Path(found).expanduser() if found else None
-    if path is not None and not path.is_absolute():
-        path = src.parent / path
-    if path is None or not path.is_file():
+    path = resolve_python(python, src.parent)
+    if path is None:
         raise UserError(f"{src}: {where}: {python} not found")
-    return str(path.absolute())
+    check_python(str(path), f"{src}: {where}")
+    return str(path)
 
 
-def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[Instance]:
-    """Resolve one task file into instance records (not written)."""
+def _score_python(cfg: BenchConfig) -> None:
+    """bench.yaml's score.python, resolved as `score` resolves it, must exist and run."""
+    if cfg.score.python is None:
+        return
+    path = cfg.resolve(cfg.score.python)
+    if not path.is_file():
+        raise UserError(f"{cfg.source}: score.python: {path} not found")
+    check_python(str(path.absolute()), f"{cfg.source}: score.python")
+
+
+class _Labels:
+    """Where a key of one commit was set, for messages: `t.yaml: commits[0].tests[1] (head 0123456789ab)` when
+    the commit sets it, `t.yaml: tests[1] (commits[0], head 0123456789ab)` when the task does."""
+
+    def __init__(self, src: Path, c: CommitSpec, where: str, head: str) -> None:
+        self.src, self.c, self.where, self.head = src, c, where, head[:12]
+
+    def field(self, label: str) -> str:
+        key = label.split("[", 1)[0]
+        return f"{self.where}.{label}" if getattr(self.c, key, None) is not None else label
+
+    def error(self, label: str) -> str:
+        """For errors: names the file, the key and the commit."""
+        if getattr(self.c, label.split("[", 1)[0], None) is not None:
+            return f"{self.src}: {self.field(label)} (head {self.head})"
+        return f"{self.src}: {label} ({self.where}, head {self.head})"
+
+    def note(self, label: str) -> str:
+        """For notes and warnings: a task-level key's message is the same for every commit (printed once)."""
+        return f"{self.src}: {self.field(label)}"
+
+
+def _commands(c: CommitSpec, task: TaskFile, keys: tuple[str, ...] = COMMAND_FIELDS) -> list[tuple[str, str]]:
+    """(label, command) of every command of these keys for one commit: [("tests[0]", "pytest -q"), ...]."""
+    return [(f"{k}[{i}]", cmd) for k in keys for i, cmd in enumerate(_pick(c, task, k) or [])]
+
+
+def plan_task(task: TaskFile, cfg: BenchConfig, state: State, messages: list[str] | None = None) -> list[Instance]:
+    """Resolve one task file into instance records (not written); notes and warnings go to `messages`."""
     src = task.source
     repo_dir = resolve_repo_path(task, state)
     try:
@@ -167,101 +213,142 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State) -> list[Instance]:
                 listed.add(resolve_commit(repo, c.head))  # type: ignore[union-attr]
         specs += [(f"discover ({sha[:10]})", CommitSpec(head=sha)) for sha in shas if sha not in listed]
 
+    out = messages if messages is not None else []
     records = []
     for where, c in specs:
         assert c is not None
-        try:
-            head = resolve_commit(repo, c.head)
-        except GitError as exc:
-            raise UserError(f"{src}: {where}.head: {exc} in repository {repo_dir}") from None
-        if c.base is not None:
-            try:
-                base = resolve_commit(repo, c.base)
-            except GitError as exc:
-                raise UserError(f"{src}: {where}.base: {exc} in repository {repo_dir}") from None
-        else:
-            parent = first_parent(repo, head)
-            if parent is None:
-                raise UserError(f"{src}: {where}.head: commit {head[:12]} has no parent; give `base:` explicitly")
-            base = parent
-        if base == head:
-            raise UserError(f"{src}: {where}: base and head are the same commit {head[:12]}")
-
-        efficiency_test = _pick(c, task, "efficiency_test") or []
-        workload_callable = _pick(c, task, "workload_callable")
-        if not efficiency_test and not workload_callable:
-            raise UserError(
-                f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
-                "(and/or `workload_callable`) for the task or this commit"
-            )
-        tests = _pick(c, task, "tests") or []
-        if not tests:
-            raise UserError(
-                f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at least one test command"
-            )
-        diff = human_diff(repo_dir, base, head, task.test_patterns)
-        if not diff.changed:
-            raise UserError(f"{src}: {where}: {base[:12]}..{head[:12]} changes no file")
-        contract = _pick(c, task, "optimization_contract")
-        targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
-        if not targets:
-            others = [*diff.test_files, *diff.noncode_files]
-            raise UserError(
-                f"{src}: {where} (head {head[:12]}): the human changed no source file "
-                f"(only {', '.join(others[:3])}); give `target_files`"
-            )
-        workload_files = _workload_files(_pick(c, task, "workload_files") or [], src, _key(c, where, "workload_files"))
-        python = _python(_pick(c, task, "python"), src, _key(c, where, "python"))
-        hc = repo.commit(head)
-        name = repo_name(task.repo)
-        records.append(
-            Instance(
-                instance_id=f"{name}-{head[:10]}",
-                repo=name,
-                repo_path=str(repo_dir),
-                task=task.name,
-                task_file=str(src),
-                description=task.description,
-                created_at=datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
-                base_commit=base,
-                head_commit=head,
-                patch=diff.patch,
-                test_patch=diff.test_patch,
-                changed_files=diff.changed,
-                test_files=diff.test_files,
-                noncode_files=diff.noncode_files,
-                lines_changed=diff.lines_changed,
-                patch_functions=patch_functions(diff.patch),
-                test_functions=test_functions(diff.test_patch),
-                efficiency_test=list(efficiency_test),
-                workload_callable=workload_callable,
-                tests=list(tests),
-                target_files=list(targets),
-                test_patterns=task.test_patterns,
-                gt_commit_message=str(hc.message).strip(),
-                setup_commands=list(_pick(c, task, "setup_commands") or []),
-                install_commands=list(_pick(c, task, "install_commands") or []),
-                workload_files=workload_files,
-                workload_digest=files_digest(workload_files),
-                python=python,
-                workload_timing=_pick(c, task, "workload_timing") or "auto",
-                constraints=list(contract.constraints) if contract else [],
-                strict_targets=bool(contract.strict_targets) if contract else False,
-                scoring_primary=(_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
-                setting=cfg.setting,
-                api=None,
-                notes=None,
-            )
-        )
+        records.append(_plan_commit(task, cfg, repo, repo_dir, where, c, out))
     return records
 
 
+def _resolve_pair(repo: git.Repo, repo_dir: Path, src: Path, where: str, c: CommitSpec) -> tuple[str, str]:
+    """(base, head) of one commit entry."""
+    try:
+        head = resolve_commit(repo, c.head)
+    except GitError as exc:
+        raise UserError(f"{src}: {where}.head: {exc} in repository {repo_dir}") from None
+    if c.base is not None:
+        try:
+            base = resolve_commit(repo, c.base)
+        except GitError as exc:
+            raise UserError(f"{src}: {where}.base: {exc} in repository {repo_dir}") from None
+    else:
+        parent = first_parent(repo, head)
+        if parent is None:
+            raise UserError(f"{src}: {where}.head: commit {head[:12]} has no parent; give `base:` explicitly")
+        base = parent
+    if base == head:
+        raise UserError(f"{src}: {where}: base and head are the same commit {head[:12]}")
+    return base, head
+
+
+def _plan_commit(
+    task: TaskFile, cfg: BenchConfig, repo: git.Repo, repo_dir: Path, where: str, c: CommitSpec, messages: list[str]
+) -> Instance:
+    """One instance: the commit pair, the human diff split into code and tests, and the checks of
+    `isobench.plan_checks` (errors raised, notes and warnings appended to `messages`)."""
+    src = task.source
+    base, head = _resolve_pair(repo, repo_dir, src, where, c)
+    labels = _Labels(src, c, where, head)
+    efficiency_test = _pick(c, task, "efficiency_test") or []
+    workload_callable = _pick(c, task, "workload_callable")
+    if not efficiency_test and not workload_callable:
+        raise UserError(
+            f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
+            "(and/or `workload_callable`) for the task or this commit"
+        )
+    tests = _pick(c, task, "tests") or []
+    if not tests:
+        raise UserError(
+            f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at least one test command"
+        )
+    tree = RepoTree(repo_dir, base, head)
+    # The files the test commands run are tests whatever their names (pyparsing's src/unitTests.py).
+    test_patterns = [*task.test_patterns, *test_patterns_for(named_test_files(tests, tree))]
+    diff = human_diff(repo_dir, base, head, test_patterns)
+    if not diff.changed:
+        raise UserError(f"{src}: {where}: {base[:12]}..{head[:12]} changes no file")
+    contract = _pick(c, task, "optimization_contract")
+    targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
+    if not targets:
+        others = [*diff.test_files, *diff.noncode_files]
+        raise UserError(
+            f"{src}: {where} (head {head[:12]}): the human changed no source file "
+            f"(only {', '.join(others[:3])}); give `target_files`"
+        )
+    workload_files = _workload_files(_pick(c, task, "workload_files") or [], src, _key(c, where, "workload_files"))
+    outside = outside_files(_commands(c, task), repo_dir, workload_files, labels.error)
+    for label, path in outside.declare:
+        workload_files.append(path)
+        messages.append(
+            f"isobench: note: {labels.note(label)}: {path} is outside the repository and not in workload_files: "
+            "declared it (shown read-only to the agent and every variant; its content is part of the instance)"
+        )
+    messages += [f"isobench: warning: {labels.note(label)}: {w}" for label, w in outside.warnings]
+    python = _python(_pick(c, task, "python"), src, _key(c, where, "python"))
+    if workload_callable:
+        check_callable(workload_callable, tree, diff.test_files, labels.error("workload_callable"))
+    installs = [cmd for _, cmd in _commands(c, task, ("setup_commands", "install_commands"))]
+    for label, warning in program_warnings(
+        _commands(c, task, ("tests", "efficiency_test")),
+        installs,
+        tree,
+        system_site_packages=cfg.score.system_site_packages,
+    ):
+        messages.append(f"isobench: warning: {labels.note(label)}: {warning}")
+    hc = repo.commit(head)
+    name = repo_name(task.repo)
+    return Instance(
+        instance_id=f"{name}-{head[:10]}",
+        repo=name,
+        repo_path=str(repo_dir),
+        task=task.name,
+        task_file=str(src),
+        description=task.description,
+        created_at=datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
+        base_commit=base,
+        head_commit=head,
+        patch=diff.patch,
+        test_patch=diff.test_patch,
+        changed_files=diff.changed,
+        test_files=diff.test_files,
+        noncode_files=diff.noncode_files,
+        lines_changed=diff.lines_changed,
+        patch_functions=patch_functions(diff.patch),
+        test_functions=test_functions(diff.test_patch),
+        efficiency_test=list(efficiency_test),
+        workload_callable=workload_callable,
+        tests=list(tests),
+        target_files=list(targets),
+        test_patterns=test_patterns,
+        gt_commit_message=str(hc.message).strip(),
+        setup_commands=list(_pick(c, task, "setup_commands") or []),
+        install_commands=list(_pick(c, task, "install_commands") or []),
+        workload_files=workload_files,
+        workload_digest=files_digest(workload_files),
+        python=python,
+        workload_timing=_pick(c, task, "workload_timing") or "auto",
+        constraints=list(contract.constraints) if contract else [],
+        strict_targets=bool(contract.strict_targets) if contract else False,
+        scoring_primary=(_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
+        setting=cfg.setting,
+        api=None,
+        notes=None,
+    )
+
+
 def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool = False) -> list[Planned]:
-    """Plan every task file given; write one record per instance (unchanged ones are left alone)."""
+    """Plan every task file given; write one record per instance (unchanged ones are left alone).
+
+    Notes and warnings (a workload file declared automatically, a test program nothing installs) go to
+    stderr once every task has resolved: an error is then the only line printed, and nothing is written.
+    """
+    _score_python(cfg)
     records: list[Instance] = []
+    messages: list[str] = []
     for path in task_paths:
         task = load_task(path)
-        records.extend(plan_task(task, cfg, state))
+        records.extend(plan_task(task, cfg, state, messages))
     seen: dict[str, str] = {}
     for r in records:
         if r.instance_id in seen:
@@ -269,6 +356,8 @@ def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool 
                 f"{r.task_file}: commit {r.head_commit[:12]} is planned twice (also from {seen[r.instance_id]})"
             )
         seen[r.instance_id] = r.task_file
+    for message in dict.fromkeys(messages):  # a task-level key's note is the same for all its commits
+        print(message, file=sys.stderr)
 
     out = []
     for order, r in enumerate(records):

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from isobench import __version__
-from isobench.cli import correlate, export, gc, init, plan, prepare, run, score, status
+from isobench.cli import correlate, doctor, export, gc, init, plan, prepare, run, score, status
 from isobench.cli.common import Context
 from isobench.errors import UserError
 
@@ -56,7 +56,7 @@ def main_options(
     ctx.obj = Context(config_path=config or Path("bench.yaml"), config_given=config is not None, state_dir=state_dir)
 
 
-for module in (init, plan, prepare, run, score, correlate, export, status, gc):
+for module in (init, plan, prepare, run, score, correlate, export, status, gc, doctor):
     module.register(app)
 
 

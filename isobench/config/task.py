@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,11 @@ class Scoring(Strict):
     tie_breaker: str | None = None
 
 
+# The keys holding shell commands (`plan` reads the files and programs they name): a new command list
+# belongs here too.
+COMMAND_FIELDS = ("setup_commands", "install_commands", "efficiency_test", "tests")
+
+
 class Overrides(Strict):
     """Keys a task sets for all its commits and a commit may override."""
 
@@ -67,6 +73,19 @@ class Overrides(Strict):
     efficiency_test commands (for a script that cannot run twice in one process)."""
     optimization_contract: OptimizationContract | None = None
     scoring: Scoring | None = None
+
+    @field_validator(*COMMAND_FIELDS)
+    @classmethod
+    def _shell_commands(cls, v: list[str] | None) -> list[str] | None:
+        # A quote left open fails in /bin/sh only when the command runs, after the whole build.
+        for n, command in enumerate(v or []):
+            if not command.strip():
+                raise ValueError(f"command {n} is empty")
+            try:
+                shlex.split(command)
+            except ValueError as exc:
+                raise ValueError(f"command {n} is not a valid shell command ({exc}): {command}") from None
+        return v
 
     @field_validator("workload_callable")
     @classmethod
