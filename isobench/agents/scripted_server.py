@@ -1,19 +1,30 @@
-"""A scripted OpenAI-compatible chat server that drives the real OpenHands agent.
+"""A scripted LLM server that drives the real OpenHands agent, in OpenAI's and Anthropic's wire formats.
 
-The LLM is the only stand-in in isobench: this server answers ``/chat/completions`` with the
-next tool call of a scripted behaviour (:mod:`isobench.agents.scripts`), and the real agent
-executes it with its real tools. Each URL carries one opaque key, so that one server can serve a
-whole benchmark run::
+The LLM is the only stand-in in isobench: this server answers each chat request with the next tool call
+of a scripted behaviour (:mod:`isobench.agents.scripts`), and the real agent executes it with its real
+tools. Each URL carries one opaque key, so that one server can serve a whole benchmark run::
 
     GET  /<key>/v1/models
-    POST /<key>/v1/chat/completions   (plain JSON, or SSE when "stream": true)
+    POST /<key>/v1/chat/completions   OpenAI Chat Completions
+    POST /<key>/v1/responses          OpenAI Responses API (what OpenHands uses for gpt-4.1, gpt-5, ...)
+    POST /<key>/v1/messages           Anthropic Messages API
+
+each as plain JSON, or as that API's server-sent events when the request has ``"stream": true``.
+
+:meth:`ScriptedLLMServer.base_url` is the base an OpenAI client takes (``.../<key>/v1``),
+:meth:`ScriptedLLMServer.anthropic_base_url` the one an Anthropic client takes (``.../<key>``: LiteLLM's
+``anthropic/`` route and the ``anthropic`` SDK append ``/v1/messages``). The Messages and Responses APIs'
+translations are in :mod:`isobench.agents.anthropic_wire` and :mod:`isobench.agents.responses_wire`.
 
 ``resolve(key)`` returns the :class:`~isobench.agents.scripts.Scenario` to play, or ``None``
 (404). `isobench run` makes a random key per scripted attempt and gives it to that attempt's agent
 alone: the oracle's scenario holds the human's files, so nothing else on 127.0.0.1 (another agent
 of the same batch, for one) may guess its way to them, and the key says nothing of the instance or
-its commits. The server is stateless: the step is derived from the request's message history.
-Nothing secret is logged: ``requests`` only records whether an ``Authorization`` header was present.
+its commits. The scripts are stateless: the step is derived from the request's message history. The
+server counts chat requests per key only for ``params.fail_first`` (the first N answered with HTTP
+``params.status``, default 429, as a transiently failing endpoint would).
+Nothing secret is logged: :attr:`ScriptedLLMServer.requests` and :attr:`ScriptedLLMServer.exchanges`
+record which credential header was present, never its value.
 """
 
 from __future__ import annotations
@@ -22,16 +33,29 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from isobench.agents import anthropic_wire, responses_wire
 from isobench.agents.scripts import SCRIPTS, History, Scenario, ToolCall
 
 Resolver = Callable[[str], Scenario | None]
 
 MODEL_NAME = "scripted"
+
+# The chat endpoints, by path below /<key>/v1/, and the wire format each speaks.
+_WIRES = {"chat/completions": "openai", "responses": "responses", "messages": "anthropic"}
+
+# Request translators into (OpenAI chat messages, OpenAI chat tools), for the wires that need one.
+_TRANSLATORS: dict[str, Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = {
+    "anthropic": anthropic_wire.to_chat,
+    "responses": responses_wire.to_chat,
+}
+_Events = Callable[[dict[str, Any], str, int, int], list[tuple[str, dict[str, Any]]]]
 
 # Other names the same tools had in other OpenHands versions, tried when the canonical
 # name is not among the tools a request offers.
@@ -42,8 +66,31 @@ _TOOL_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One chat request and what the server answered (no header values: they may be keys)."""
+
+    key: str
+    wire: str
+    """``openai`` (chat completions), ``responses`` or ``anthropic``."""
+    n_messages: int
+    """Messages in the request's conversation (for Anthropic: after translation, system included)."""
+    stream: bool
+    credential: str | None
+    """The header that carried a key (``authorization`` or ``x-api-key``), if any."""
+    anthropic_version: str | None
+    """The ``anthropic-version`` header (a date, not a secret)."""
+    status: int
+    """The HTTP status answered."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """The usage reported to the client (0 when it got an error)."""
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived (``time.monotonic``): the spacing of a client's retries."""
+
+
 class ScriptedLLMServer:
-    """OpenAI-compatible server on ``host:port`` (0 = any free port) in a daemon thread.
+    """OpenAI- and Anthropic-compatible scripted server on ``host:port`` (0 = any free port) in a daemon thread.
 
     Built on ``http.server`` rather than a web framework: no extra dependency for a handful of
     endpoints, and a thread per request is plenty for a few concurrent agents.
@@ -56,8 +103,11 @@ class ScriptedLLMServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        #: (key, n_messages, authorization_header_present) per chat request.
+        self._served: Counter[str] = Counter()  # chat requests per resolved key (for fail_first)
+        #: (key, n_messages, credential_header_present) per chat request.
         self.requests: list[tuple[str, int, bool]] = []
+        #: Every chat request with its wire format, headers present and answer (see :class:`Exchange`).
+        self.exchanges: list[Exchange] = []
 
     # ------------------------------------------------------------ lifecycle
 
@@ -100,9 +150,24 @@ class ScriptedLLMServer:
         """OpenAI base URL for one scenario: ``http://host:port/<key>/v1``."""
         return f"http://{self.host}:{self.port}/{key}/v1"
 
-    def _record(self, entry: tuple[str, int, bool]) -> None:
+    def anthropic_base_url(self, key: str) -> str:
+        """Anthropic base URL for one scenario: ``http://host:port/<key>`` (clients add ``/v1/messages``)."""
+        return f"http://{self.host}:{self.port}/{key}"
+
+    def _record(self, exchange: Exchange) -> None:
         with self._lock:
-            self.requests.append(entry)
+            self.exchanges.append(exchange)
+            self.requests.append((exchange.key, exchange.n_messages, exchange.credential is not None))
+
+    def _failure(self, key: str, scenario: Scenario) -> int | None:
+        """The HTTP status to fail this request with, if the scenario says so."""
+        if scenario.script == "refuser":
+            return int(scenario.params.get("status", 500))
+        fail_first = int(scenario.params.get("fail_first", 0))
+        with self._lock:
+            served = self._served[key]
+            self._served[key] += 1
+        return int(scenario.params.get("status", 429)) if served < fail_first else None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -124,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         route = self._route()
         if route is None or route[1] != "models" or self.server_obj.resolve(route[0]) is None:
-            self._send_error(404, "not found", "not_found_error")
+            self._send_error("openai", 404, "not found")
             return
         model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "isobench"}
         self._send_json(200, {"object": "list", "data": [model]})
@@ -133,62 +198,99 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         route = self._route()
-        if route is None or route[1] != "chat/completions":
-            self._send_error(404, "not found", "not_found_error")
+        wire = _WIRES.get(route[1]) if route else None
+        if route is None or wire is None:
+            self._send_error("openai", 404, "not found")
             return
         key = route[0]
-        scenario = self.server_obj.resolve(key)
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            self._send_error(400, "invalid JSON body", "invalid_request_error")
+            body = None
+        if not isinstance(body, dict):
+            self._send_error(wire, 400, "the body is not a JSON object")
             return
-        messages = body.get("messages") or []
-        self.server_obj._record((key, len(messages), bool(self.headers.get("Authorization"))))
+        if wire in _TRANSLATORS:
+            messages, tools = _TRANSLATORS[wire](body)
+        else:
+            messages, tools = body.get("messages") or [], body.get("tools") or []
+        seen = Exchange(
+            key=key,
+            wire=wire,
+            n_messages=len(messages),
+            stream=bool(body.get("stream")),
+            credential=next((h for h in ("authorization", "x-api-key") if self.headers.get(h)), None),
+            anthropic_version=self.headers.get("anthropic-version"),
+            status=0,
+        )
+        scenario = self.server_obj.resolve(key)
         if scenario is None:
-            self._send_error(404, "not found", "not_found_error")
-            return
-        if scenario.script == "refuser":
-            status = int(scenario.params.get("status", 500))
-            kind = {401: "authentication_error", 429: "rate_limit_error"}.get(
-                status, "server_error" if status >= 500 else "invalid_request_error"
-            )
-            self._send_error(status, "scripted refusal", kind)
+            self._refuse(seen, 404, "not found")
             return
         script = SCRIPTS.get(scenario.script)
         if script is None:
-            self._send_error(400, f"unknown script {scenario.script!r}", "invalid_request_error")
+            self._refuse(seen, 400, f"unknown script {scenario.script!r}")
+            return
+        status = self.server_obj._failure(key, scenario)
+        if status is not None:
+            self._refuse(seen, status, "scripted failure")
             return
         sleep_s = float(scenario.params.get("response_delay_s", 0))
         if sleep_s > 0:
             time.sleep(sleep_s)
-        call = script(scenario, History(messages))
-        message = _assistant_message(call, body.get("tools") or [])
-        prompt_tokens = int(scenario.params.get("usage_tokens", max(1, len(raw) // 4)))
-        completion_tokens = max(1, len(json.dumps(message)) // 4)
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
+        name, args = _fit_to_tools(script(scenario, History(messages)), tools)
+        tokens = (
+            int(scenario.params.get("usage_tokens", max(1, len(raw) // 4))),
+            max(1, len(json.dumps(args)) // 4),
+        )
+        self.server_obj._record(replace(seen, status=200, prompt_tokens=tokens[0], completion_tokens=tokens[1]))
         model = str(body.get("model") or MODEL_NAME)
+        if wire == "anthropic":
+            block = anthropic_wire.tool_use_block(name, args)
+            self._answer(body, anthropic_wire.message(block, model, *tokens), anthropic_wire.stream_events, block)
+        elif wire == "responses":
+            item = responses_wire.function_call(name, args)
+            self._answer(body, responses_wire.response(item, model, *tokens), responses_wire.stream_events, item)
+        else:
+            self._answer_openai(body, model, name, args, tokens)
+
+    def _refuse(self, seen: Exchange, status: int, why: str) -> None:
+        self.server_obj._record(replace(seen, status=status))
+        self._send_error(seen.wire, status, why)
+
+    # ------------------------------------------------------------ responses
+
+    def _answer_openai(
+        self, body: dict[str, Any], model: str, name: str, args: dict[str, Any], tokens: tuple[int, int]
+    ) -> None:
+        message = _assistant_message(name, args)
+        usage = {"prompt_tokens": tokens[0], "completion_tokens": tokens[1], "total_tokens": sum(tokens)}
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._send_stream(model, message, usage if include_usage else None)
-        else:
-            self._send_json(
-                200,
-                {
-                    "id": f"chatcmpl-{uuid.uuid4().hex}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": model,
-                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
-                    "usage": usage,
-                },
-            )
+            return
+        self._send_json(
+            200,
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+                "usage": usage,
+            },
+        )
 
-    # ------------------------------------------------------------ responses
+    def _answer(self, body: dict[str, Any], whole: dict[str, Any], events: _Events, part: dict[str, Any]) -> None:
+        """The Anthropic or Responses API answer: ``whole`` as JSON, or the SSE ``events`` that stream ``part``."""
+        if not body.get("stream"):
+            self._send_json(200, whole)
+            return
+        usage = whole["usage"]
+        self._start_events()
+        for event, data in events(part, whole["model"], usage["input_tokens"], usage["output_tokens"]):
+            self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+        self._end_events()
 
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -198,8 +300,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, message: str, kind: str) -> None:
+    def _send_error(self, wire: str, status: int, message: str) -> None:
+        if wire == "anthropic":
+            self._send_json(status, anthropic_wire.error_body(status, message))
+            return
+        kind = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}.get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        )
         self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
+
+    def _start_events(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def _end_events(self) -> None:
+        self.wfile.flush()
+        self.close_connection = True
 
     def _send_stream(self, model: str, message: dict[str, Any], usage: dict[str, int] | None) -> None:
         """Server-sent events: the tool call in one delta, then finish_reason, usage, [DONE]."""
@@ -221,24 +340,18 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         if usage is not None:
             chunks.append({**base, "choices": [], "usage": usage})
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
+        self._start_events()
         for chunk in chunks:
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
-        self.close_connection = True
+        self._end_events()
 
 
 # ---------------------------------------------------------------- tool-call shaping
 
 
-def _assistant_message(call: ToolCall, tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """One assistant message carrying ``call`` as its single tool call."""
-    name, args = _fit_to_tools(call, tools)
+def _assistant_message(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """One OpenAI assistant message carrying one tool call."""
     return {
         "role": "assistant",
         "content": None,

@@ -18,6 +18,9 @@ Scripts (see :data:`SCRIPTS`):
 - ``spender``: ``noop`` whose responses report ``params.usage_tokens`` prompt tokens.
 - ``refuser``: the server answers with HTTP ``params.status`` (default 500) instead.
 - ``shell``: runs each of ``Scenario.commands`` through ``terminal``, then finishes.
+
+Any script with ``params.fail_first = N`` has the server answer the first N requests of its key with HTTP
+``params.status`` (default 429) before it plays: an endpoint failing transiently, for the retry path.
 """
 
 from __future__ import annotations
