@@ -22,6 +22,7 @@ from isobench.errors import UserError
 from isobench.gitutil import GitError, make_snapshot
 from isobench.records import Instance, PreparedUnit
 from isobench.state import State, fingerprint, read_record, remove_tree, write_model, write_record
+from isobench.workload import workload_commands
 
 
 @dataclass
@@ -36,8 +37,9 @@ def _bullets(items: list[str], code: bool = True) -> str:
     return "\n".join(f"- `{i}`" if code else f"- {i}" for i in items)
 
 
-def render_prompt(template: str, inst: Instance, setting: str) -> str:
-    """The task prompt. It names the workload and tests, never the human diff, message or head sha."""
+def render_prompt(template: str, inst: Instance, setting: str, network: str = "off") -> str:
+    """The task prompt. It names the workload and tests as `score` runs them (they work as written in the
+    agent's shell, the task's environment active), never the human diff, message or head sha."""
     if setting == "oracle":
         target = "Focus on these files (change only them):\n" + _bullets(inst.target_files)
     else:
@@ -45,10 +47,16 @@ def render_prompt(template: str, inst: Instance, setting: str) -> str:
             "No file is named: profile the workload and find the bottleneck yourself. "
             "Change only the library code, not tests or benchmarks."
         )
-    workload = list(inst.efficiency_test)
+    workload = _bullets(workload_commands(inst))
     if inst.workload_callable:
-        module, func = inst.workload_callable.split(":")
-        workload.append(f"python -c 'import {module}; {module}.{func}()'  (the function that is timed)")
+        workload += f"\n\nIt runs `{inst.workload_callable}`: the call of that function is what is timed."
+    environment = (
+        "Your shell has the project's own environment active: `python`, `pip` and the tools the tests need are "
+        "a virtual environment built for this checkout (the project is installed from it, so your edits take "
+        "effect without reinstalling)."
+    )
+    if network == "off":
+        environment += " There is no network: nothing can be downloaded or installed."
     constraints = ""
     if inst.constraints:
         constraints = (
@@ -58,8 +66,9 @@ def render_prompt(template: str, inst: Instance, setting: str) -> str:
         task_name=inst.task,
         description=inst.description or "",
         target_section=target,
-        workload_section=_bullets(workload),
+        workload_section=workload,
         tests_section=_bullets(inst.tests),
+        environment_section=environment,
         constraints_section=constraints,
         primary_metric=inst.scoring_primary or "wall time of the workload",
     )
@@ -132,7 +141,8 @@ def unit_fingerprint(
     the fingerprint with the prepared one, and an attempt's with both, so nothing runs or is scored
     against settings it was not prepared with."""
     conf = agent_config(cfg, p, inst.setting)
-    prompt = render_prompt(template, inst, inst.setting)
+    network = "host (no sandbox)" if cfg.sandbox_kind == "none" else cfg.container.network_policy
+    prompt = render_prompt(template, inst, inst.setting, network)
     return fingerprint(inst.fingerprint, conf, prompt, snapshot_commit), conf, prompt
 
 

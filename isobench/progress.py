@@ -19,6 +19,10 @@ class Reporter(Protocol):
     def start(self, totals: dict[str, int], already_done: dict[str, int]) -> None: ...
     def attempt_started(self, key: str, provider: str, label: str) -> None: ...
     def attempt_progress(self, key: str, iterations: int, cost_usd: float) -> None: ...
+    def attempt_phase(self, key: str, phase: str) -> None:
+        """What a running attempt is doing: `building environment`, then `agent`."""
+        ...
+
     def attempt_finished(
         self, key: str, provider: str, label: str, status: str, cost_usd: float, wall_s: float
     ) -> None: ...
@@ -60,6 +64,10 @@ class PlainReporter:
 
     def attempt_progress(self, key: str, iterations: int, cost_usd: float) -> None:
         pass  # too chatty for a log: the finish line carries the totals
+
+    def attempt_phase(self, key: str, phase: str) -> None:
+        if phase != "agent":
+            self._line(f"{phase}: {key}")
 
     def attempt_finished(
         self, key: str, provider: str, label: str, status: str, cost_usd: float, wall_s: float
@@ -127,7 +135,7 @@ class RichReporter:
         self.attempts = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            TextColumn("iter {task.fields[iterations]}  ${task.fields[cost]:.3f}"),
+            TextColumn("iter {task.fields[iterations]}  ${task.fields[cost]:.3f} {task.fields[phase]}"),
             TimeElapsedColumn(),
             console=self.console,
         )
@@ -142,7 +150,14 @@ class RichReporter:
         with self.lock:
             self.running[provider] += 1
             self.providers.update(self.rows[provider], running=self.running[provider])
-            self.attempt_rows[key] = self.attempts.add_task(f"{provider}: {label}", total=None, iterations=0, cost=0.0)
+            self.attempt_rows[key] = self.attempts.add_task(
+                f"{provider}: {label}", total=None, iterations=0, cost=0.0, phase=""
+            )
+
+    def attempt_phase(self, key: str, phase: str) -> None:
+        with self.lock:
+            if key in self.attempt_rows:
+                self.attempts.update(self.attempt_rows[key], phase="" if phase == "agent" else f"({phase})")
 
     def attempt_progress(self, key: str, iterations: int, cost_usd: float) -> None:
         with self.lock:

@@ -31,13 +31,15 @@ AttemptStatus = Literal[
     "budget_exceeded",
     "iterations_exhausted",
     "api_error",
+    "env_failed",
     "runtime_error",
     "interrupted",
 ]
 ATTEMPT_STATUSES: tuple[str, ...] = AttemptStatus.__args__  # type: ignore[attr-defined]
 """How an attempt ended: `success` (the agent called finish) or why it did not."""
-HARNESS_FAILURES = frozenset({"api_error", "runtime_error"})
-"""Statuses where isobench got no answer (the endpoint or isobench failed): `run` exits 1 on them."""
+HARNESS_FAILURES = frozenset({"api_error", "env_failed", "runtime_error"})
+"""Statuses where isobench got no answer (the endpoint failed, the task's environment could not be built for
+the agent, or isobench failed): `run` exits 1 on them."""
 AGENT_FAILURES = frozenset({"agent_error", "timeout", "budget_exceeded", "iterations_exhausted"})
 """Statuses where the agent ran to an end without finishing: results, not failures of the harness."""
 
@@ -145,6 +147,12 @@ class PreparedUnit(Record):
 # run
 
 
+class BuildStep(Part):
+    command: str
+    exit_code: int
+    seconds: float
+
+
 class Attempt(Record):
     """One agent attempt (`result.json`; files named relative to its folder)."""
 
@@ -176,6 +184,16 @@ class Attempt(Record):
     agent_log: str = "agent.log"
     executor: dict[str, Any] | None = None
     """Where it ran, with the Ray executor: node, host, and the nodes lost (the unit started again elsewhere)."""
+    env_build_s: float | None = None
+    """Building the task's environment for the agent (before it started; not charged to its time limit)."""
+    env_steps: list[BuildStep] = Field(default_factory=list)
+    network: str = "on"
+    """What the agent's commands could reach: `off` (nothing; its LLM client its model's endpoint only),
+    `on` (the host's network), `host (no sandbox)`."""
+    network_denied: list[str] = Field(default_factory=list)
+    """Endpoints (`host:port`) the attempt asked the network gate for and was refused."""
+    resources: dict[str, Any] | None = None
+    """The CPU and memory limits it ran within, and how many of its processes the memory limit killed."""
     sandbox: str
     setting: str
     limits: dict[str, Any]
@@ -197,12 +215,6 @@ class TestRun(Part):
     exit_code: int
     seconds: float | None = None
     output_tail: str | None = None
-
-
-class BuildStep(Part):
-    command: str
-    exit_code: int
-    seconds: float
 
 
 class VariantBuild(Record):

@@ -1,11 +1,15 @@
-"""Run agent commands and candidate code in a sandbox that sees only its own worktree.
+"""Run agent commands and candidate code in a sandbox that sees only what it needs.
 
-Everything an agent executes and every run of agent-written code goes through `Sandbox.wrap`: the
-returned `Command` starts the command with the system read-only, only `spec.writable` writable, a private
-`/tmp`, and the task repositories, the state directory, other worktrees, the user's home and isobench's
-own source invisible. The environment inside is exactly `spec.env`, handed over as the process
-environment (`Command.env`), never on a command line: anyone on the host can read a command line (`ps`),
-and inside the sandbox so can the agent (`/proc/1/cmdline`).
+Everything an agent executes and every run of agent-written code goes through `Sandbox.wrap`. With
+bubblewrap (the default) nothing of the host is visible unless named: the read-only system runtime
+(`/usr` and its links, a minimal `/etc`, `/dev`, `/proc`, `/sys`), the interpreters in use, the
+`readable` paths (read-only) and the `writable` ones (the command's own folder), on a private `/tmp`
+and an empty, read-only root. `/home`, `/root`, `/srv`, `/opt`, `/var`, `/mnt`, `/run`, the state
+directory, the task repositories and isobench's own source do not exist inside. The network is the
+host's only when `spec.network` says so; else the command has its own namespace with nothing but
+loopback. The environment inside is exactly `spec.env`, handed over as the process environment
+(`Command.env`), never on a command line: anyone on the host can read a command line (`ps`), and
+inside the sandbox so can the agent (`/proc/1/cmdline`).
 
 Kinds: `bwrap` (bubblewrap, the default), `docker`/`podman` (a container image provides the system),
 and `none` (explicit opt-out: no isolation at all, only the environment is still cleaned).
@@ -28,10 +32,42 @@ PRIVATE_TMP = Path("/tmp")
 PRIVATE_HOME = "/tmp/home"
 SANE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _OPT_OUT = "or opt out explicitly with --no-sandbox / `sandbox: none` in bench.yaml"
-# Always hidden besides $HOME and /root: /run holds unix sockets (docker, postgres, dbus) that stay
-# connectable through a read-only bind and even without a network namespace.
-_ALWAYS_HIDDEN = (Path("/root"), Path("/run"))
-# isobench's own package: candidate code must not read (or import) the scorer.
+# The system runtime every sandboxed command sees, read-only (links such as /bin -> usr/bin stay links).
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# The part of /etc programs need to run (users, libraries, certificates, time zone, alternatives); not
+# the host's configuration of services, package managers, git or pip.
+SYSTEM_ETC = (
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "gai.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "alternatives",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "pki",
+    "crypto-policies",
+    "mime.types",
+    "protocols",
+    "services",
+    "os-release",
+    "debian_version",
+    "shells",
+    "bash.bashrc",
+    "profile",
+    "inputrc",
+    "terminfo",
+    "locale.alias",
+    "magic",
+)
+# isobench's own package: candidate code must not read (or import) the scorer, wherever it is installed.
 _OWN_PACKAGE = Path(__file__).resolve().parent
 
 
@@ -57,9 +93,10 @@ class SandboxSpec:
     """Re-bound read-only after hiding (project .venv, runner scripts). Must exist. The running
     interpreter's installation, and that of any venv listed here, is added automatically."""
     hidden: Sequence[Path] = ()
-    """Not visible at all: replaced by an empty read-only directory. $HOME, /root, /run and isobench's
-    own package are always hidden; /tmp is always a fresh private tmpfs."""
-    network: bool = True
+    """Never visible, even inside a readable or writable path: replaced by an empty read-only directory.
+    isobench's own package is always hidden; /tmp is always a fresh private tmpfs."""
+    network: bool = False
+    """The host's network (package builds; agents with network_policy on). Off: a namespace of its own."""
     env: Mapping[str, str] = field(default_factory=dict)
     """The complete environment inside; nothing else from the caller's environment passes."""
     cwd: Path | None = None
@@ -140,18 +177,6 @@ def _venv_base(venv: Path) -> list[Path]:
         if sep and key.strip() == "home" and value.strip():
             return [Path(value.strip()).resolve().parent]
     return []
-
-
-def _home_dirs() -> list[Path]:
-    """The caller's home as the environment and the password database see it."""
-    homes = [os.environ.get("HOME", "")]
-    try:
-        import pwd
-
-        homes.append(pwd.getpwuid(os.getuid()).pw_dir)
-    except (ImportError, KeyError):
-        pass
-    return [Path(h) for h in homes if h and Path(h).resolve() != Path("/")]
 
 
 def _inside(path: Path, parent: Path) -> bool:
@@ -235,20 +260,16 @@ class BwrapSandbox:
         for p in list(readable):
             if (p / "pyvenv.cfg").is_file():
                 readable.extend(_venv_base(p))
-        asked = [*spec.hidden, *_home_dirs(), *_ALWAYS_HIDDEN, _OWN_PACKAGE]
-        hidden = [Path(os.path.realpath(p)) for p in asked]
-        for p in hidden:
-            if p == Path("/"):
-                raise SandboxError("sandbox spec asks to hide `/`; hide specific directories instead")
-        hidden = [p for p in hidden if p.exists() and p != PRIVATE_TMP]
-        # The interpreter only needs re-binding where hiding would take it away.
-        covered = [*hidden, PRIVATE_TMP]
-        readable += [p for p in python_install_paths() if any(_inside(p, h) for h in covered)]
+        readable += python_install_paths()  # the interpreter isobench runs on (the agent's runner)
         if spec.network:
-            # DNS for the agent's LLM endpoint: resolv.conf may be a symlink into the hidden /run.
-            resolv = Path(os.path.realpath("/etc/resolv.conf"))
-            if resolv.exists() and any(_inside(resolv, h) for h in hidden):
-                readable.append(resolv)
+            # DNS for the network the command shares (resolv.conf may be a link into /run or elsewhere).
+            readable += [p for p in (Path("/etc/resolv.conf"),) if p.exists()]
+        bound = [*writable, *readable]
+        hidden = [Path(os.path.realpath(p)) for p in [*spec.hidden, _OWN_PACKAGE]]
+        if Path("/") in hidden:
+            raise SandboxError("sandbox spec asks to hide `/`; hide specific directories instead")
+        # A hidden path matters only inside something bound: everything else does not exist anyway.
+        hidden = [h for h in hidden if h.exists() and h != PRIVATE_TMP and any(_inside(h, b) for b in bound)]
 
         # (path, rank): rank 0 private tmp, 1 hidden, 2 readable, 3 writable. Mount parents first and,
         # on equal paths, the stronger kind last, since in bwrap a later mount covers an earlier one.
@@ -258,7 +279,7 @@ class BwrapSandbox:
         ordered = [op for op in ordered if not _redundant(op, ordered)]
 
         exe = self._exe() or self.binary
-        out = [exe, "--ro-bind", "/", "/"]
+        out = [exe, *_system_binds()]
         remount_ro: list[str] = []
         for path, rank in ordered:
             mnt = str(path)
@@ -281,7 +302,7 @@ class BwrapSandbox:
                 out += ["--dir", value]
         for mnt in remount_ro:
             out += ["--remount-ro", mnt]
-        out += ["--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--unshare-ipc"]
+        out += ["--remount-ro", "/", "--unshare-pid", "--unshare-ipc"]
         if not spec.network:
             out.append("--unshare-net")
         # --new-session: no TIOCSTI injection into the caller's terminal. No --setenv: bwrap hands its own
@@ -292,6 +313,17 @@ class BwrapSandbox:
         return Command(out, dict(spec.env))
 
 
+def _system_binds() -> list[str]:
+    """bwrap arguments for the read-only system runtime: SYSTEM_PATHS and SYSTEM_ETC, links kept as links."""
+    out: list[str] = []
+    for path in [*SYSTEM_PATHS, *(f"/etc/{name}" for name in SYSTEM_ETC)]:
+        if os.path.islink(path) and path in SYSTEM_PATHS:
+            out += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            out += ["--ro-bind", path, path]
+    return [*out, "--dev", "/dev", "--proc", "/proc", "--ro-bind", "/sys", "/sys"]
+
+
 def _existing(path: Path, what: str) -> Path:
     real = Path(os.path.realpath(path))
     if not real.exists():
@@ -300,9 +332,9 @@ def _existing(path: Path, what: str) -> Path:
 
 
 def _redundant(op: tuple[Path, int], ordered: list[tuple[Path, int]]) -> bool:
-    """A hidden path needs no mount of its own if the innermost mount covering it already hides it,
-    or if a readable/writable bind of the very same path replaces it (its remount-ro would then hit
-    that bind)."""
+    """A hidden path needs no mount of its own if nothing bound covers it (the empty root hides it), if the
+    innermost mount covering it already hides it, or if a readable/writable bind of the very same path
+    replaces it (its remount-ro would then hit that bind)."""
     path, rank = op
     if rank != 1:
         return False
@@ -310,7 +342,7 @@ def _redundant(op: tuple[Path, int], ordered: list[tuple[Path, int]]) -> bool:
     if any(o[0] == path for o in enclosing):
         return True
     if not enclosing:
-        return False
+        return True  # the empty root hides it already
     innermost = max(enclosing, key=lambda o: (len(o[0].parts), o[1]))
     return innermost[1] == 1
 

@@ -6,9 +6,12 @@ SPEC_JSON is a JSON file::
      "max_iterations": 30, "max_budget_usd": 10.0 | null,
      "llm": {"model": "openai/scripted", "base_url": "http://...", "api_key_env": "OPENAI_API_KEY" | null,
              "input_cost_per_token": float | null, "output_cost_per_token": float | null,
-             "num_retries": 2, "temperature": float | null, "reasoning_effort": str | null,
+             "num_retries": 2, "retry_min_wait": int | null, "retry_max_wait": int | null,
+             "temperature": float | null, "reasoning_effort": str | null,
              "extra": {<any other openhands.sdk.LLM field>: value}}}
 
+With ``"net_gate_fd": N``, the sandbox has no network but its loopback, and the LLM client reaches its
+endpoint through the network gate on that inherited socket (``netrelay.py``, which must sit beside this file).
 With ``"secrets_fd": N`` (how ``isobench run`` starts it), the API key and the provider's passthrough
 variables arrive as JSON on the inherited file descriptor N (``{"api_key": ..., "env": {...}}``), never
 on a command line or in the initial environment; without it, the key is read from the environment
@@ -190,6 +193,8 @@ def _build_llm(llm_spec: dict[str, Any], api_key: str) -> Any:
         "input_cost_per_token",
         "output_cost_per_token",
         "num_retries",
+        "retry_min_wait",
+        "retry_max_wait",
         "temperature",
         "reasoning_effort",
     ):
@@ -249,6 +254,18 @@ def _read_secrets(spec: dict[str, Any], key_env: str | None) -> str:
     return str(data.get("api_key") or "")
 
 
+def _open_gate(spec: dict[str, Any]) -> None:
+    """With ``net_gate_fd`` (network_policy off), the LLM client's only way out: a relay on this sandbox's
+    loopback that passes this process's own connections to the host's gate (see netrelay.py)."""
+    fd = spec.get("net_gate_fd")
+    if fd is None:
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # netrelay.py sits beside this file
+    import netrelay
+
+    os.environ.update(netrelay.proxy_env(netrelay.start(int(fd), only_self=True)))
+
+
 def _no_dumps() -> None:
     """PR_SET_DUMPABLE 0: /proc/<pid>/{environ,mem,...} become unreadable without CAP_SYS_PTRACE."""
     with contextlib.suppress(Exception):
@@ -268,6 +285,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     key_env = llm_spec.get("api_key_env")
     _no_dumps()
     api_key = _read_secrets(spec, key_env)
+    _open_gate(spec)
     result: dict[str, Any] = {
         "status": "runtime_error",
         "execution_status": "not_started",

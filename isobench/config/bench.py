@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from isobench.config.files import _VAR, Loose, Strict, expand_vars, load_yaml, validation_error
 from isobench.errors import UserError, one_line
@@ -14,14 +14,47 @@ from isobench.measure.config import PROTOCOL_KEYS, ProtocolConfig
 
 
 class ContainerConfig(Loose):
-    """The seed's `container` block. `engine` picks the sandbox when `sandbox` is not set."""
+    """The `container` block: where agents and candidate code run, what they may use and reach.
+    `engine` picks the sandbox when `sandbox` is not set."""
 
     engine: str = Field("bwrap", description="bwrap (default), none, docker or podman")
     image: str | None = Field(None, description="container image, for docker/podman engines")
-    cpus: float | int | None = None
+    cpus: float | None = Field(None, gt=0, le=4096)
+    """CPUs each agent attempt and each run of candidate code may use (a share: 2, 0.5); enforced with
+    cgroups, or refused with one line where it cannot be."""
     memory: str | None = None
-    network_policy: str | None = None
+    """Memory each agent attempt and each run of candidate code may use (`4g`, `512m`): a process of the tree
+    that goes beyond is killed, and the record says so. Enforced like `cpus`."""
+    network_policy: Literal["off", "on"] = "off"
+    """off (default): the agent's commands and candidate code have no network at all; the agent's LLM client
+    reaches its model's endpoint and nothing else. on: the agent shares the host's network (recorded in every
+    attempt and export row)."""
+    mounts: list[str] = Field(default_factory=list)
+    """More host paths agents and candidate code may read (relative to bench.yaml's folder): nothing of the
+    host is visible to them but the system runtime, their own folder and the workload files otherwise."""
     gpus: str | None = None
+
+    @field_validator("network_policy", mode="before")
+    @classmethod
+    def _onoff(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted `off` / `on` as a boolean.
+        return {False: "off", True: "on"}.get(v, v) if isinstance(v, bool) else v
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory(cls, v: Any) -> Any:
+        if v is not None:
+            from isobench.resources import parse_memory
+
+            parse_memory(v)  # raises ValueError with the reason
+            return str(v)
+        return v
+
+    def limits(self) -> Any:
+        """The resource limits of every agent attempt and every run of candidate code."""
+        from isobench.resources import Limits, parse_memory
+
+        return Limits(cpus=float(self.cpus) if self.cpus is not None else None, memory=parse_memory(self.memory))
 
 
 class PathsConfig(Strict):
@@ -63,7 +96,12 @@ class ProviderConfig(Strict):
     temperature: float | None = Field(None, ge=0)
     reasoning_effort: str | None = None
     num_retries: int = Field(3, ge=0, le=100)
-    """Retries of a failing LLM call (with backoff) before the attempt is recorded as api_error."""
+    """Attempts of a failing LLM call in all (the SDK's count; with backoff) before the attempt is recorded as
+    api_error. Retried: 408, 409, 429 (but not an exhausted quota), 5xx, timeouts and lost connections."""
+    retry_min_wait: int | None = Field(None, ge=0, le=3600)
+    """Seconds, at least, between two attempts of a failing LLM call (default: the SDK's 8)."""
+    retry_max_wait: int | None = Field(None, ge=0, le=3600)
+    """Seconds, at most, between two attempts of a failing LLM call (default: the SDK's 64)."""
     max_iterations: int | None = Field(None, ge=1)
     time_budget_minutes: float | None = Field(None, gt=0)
     max_budget_per_task: float | None = Field(None, ge=0)
@@ -78,6 +116,9 @@ class ProviderConfig(Strict):
     command: str | None = None
     """For provider: command, a shell template run in the worktree: {prompt_file} {workspace} {out_dir}
     {model} {max_iterations}."""
+    network_allow: list[str] = Field(default_factory=list)
+    """`host:port` endpoints this provider's agent may reach besides its `base_url` (with network_policy off):
+    e.g. a cloud provider's regional API host that isobench cannot infer from the model id."""
 
     @model_validator(mode="after")
     def _defaults(self) -> ProviderConfig:
@@ -102,6 +143,8 @@ class ProviderConfig(Strict):
             raise ValueError("provider: command needs a `command` template")
         if self.provider == "openai_compatible" and not self.base_url:
             raise ValueError("provider: openai_compatible needs a `base_url`")
+        if (self.retry_min_wait or 0) > (self.retry_max_wait if self.retry_max_wait is not None else 64):
+            raise ValueError("retry_min_wait is above retry_max_wait (default 64)")
         return self
 
     @property
@@ -267,6 +310,10 @@ class BenchConfig(Strict):
         path = Path(p).expanduser()
         return path if path.is_absolute() else (self.root / path)
 
+    def mounts(self) -> list[Path]:
+        """`container.mounts`, resolved: more host paths agents and candidate code may read."""
+        return [self.resolve(p) for p in self.container.mounts]
+
     @property
     def sandbox_kind(self) -> str:
         return self.sandbox or self.container.engine or "bwrap"
@@ -307,6 +354,9 @@ def load_bench(path: Path) -> BenchConfig:
         raise validation_error(path, exc) from None
     cfg.root = path.parent.resolve()
     cfg.source = path
+    for mount in cfg.mounts():
+        if not mount.exists():
+            raise UserError(f"{path}: container.mounts: {mount} does not exist")
     for p in cfg.agents.openhands.llm_configs:
         if p.config_file:
             _read_llm_toml(p, cfg.root, path)

@@ -14,14 +14,16 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from isobench.config import BenchConfig
+from isobench.errors import UserError
 from isobench.executors.bundle import land_instance, pack, restore_paths, unpack
 from isobench.progress import PlainReporter, PlainScoreReporter
 from isobench.records import Attempt, Instance, PreparedUnit, VariantScore
+from isobench.resources import Resources
 from isobench.run.attempt import Runner
 from isobench.run.launch import Launcher
 from isobench.run.units import Unit, UnitRefused, missing_keys
@@ -60,6 +62,14 @@ def _state(root: Path, payload: dict[str, Any]) -> tuple[BenchConfig, State, Ins
     return cfg, state, inst, moved
 
 
+def _refuse_on_this_node(host: str, node: str, check: Callable[[], None]) -> None:
+    """What this node cannot enforce (resource limits, the network gate) refuses the unit, naming the node."""
+    try:
+        check()
+    except UserError as exc:
+        raise UnitRefused(f"node {host} ({node[:12]}): {exc}") from None
+
+
 def run_attempt(payload: dict[str, Any], node: str) -> dict[str, Any]:
     """One attempt: returns the attempt's record and its folder's files (tar.gz), and where it ran."""
     host = platform.node()
@@ -78,6 +88,7 @@ def run_attempt(payload: dict[str, Any], node: str) -> dict[str, Any]:
         sandbox = get_sandbox(payload["sandbox"], image=cfg.container.image)
         sandbox.check()
         launcher = Launcher(cfg, state, sandbox)
+        _refuse_on_this_node(host, node, lambda: launcher.check([provider]))
         launcher.install_tools()
         if payload.get("scenario") is not None:
             from isobench.agents.scripted_server import ScriptedLLMServer
@@ -88,6 +99,7 @@ def run_attempt(payload: dict[str, Any], node: str) -> dict[str, Any]:
             launcher.server = ScriptedLLMServer(scenario_resolver(launcher.scripted_keys, lambda p, i: sc)).start()
         try:
             runner = Runner(state, launcher, PlainReporter(io.StringIO(), quiet=True), keep_work=payload["keep_work"])
+            runner.env_builder.cache_dir = node_cache()
             att = runner.run_unit(Unit(inst, provider, payload["attempt"], prepared))
         finally:
             if launcher.server is not None:
@@ -117,6 +129,7 @@ def score_instance(payload: dict[str, Any], node: str) -> dict[str, Any]:
         carried = {n: VariantScore.model_validate(r) for n, r in payload["carried"].items()}
         sandbox = get_sandbox(payload["sandbox"], image=cfg.container.image)
         sandbox.check()
+        _refuse_on_this_node(host, node, lambda: Resources(cfg.container.limits()).require(str(cfg.source)))
         scorer = Scorer(cfg, state, sandbox, PlainScoreReporter(io.StringIO(), quiet=True))
         scorer.builder.cache_dir = node_cache()
         res = scorer.execute(inst, Plan(specs, carried, payload["fingerprint"], None), force=True)

@@ -58,6 +58,8 @@ def run(
     max_parallel = max_parallel or cfg.llm_benchmarking.max_parallel_runs
     todo, done = plan_units(cfg, state, instances, providers, attempts, force)
     sandbox.check()
+    launcher = Launcher(cfg, state, sandbox)
+    launcher.check(providers)  # the network gate and the resource limits can work here, before anything starts
     if executor_kind == "ray":
         from isobench.executors.ray import connect
 
@@ -79,7 +81,6 @@ def run(
         p.name: sum(r.cost_usd for i in instances for r in state.attempts(i.instance_id, p.name)) for p in providers
     }
 
-    launcher = Launcher(cfg, state, sandbox)
     launcher.install_tools()
     runner = Runner(state, launcher, reporter, keep_work=keep_work)
     executor: AttemptExecutor

@@ -1,5 +1,6 @@
-"""One attempt, start to finish: a neutral work folder, the agent started and watched (wall-time limit,
-Ctrl-C), its patch collected, its logs moved into the attempt's folder, its record written last."""
+"""One attempt, start to finish: a neutral work folder, the task's environment built for the agent's checkout,
+the agent started and watched (wall-time limit, Ctrl-C), its patch collected, its logs moved into the
+attempt's folder, its record written last."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import secrets
 import shutil
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from isobench import __version__
+from isobench.envs import EnvResult
 from isobench.gitutil import clone_worktree
 from isobench.procs import kill_group, kill_recorded_group
 from isobench.progress import Reporter
 from isobench.records import ATTEMPT_STATUSES, Attempt
+from isobench.resources import Group, memory_killed_message
 from isobench.run.collect import collect_patch
+from isobench.run.environment import AttemptEnv
 from isobench.run.launch import Launcher
 from isobench.run.units import Unit
 from isobench.state import State, remove_tree, write_model
@@ -34,7 +39,8 @@ def reap_stale(state: State) -> int:
     for marker in (state.root / "runs").glob("*/*/*/work.json"):
         with contextlib.suppress(Exception):
             rec = json.loads(marker.read_text())
-            killed += kill_recorded_group(int(rec["pgid"]), str(state.root / rec["work"]))
+            if rec.get("pgid") is not None:  # None: it was still building the agent's environment
+                killed += kill_recorded_group(int(rec["pgid"]), str(state.root / rec["work"]))
     remove_tree(state.root / "work")
     return killed
 
@@ -47,6 +53,18 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+@dataclass
+class Outcome:
+    """How the agent's part of an attempt ended (before its patch is collected)."""
+
+    status: str
+    exit_code: int | None
+    wall_s: float
+    runner: dict[str, Any]
+    error: str | None
+    denied: list[str] = field(default_factory=list)
+
+
 class Runner:
     """Runs attempts; safe to call from several worker threads."""
 
@@ -56,6 +74,7 @@ class Runner:
         self.reporter = reporter
         self.keep_work = keep_work
         self.cancel = threading.Event()
+        self.env_builder = AttemptEnv(launcher)
 
     def run_unit(self, u: Unit) -> Attempt:
         """One attempt, start to finish; always returns (and, unless cancelled first, writes) a result."""
@@ -68,52 +87,101 @@ class Runner:
             (work / sub).mkdir(parents=True)
         clone_worktree(self.state.snapshot_dir(iid), work / "workspace")
         shutil.copy(self.state.prepared_dir(iid, pname) / "prompt.md", work / "out" / "prompt.md")
-        _, timeout_s, _ = self.launcher.limits(u.provider)
-        t0 = time.monotonic()
         started = datetime.now(UTC).isoformat(timespec="seconds")
+        (d / "work.json").write_text(json.dumps({"pgid": None, "work": str(work.relative_to(self.state.root))}))
+        with self.launcher.resources.tree() as group:
+            self.reporter.attempt_phase(u.key, "building environment")
+            env = self.env_builder.build(u, work)
+            if not env.ok:
+                outcome = Outcome(
+                    "env_failed", None, 0.0, {}, f"the task's environment could not be built: {env.error}"
+                )
+            elif self.cancel.is_set():
+                outcome = Outcome("interrupted", None, 0.0, {}, None)
+            else:
+                self.reporter.attempt_phase(u.key, "agent")
+                outcome = self._agent(u, work, d, group)
+            oom = group.oom_kills() if group is not None else 0
+        return self._record(u, work, d, started, env, outcome, oom)
+
+    def _agent(self, u: Unit, work: Path, d: Path, group: Group | None) -> Outcome:
+        """Start the agent and watch it until it ends, the wall-time limit or Ctrl-C."""
+        _, timeout_s, _ = self.launcher.limits(u.provider)
+        base_url = self.launcher.base_url(u)
+        gate = self.launcher.gate(u, base_url)
+        t0 = time.monotonic()
         status = None
-        with open(d / "agent.log", "wb") as log:
-            proc = self.launcher.start(u, work, d, log)
-            (d / "work.json").write_text(json.dumps({"pgid": proc.pid, "work": str(work.relative_to(self.state.root))}))
-            last_progress = 0.0
-            while proc.poll() is None:
-                if self.cancel.is_set():
-                    status = "interrupted"
-                elif time.monotonic() - t0 > timeout_s:
-                    status = "timeout"
-                if status:
-                    kill_group(proc)
-                    break
-                time.sleep(0.2)
-                if time.monotonic() - last_progress > 1.0:
-                    last_progress = time.monotonic()
-                    prog = read_json(work / "out" / "progress.json")
-                    if prog:
-                        self.reporter.attempt_progress(
-                            u.key, int(prog.get("iterations", 0)), float(prog.get("cost_usd", 0.0))
-                        )
+        try:
+            with open(d / "agent.log", "wb") as log:
+                proc = self.launcher.start(u, work, log, gate, base_url, group)
+                (d / "work.json").write_text(
+                    json.dumps({"pgid": proc.pid, "work": str(work.relative_to(self.state.root))})
+                )
+                last_progress = 0.0
+                while proc.poll() is None:
+                    if self.cancel.is_set():
+                        status = "interrupted"
+                    elif time.monotonic() - t0 > timeout_s:
+                        status = "timeout"
+                    if status:
+                        kill_group(proc)
+                        break
+                    time.sleep(0.2)
+                    if time.monotonic() - last_progress > 1.0:
+                        last_progress = time.monotonic()
+                        prog = read_json(work / "out" / "progress.json")
+                        if prog:
+                            self.reporter.attempt_progress(
+                                u.key, int(prog.get("iterations", 0)), float(prog.get("cost_usd", 0.0))
+                            )
+        finally:
+            if gate is not None:
+                gate.close()
         wall = time.monotonic() - t0
         runner = read_json(work / "out" / "runner_result.json") or read_json(work / "out" / "progress.json") or {}
         if status is None:
-            status = runner.get("status") if runner.get("status") in ATTEMPT_STATUSES else "runtime_error"
+            status = self._status(u, runner, proc.returncode)
         error = runner.get("error")
         if status == "runtime_error" and not error:
             error = f"the agent process exited with code {proc.returncode} and left no result; see agent.log"
+        if status == "agent_error" and not error and u.provider.provider == "command":
+            error = f"the agent command exited with code {proc.returncode}; see agent.log"
         if status == "timeout":
             error = f"wall-time limit of {timeout_s:.0f} s reached"
+        denied = list(dict.fromkeys(gate.denied)) if gate is not None else []
+        return Outcome(status, proc.returncode, wall, runner, error, denied)
+
+    @staticmethod
+    def _status(u: Unit, runner: dict[str, Any], code: int | None) -> str:
+        """How the agent ended, when isobench did not stop it: the runner's own result; for a `command` agent
+        without one (a wrapped CLI agent writes none), its exit code: 0 success, else agent_error."""
+        if runner.get("status") in ATTEMPT_STATUSES:
+            return str(runner["status"])
+        if u.provider.provider == "command" and "status" not in runner:
+            return "success" if code == 0 else "agent_error"
+        return "runtime_error"
+
+    def _record(self, u: Unit, work: Path, d: Path, started: str, env: EnvResult, o: Outcome, oom: int) -> Attempt:
+        """Collect the patch, keep the logs, write the attempt's record (last), remove the work folder."""
+        iid, pname = u.inst.instance_id, u.provider.name
+        status, error = o.status, o.error
         try:
             patch = collect_patch(self.launcher, u, work, d)
         except Exception as exc:  # isobench's failure, not the agent's result: the harness got no answer
             patch = {"model_patch": None, "test_edits": None, "patch_empty": True}  # nothing was collected
-            if status != "interrupted":
+            if status not in ("interrupted", "env_failed"):
                 status = "runtime_error"
                 error = f"isobench could not collect the agent's patch: {exc}"
+        if oom and status == "runtime_error":
+            error = f"{memory_killed_message(self.launcher.resources.limits)}; {error}"
         for name in KEPT_OUTPUTS:
             if (work / "out" / name).exists():
                 remove_tree(d / name)
                 shutil.move(str(work / "out" / name), str(d / name))
         if self.keep_work:
             shutil.move(str(work / "workspace"), str(d / "workspace"))
+        runner = o.runner
+        limits = self.launcher.resources.limits
         result = Attempt(
             status=status,
             instance_id=iid,
@@ -122,8 +190,8 @@ class Runner:
             prepared_fingerprint=u.prepared.fingerprint,
             model=u.provider.litellm_model,
             agent="command" if u.provider.provider == "command" else "openhands",
-            exit_code=proc.returncode,
-            wall_s=round(wall, 3),
+            exit_code=o.exit_code,
+            wall_s=round(o.wall_s, 3),
             iterations=int(runner.get("iterations", 0)),
             prompt_tokens=int(runner.get("prompt_tokens", 0)),
             completion_tokens=int(runner.get("completion_tokens", 0)),
@@ -133,6 +201,11 @@ class Runner:
             error=error,
             finish_message=runner.get("finish_message"),
             **patch,
+            env_build_s=env.seconds,
+            env_steps=env.steps,
+            network=self.launcher.network,
+            network_denied=o.denied,
+            resources={"cpus": limits.cpus, "memory_bytes": limits.memory, "oom_kills": oom} if limits else None,
             sandbox=self.launcher.sandbox.name,
             setting=u.inst.setting,
             limits=dict(

@@ -1,6 +1,7 @@
-"""How an agent is started for one attempt: its limits, the runner's spec, a clean environment, what the
-sandbox shows it, and its secrets, handed over through an inherited pipe (never on a command line or in
-an environment the agent can read)."""
+"""How an agent is started for one attempt: its limits, the runner's spec, a clean environment with the
+task's own environment active, what the sandbox shows it, its way to its model (the network gate), and its
+secrets, handed over through an inherited pipe (never on a command line or in an environment the agent can
+read)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from isobench.agents.netrelay import PROXY_VARS
 from isobench.config import BenchConfig, ProviderConfig
+from isobench.errors import UserError
+from isobench.netgate import Gate, endpoints_for
 from isobench.procs import set_pdeathsig
+from isobench.resources import Group, Resources
 from isobench.run.units import Unit
 from isobench.sandbox import Sandbox, SandboxSpec, minimal_env
 from isobench.state import State
 
 RUNNER = Path(__file__).parents[1] / "agents" / "openhands_runner.py"
+NETRELAY = Path(__file__).parents[1] / "agents" / "netrelay.py"
 # The agent's terminal shell: drops the variables only the runner may hold (ISOBENCH_STRIP_ENV names them).
 AGENT_SHELL = """#!/bin/bash
 for _v in $ISOBENCH_STRIP_ENV; do unset "$_v"; done
@@ -49,28 +55,62 @@ class Launcher:
         self.server = server  # the scripted LLM server, when a scripted provider runs
         self.tools = state.root / "tools"
         self.scripted_keys: dict[str, tuple[str, str]] = {}  # server key -> (provider, instance id)
+        self.resources = Resources(cfg.container.limits())
+
+    @property
+    def network(self) -> str:
+        """What the agents' commands may reach: `off` (their model only, through the gate), `on` (the host's
+        network, bench.yaml's choice), `host (no sandbox)` (isolation opted out altogether)."""
+        if self.sandbox.name == "none":
+            return "host (no sandbox)"
+        return self.cfg.container.network_policy
 
     def install_tools(self) -> None:
-        """Copies of the runner and the agent's shell outside the package: agents never see isobench."""
+        """Copies of the runner, its relay and the agent's shell outside the package: agents never see isobench."""
         self.tools.mkdir(parents=True, exist_ok=True)
-        shutil.copy(RUNNER, self.tools / RUNNER.name)
+        for tool in (RUNNER, NETRELAY):
+            shutil.copy(tool, self.tools / tool.name)
         shell = self.tools / "agent-shell"
         shell.write_text(AGENT_SHELL)
         shell.chmod(0o755)
+
+    def endpoints(self, p: ProviderConfig, base_url: str | None) -> list[tuple[str, int]]:
+        """Where this provider's attempts may connect with network_policy off (UserError when unknown)."""
+        return endpoints_for(p.name, p.provider, p.litellm_model, base_url, p.network_allow)
+
+    def check(self, providers: list[ProviderConfig]) -> None:
+        """Refuse (one line, before anything starts) what cannot be enforced here: the resource limits, the
+        network gate in a container engine, a provider whose endpoint the gate cannot tell."""
+        self.resources.require(str(self.cfg.source))
+        if self.network != "off":
+            return
+        if self.sandbox.name not in ("bwrap", "none"):
+            raise UserError(
+                f"{self.cfg.source}: container.network_policy: off is enforced with the bwrap sandbox; with "
+                f"{self.sandbox.name}, set container.network_policy: on (the container then shares the host's network)"
+            )
+        for p in providers:
+            if p.provider != "scripted":  # the scripted server's address is known once it runs
+                self.endpoints(p, p.base_url)
 
     def limits(self, p: ProviderConfig) -> tuple[int, float, float | None]:
         oh = self.cfg.agents.openhands
         budget = p.max_budget_per_task if p.max_budget_per_task is not None else oh.max_budget_per_task
         return (p.max_iterations or oh.max_iterations, 60.0 * (p.time_budget_minutes or oh.time_budget_minutes), budget)
 
-    def spec(self, u: Unit, work: Path, secrets_fd: int | None) -> dict[str, Any]:
+    def base_url(self, u: Unit) -> str | None:
+        p = u.provider
+        if p.provider != "scripted":
+            return p.base_url
+        key = secrets.token_urlsafe(18)  # this attempt's own, unguessable way to its scenario
+        self.scripted_keys[key] = (p.name, u.inst.instance_id)
+        return str(self.server.base_url(key))
+
+    def spec(
+        self, u: Unit, work: Path, secrets_fd: int | None, base_url: str | None, gate_fd: int | None
+    ) -> dict[str, Any]:
         iters, _, budget = self.limits(u.provider)
         p = u.provider
-        base_url = p.base_url
-        if p.provider == "scripted":
-            key = secrets.token_urlsafe(18)  # this attempt's own, unguessable way to its scenario
-            self.scripted_keys[key] = (p.name, u.inst.instance_id)
-            base_url = self.server.base_url(key)
         prices = (p.input_cost_per_token, p.output_cost_per_token)
         if any(x is not None for x in prices):  # LiteLLM applies custom prices only when both are set
             prices = tuple(x or 0.0 for x in prices)  # type: ignore[assignment]
@@ -81,8 +121,9 @@ class Launcher:
             "max_iterations": iters,
             "max_budget_usd": budget,
             "secrets_fd": secrets_fd,
+            "net_gate_fd": gate_fd,
             "agent_shell": str(self.tools / "agent-shell"),
-            "strip_env": sorted(p.env_passthrough),
+            "strip_env": sorted({*p.env_passthrough, *PROXY_VARS, "NO_PROXY", "no_proxy"}),
             "llm": {
                 "model": p.litellm_model,
                 "base_url": base_url,
@@ -90,6 +131,8 @@ class Launcher:
                 "input_cost_per_token": prices[0],
                 "output_cost_per_token": prices[1],
                 "num_retries": p.num_retries,
+                "retry_min_wait": p.retry_min_wait,
+                "retry_max_wait": p.retry_max_wait,
                 "temperature": p.temperature,
                 "reasoning_effort": p.reasoning_effort,
                 "extra": {},
@@ -97,22 +140,28 @@ class Launcher:
         }
 
     def env(self, p: ProviderConfig, work: Path, fd_secrets: bool) -> dict[str, str]:
-        """A clean base and the agent's own HOME. A non-OpenHands command agent (or a sandbox that cannot
-        pass a pipe) gets its key and passthrough variables here; the OpenHands runner never does."""
+        """A clean base, the agent's own HOME and the task's environment active (its venv first on PATH, so
+        `python`, `pip` and the test tools are the project's). A non-OpenHands command agent (or a sandbox that
+        cannot pass a pipe) gets its key and passthrough variables here; the OpenHands runner never does."""
+        venv = work / "env"
         extra = {
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "OPENHANDS_SUPPRESS_BANNER": "1",
             "HOME": str(work / "home"),
             "PYTHONDONTWRITEBYTECODE": "1",
+            "VIRTUAL_ENV": str(venv),
+            "ISOBENCH_PYTHON": str(venv / "bin" / "python"),
         }
         if not fd_secrets:
             sec = provider_secrets(p)
             if sec["api_key"] and p.api_key_env:
                 extra[p.api_key_env] = sec["api_key"]
             extra.update(sec["env"])
-        return minimal_env(extra)
+        env = minimal_env(extra)
+        env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+        return env
 
-    def argv(self, u: Unit, work: Path) -> list[str]:
+    def argv(self, u: Unit, work: Path, gate_fd: int | None) -> list[str]:
         if u.provider.provider == "command":
             iters, _, _ = self.limits(u.provider)
             cmd = (u.provider.command or "").format(
@@ -122,21 +171,45 @@ class Launcher:
                 model=shlex.quote(u.provider.model),
                 max_iterations=iters,
             )
-            return ["/bin/sh", "-c", cmd]
+            if gate_fd is None:
+                return ["/bin/sh", "-c", cmd]
+            # The whole command is the agent: its processes reach its model through the relay, nothing else.
+            return [
+                sys.executable,
+                str(self.tools / NETRELAY.name),
+                "--gate-fd",
+                str(gate_fd),
+                "--",
+                "/bin/sh",
+                "-c",
+                cmd,
+            ]
         return [sys.executable, str(self.tools / RUNNER.name), str(work / "out" / "spec.json")]
+
+    def readable(self, u: Unit) -> list[Path]:
+        """What an agent may read besides its work folder: isobench's interpreter and libraries (its runner),
+        the runner's tools, the task's workload files and bench.yaml's `container.mounts`."""
+        return [Path(sys.prefix), self.tools, *map(Path, u.inst.workload_files or []), *self.cfg.mounts()]
 
     def sandbox_spec(self, u: Unit, work: Path, env: dict[str, str], network: bool) -> SandboxSpec:
         return SandboxSpec(
             writable=[work],
-            readable=[Path(sys.prefix), self.tools, *map(Path, u.inst.workload_files or [])],
+            readable=self.readable(u),
             hidden=self.state.private_paths(self.cfg.root),
             network=network,
             env=env,
             cwd=work / "workspace",
         )
 
-    def start(self, u: Unit, work: Path, d: Path, log: Any) -> Any:
-        """Start the agent in the sandbox; its secrets go through a pipe it inherits (never argv or env)."""
+    def gate(self, u: Unit, base_url: str | None) -> Gate | None:
+        """The attempt's way to its model, with network_policy off (None: the sandbox shares the host's network)."""
+        if self.network != "off":
+            return None
+        return Gate(self.endpoints(u.provider, base_url))
+
+    def start(self, u: Unit, work: Path, log: Any, gate: Gate | None, base_url: str | None, group: Group | None) -> Any:
+        """Start the agent in the sandbox; its secrets go through a pipe it inherits (never argv or env), and
+        so does its way to the network gate."""
         fd_secrets = u.provider.provider != "command" and self.sandbox.name in ("bwrap", "none")
         read_fd = None
         if fd_secrets:
@@ -144,19 +217,30 @@ class Launcher:
             # A few hundred bytes: the pipe buffer holds them until the runner reads.
             os.write(write_fd, json.dumps(provider_secrets(u.provider)).encode())
             os.close(write_fd)
+        gate_fd = gate.child_fd if gate is not None else None
         try:
-            spec = self.spec(u, work, read_fd)
+            runner_gate = gate_fd if u.provider.provider != "command" else None
+            spec = self.spec(u, work, read_fd, base_url, runner_gate)
             (work / "out" / "spec.json").write_text(json.dumps(spec, indent=2))
             env = self.env(u.provider, work, fd_secrets)
-            cmd = self.sandbox.wrap(self.argv(u, work), self.sandbox_spec(u, work, env, network=True))
+            network = self.network != "off"
+            cmd = self.sandbox.wrap(self.argv(u, work, gate_fd), self.sandbox_spec(u, work, env, network=network))
+
+            def start() -> None:
+                set_pdeathsig()
+                if group is not None:
+                    group.join()
+
             return cmd.popen(
                 stdout=log,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=set_pdeathsig,
-                pass_fds=(read_fd,) if read_fd is not None else (),
+                preexec_fn=start,
+                pass_fds=tuple(fd for fd in (read_fd, gate_fd) if fd is not None),
             )
         finally:
             if read_fd is not None:
                 os.close(read_fd)
+            if gate is not None:
+                gate.release_child()

@@ -20,6 +20,7 @@ from isobench.config import BenchConfig
 from isobench.prepare import ensure_snapshot
 from isobench.progress import ScoreReporter
 from isobench.records import Attempt, Instance, InstanceScore, Measurement, VariantScore
+from isobench.resources import Resources
 from isobench.sandbox import Sandbox
 from isobench.score.build import Builder
 from isobench.score.judge import aa_estimate, correctness, estimates, noisy_flag, rows, validity
@@ -176,6 +177,7 @@ def score(
     `keep_work` (they are rebuilt, from uv's cache, when it is scored again)."""
     check_attempts_current(state, instances, providers)
     sandbox.check()
+    Resources(cfg.container.limits()).require(str(cfg.source))  # a limit is enforced, or refused here
     if executor_kind == "ray":
         from isobench.executors.ray import connect, score_on_cluster
 

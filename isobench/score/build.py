@@ -8,18 +8,16 @@ fingerprint) are unchanged and its copy still exists.
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from isobench.config import BenchConfig
-from isobench.envs import BuildSettings, VenvError, create_venv, variant_env
+from isobench.envs import BuildSettings, Place, build_environment, build_settings, sandboxed_sh
 from isobench.gitutil import clone_worktree, patch_bytes, run_git
-from isobench.procs import set_pdeathsig
 from isobench.progress import ScoreReporter
-from isobench.records import Build, BuildStep, Instance, TestRun, VariantBuild
-from isobench.sandbox import Sandbox, SandboxSpec, python_install_paths
+from isobench.records import Build, Instance, TestRun, VariantBuild
+from isobench.resources import Resources
+from isobench.sandbox import Sandbox
 from isobench.score.variants import VariantSpec
 from isobench.state import State, fingerprint, remove_tree, write_model
 
@@ -32,58 +30,34 @@ class Builder:
         self.state = state
         self.sandbox = sandbox
         self.reporter = reporter
+        self.resources = Resources(cfg.container.limits())
         self.cache_dir = state.root / "cache" / "uv"
         """uv's download cache (a worker node keeps its own across instances: `isobench.executors.worker`)."""
 
-    def settings(self, inst: Instance) -> BuildSettings:
-        """How this instance's variants are built: its interpreter, the shared cache, the index."""
-        sc = self.cfg.score
-        python = inst.python or (str(self.cfg.resolve(sc.python)) if sc.python else sys.executable)
-        return BuildSettings(
-            python=python,
-            cache_dir=self.cache_dir,
-            network=sc.build_network,
-            index_url=sc.index_url,
-            find_links=tuple(self.cfg.resolve(p) for p in sc.find_links),
-            system_site_packages=sc.system_site_packages,
-            timeout_s=sc.build_timeout_s,
+    def settings(self, inst: Instance, kind: str = "base") -> BuildSettings:
+        """How this instance's variants are built: its interpreter, the shared cache, the index. Code an agent
+        wrote (and the A/A twin, built exactly as such a variant) builds offline, without index credentials."""
+        settings = build_settings(self.cfg, inst, self.cache_dir)
+        return settings.for_candidate() if kind in ("agent", "aa") else settings
+
+    def place(self, inst: Instance, vdir: Path) -> Place:
+        """What candidate code sees: its own copy and venv; the interpreter, the workload files and bench.yaml's
+        `container.mounts`; never the state, the project or the task repositories."""
+        return Place(
+            root=vdir,
+            repo=vdir / "repo",
+            venv=vdir / "venv",
+            readable=tuple([*map(Path, inst.workload_files), *self.cfg.mounts()]),
+            hidden=tuple(self.state.private_paths(self.cfg.root)),
         )
 
-    def spec(self, inst: Instance, vdir: Path, env: dict[str, str], *, build: bool = False) -> SandboxSpec:
-        """What candidate code sees: its own copy; the interpreter and the workload files (and, while
-        building, uv's cache and the network); never the state, the project or the task repositories."""
-        settings = self.settings(inst)
-        readable = [*python_install_paths(settings.python), *map(Path, inst.workload_files)]
-        writable = [vdir]
-        if build:
-            settings.cache_dir.mkdir(parents=True, exist_ok=True)
-            readable += settings.readable()
-            writable.append(settings.cache_dir)
-        return SandboxSpec(
-            writable=writable,
-            readable=readable,
-            hidden=self.state.private_paths(self.cfg.root),
-            network=build and settings.network,
-            env=env,
-            cwd=vdir / "repo",
-        )
-
-    def sh(self, inst: Instance, vdir: Path, command: str, timeout: float, *, build: bool = False) -> tuple[int, str]:
-        """A shell command of the task, in the variant's copy, inside the sandbox (offline unless building)."""
-        venv = vdir / "venv"
-        env = self.settings(inst).build_env(venv) if build else variant_env(venv)
-        cmd = self.sandbox.wrap(["/bin/sh", "-c", command], self.spec(inst, vdir, env, build=build))
-        try:
-            proc = cmd.run(capture_output=True, timeout=timeout, start_new_session=True, preexec_fn=set_pdeathsig)
-        except subprocess.TimeoutExpired:
-            return 124, f"timed out after {timeout:.0f} s"
-        out = (proc.stdout + proc.stderr).decode(errors="replace")
-        return proc.returncode, out[-3000:]
+    def sh(self, inst: Instance, vdir: Path, command: str, timeout: float) -> tuple[int, str]:
+        """A shell command of the task in the variant's copy, inside the sandbox, offline."""
+        return sandboxed_sh(self.sandbox, self.resources, self.settings(inst), self.place(inst, vdir), command, timeout)
 
     def _build(self, inst: Instance, v: VariantSpec, vdir: Path, rec: VariantBuild) -> None:
         """Copy of the base + patches + venv + setup/install, into `rec` (build status, error, steps)."""
         iid = inst.instance_id
-        t0 = time.monotonic()
         remove_tree(vdir)
         vdir.mkdir(parents=True)
         self.reporter.variant_step(iid, v.name, "copy and patch")
@@ -97,25 +71,21 @@ class Builder:
             except Exception as exc:
                 rec.build, rec.error = failed or "patch_failed", f"{what} does not apply: {exc}"
                 return
-        settings = self.settings(inst)
-        self.reporter.variant_step(iid, v.name, f"venv ({Path(settings.python).name})")
-        try:
-            create_venv(vdir / "venv", settings)
-        except VenvError as exc:
-            rec.build, rec.error = failed or "install_failed", f"venv: {exc}"
+        res = build_environment(
+            self.sandbox,
+            self.resources,
+            self.settings(inst, v.kind),
+            self.place(inst, vdir),
+            inst.setup_commands,
+            inst.install_commands,
+            on_step=lambda step: self.reporter.variant_step(iid, v.name, step),
+        )
+        rec.build_steps, rec.build_s = res.steps, res.seconds
+        if not res.ok:
+            status: Build = {"setup": "setup_failed"}.get(res.failed_kind or "", "install_failed")  # type: ignore[assignment]
+            rec.build, rec.error = failed or status, res.error
             return
-        for kind, commands in (("setup", inst.setup_commands), ("install", inst.install_commands)):
-            for cmd in commands:
-                self.reporter.variant_step(iid, v.name, f"{kind}: {cmd}")
-                t = time.monotonic()
-                code, out = self.sh(inst, vdir, cmd, settings.timeout_s, build=True)
-                rec.build_steps.append(BuildStep(command=cmd, exit_code=code, seconds=round(time.monotonic() - t, 3)))
-                rec.build_s = round(time.monotonic() - t0, 3)
-                if code != 0:
-                    status: Build = failed or ("setup_failed" if kind == "setup" else "install_failed")
-                    rec.build, rec.error = status, f"`{cmd}` exited {code}: {out[-800:]}"
-                    return
-        rec.build, rec.build_s = "ok", round(time.monotonic() - t0, 3)
+        rec.build = "ok"
 
     def test(self, inst: Instance, v: VariantSpec, vdir: Path) -> list[TestRun]:
         out = []
@@ -148,6 +118,7 @@ class Builder:
             settings.system_site_packages,
             settings.index_url,
             self.sandbox.name,
+            self.resources.limits.describe(),
         )
 
     def variant(self, inst: Instance, v: VariantSpec, force: bool) -> VariantBuild:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import platform
-import re
-import shlex
 from pathlib import Path
 from typing import Any
 
 from isobench import __version__
 from isobench.config import BenchConfig
-from isobench.envs import variant_env
+from isobench.envs import place_spec, variant_env
 from isobench.measure.protocol import (
     DEFAULT_CHILD_ENV,
     IN_PROCESS,
@@ -20,55 +18,18 @@ from isobench.measure.protocol import (
     NOT_REPEATABLE,
     WHOLE_PROCESS,
     Measurement,
-    Script,
     Variant,
     measure,
 )
 from isobench.progress import ScoreReporter
 from isobench.records import Environment, Instance
+from isobench.resources import Group, memory_killed_message
 from isobench.score.build import Builder
 from isobench.score.variants import BASE, dirname
 from isobench.state import State
+from isobench.workload import script_workload, timed_description, timing_mode
 
-# A command a shell would treat specially is never run in-process.
-_SHELL_CHARS = set("|&;<>()$`*?~{}[]")
-_PYTHON = re.compile(r"(.*/)?python(3(\.\d+)?)?")
-
-
-def script_workload(commands: list[str]) -> Script | None:
-    """The workload as a script or module when it is exactly one `python SCRIPT ARGS` or `python -m MODULE
-    ARGS` command (no shell syntax, no options before the script): what can be timed in-process."""
-    if len(commands) != 1 or _SHELL_CHARS & set(commands[0]):
-        return None
-    try:
-        argv = shlex.split(commands[0])
-    except ValueError:
-        return None
-    if len(argv) < 2 or not _PYTHON.fullmatch(argv[0]):
-        return None
-    if argv[1] == "-m" and len(argv) >= 3:
-        return Script("module", argv[2], tuple(argv[3:]))
-    if not argv[1].startswith("-"):
-        return Script("script", argv[1], tuple(argv[2:]))
-    return None
-
-
-def timing_mode(inst: Instance) -> str:
-    """What is timed for an instance: its workload callable in-process; else its workload script's body
-    in-process (`workload_timing: whole_process` opts out); else the whole process of its commands."""
-    if inst.workload_callable:
-        return IN_PROCESS
-    if inst.workload_timing != "whole_process" and script_workload(inst.efficiency_test):
-        return IN_PROCESS_SCRIPT
-    return WHOLE_PROCESS
-
-
-def timed_description(inst: Instance, mode: str) -> str:
-    if mode == IN_PROCESS:
-        return f"workload_callable {inst.workload_callable}"
-    if mode == IN_PROCESS_SCRIPT:
-        return f"the body of {inst.efficiency_test[0]}, run again in one process"
-    return "whole process of: " + "; ".join(inst.efficiency_test)
+__all__ = ["Timer", "environment", "script_workload", "timed_description", "timing_mode"]
 
 
 def environment(sandbox: str) -> Environment:
@@ -114,6 +75,8 @@ class Timer:
         self.state = state
         self.builder = builder
         self.reporter = reporter
+        self.groups: dict[str, Group] = {}
+        """Each timed variant's control group (its memory limit), while it is measured."""
 
     def variant(self, inst: Instance, name: str, mode: str) -> Variant:
         """What the protocol runs for one variant, in `mode`: in its copy, venv and sandbox, offline."""
@@ -121,11 +84,15 @@ class Timer:
         venv = vdir / "venv"
         python = str(venv / "bin" / "python")
         env = {**variant_env(venv), **DEFAULT_CHILD_ENV, "ISOBENCH_PYTHON": python}
-        spec = self.builder.spec(inst, vdir, env)
+        spec = place_spec(self.builder.settings(inst), self.builder.place(inst, vdir), env)
+        group = self.builder.resources.group()
+        if group is not None:
+            self.groups[name] = group
 
         def wrap(argv: list[str]) -> list[str]:
             # The protocol starts the command with `env` (the same dict), so only its argv is needed here.
-            return self.builder.sandbox.wrap(argv, spec).argv
+            inner = self.builder.sandbox.wrap(argv, spec).argv
+            return group.argv(inner) if group is not None else inner
 
         what: dict[str, Any] = {}
         if mode == IN_PROCESS:
@@ -145,12 +112,20 @@ class Timer:
         fallback = None
         for _ in range(2):
             self.reporter.timing_started(iid, names, budget)
-            m = measure(
-                [self.variant(inst, n, mode) for n in names],
-                self.cfg.score.protocol(budget, BASE),
-                samples_path=self.state.score_dir(iid) / "samples.jsonl",
-                on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
-            )
+            try:
+                m = measure(
+                    [self.variant(inst, n, mode) for n in names],
+                    self.cfg.score.protocol(budget, BASE),
+                    samples_path=self.state.score_dir(iid) / "samples.jsonl",
+                    on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
+                )
+                for name, group in self.groups.items():
+                    if name in m.failed and group.oom_kills():
+                        m.failed[name] = f"{memory_killed_message(self.builder.resources.limits)}: {m.failed[name]}"
+            finally:
+                for group in self.groups.values():
+                    group.remove()
+                self.groups.clear()
             if mode == IN_PROCESS_SCRIPT and NOT_REPEATABLE in m.failed.get(BASE, ""):
                 fallback, mode = m.failed[BASE][-400:], WHOLE_PROCESS
                 continue
