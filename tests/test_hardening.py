@@ -106,7 +106,7 @@ def test_inside_an_attempt_no_key_is_readable_and_nothing_names_the_human_commit
     seen = observations(b.attempt_file("prober", "events.jsonl"))
     # The probes ran: ps, env (the wrapper's own variable is gone), git and the mount table answered.
     assert "COMMAND" in seen and "LITELLM_LOCAL_MODEL_COST_MAP" in seen and "ISOBENCH_STRIP_ENV" not in seen
-    assert "isobench-agent" in seen and " / / " in seen
+    assert "isobench-agent" in seen and " /usr /usr ro," in seen
     # No key and no passthrough value: not in any observation, file of the state, or host command line.
     assert KEY not in seen and PASSTHRU not in seen
     assert files_containing(b.state, [KEY, PASSTHRU]) == []
@@ -153,9 +153,10 @@ def test_only_the_scripted_agent_holding_its_key_reaches_the_scripted_server(tmp
     assert b.result("oracle")["status"] == "success"  # type: ignore[index]
     seen = observations(b.attempt_file("intruder", "events.jsonl"))
     assert "PORTS" in seen and "REFUSED http://127.0.0.1:" in seen  # it scanned, and found isobench's server
-    # Only its own LLM server (this test's, which answers anyone) ever answered it.
+    # Nothing answered it: its commands have no network but the relay, which serves only the agent's own
+    # LLM client (at most its own LLM server, this test's, which answers anyone, could ever answer it).
     answered = [ln for ln in seen.replace("\\n", "\n").splitlines() if "ANSWERED" in ln]
-    assert answered and all(f"127.0.0.1:{own_port}/" in ln for ln in answered), answered
+    assert all(f"127.0.0.1:{own_port}/" in ln for ln in answered), answered
     assert "seen = set()" not in seen  # the human's code never reached it
 
 

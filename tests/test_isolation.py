@@ -69,8 +69,10 @@ def test_an_agent_cannot_reach_the_human_commit_other_units_the_state_home_or_ot
     assert rec and rec["status"] == "success" and rec["sandbox"] == "bwrap"
     seen = observations(b.attempt_file("probe", rec["events_log"]))
     assert "WROTE-8" in seen and "NO-TOKEN-6" in seen  # the probes really ran
-    for n in (1, 2, 3, 4, 5, 7, 9):
+    for n in (1, 2, 3, 5, 7, 9):
         assert f"LEAK-{n}" not in seen, f"probe {n} escaped the sandbox: {probes[n - 1]}"
+    # Probe 4 may "succeed" inside: the state's path exists there only as the empty, throwaway scaffold
+    # bubblewrap makes for the attempt's own folder (tmpfs); what counts is that nothing reached the host.
     assert "PRIVATE-KEY-MATERIAL" not in seen and "other-token-value-777" not in seen
     assert not (b.state / "pwned").exists()
     # Its own worktree was writable: the file is part of its patch.

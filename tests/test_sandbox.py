@@ -135,10 +135,11 @@ def test_other_worktree_task_repo_and_state_are_invisible(layout: Layout) -> Non
 def test_writes_outside_the_worktree_fail_and_leave_nothing(layout: Layout) -> None:
     spec = layout.spec()
     before = sorted(p.name for p in layout.state.iterdir())
-    r = sh(spec, f"echo x > {layout.state}/planted")
-    assert r.returncode != 0 and "Read-only file system" in r.stderr
-    r = sh(spec, f"mkdir {layout.wt1}/../planted")
-    assert r.returncode != 0
+    # Under the private /tmp (where pytest's folders are), the state's path exists inside only as the
+    # throwaway scaffold bubblewrap makes for the bound folders: a write may land there, never on the host.
+    sh(spec, f"echo x > {layout.state}/planted")
+    sh(spec, f"mkdir {layout.wt1}/../planted")
+    assert not (layout.state / "planted").exists()
     assert sorted(p.name for p in layout.state.iterdir()) == before
     assert not (layout.state / "worktrees" / "planted").exists()
     for target in ("/planted", "/usr/planted", "/etc/planted"):
