@@ -73,6 +73,7 @@ def make_project(folder: Path, task: Path | None) -> None:
 
         demo_repo.build(folder / "tasks" / "demo-repo")
         shutil.copy(ROOT / "tasks" / "demo.yaml", folder / "tasks" / "t.yaml")
+        shutil.copytree(ROOT / "tasks" / "workloads", folder / "tasks" / "workloads")  # its held-out workloads
     else:
         text = task.read_text()
         # Relative paths in the task (its repo, workload files) keep pointing where they did.

@@ -2,7 +2,7 @@
 
 Reads the plan, the attempts and the scores (each scored attempt's outcome was decided by `score`, in
 `outcome.decide`; an unscored one gets `outcome.unscored`), computes the per-provider metrics
-(`metrics`), writes `correlate/correlation.json` (the seed's correlation map, extended) and commits each
+(`metrics`), writes `correlate/correlation.json` (the original design's correlation map, extended) and commits each
 agent patch to a branch `isobench/<provider>/<instance_id>/<attempt>` of the task repository, so
 `git diff <head> <branch>` shows agent against human.
 """
@@ -163,7 +163,7 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
 
 
 def seed_metrics(state: State, entries: list[InstanceCorrelation], results: list[AttemptResult]) -> dict[str, Any]:
-    """The seed design's success metrics, on this state (targets as the seed states them)."""
+    """The original design's success metrics, on this state, with the targets that design set."""
     with_attempt = sum(1 for e in entries if any(e.llm_attempts.values()))
     nonempty = [r for r in results if not r.outcome.empty_patch]
     spreads = []

@@ -196,11 +196,16 @@ class EnvResult:
     error: str | None = None
 
 
-def place_spec(settings: BuildSettings, place: Place, env: dict[str, str], *, build: bool = False) -> SandboxSpec:
+def place_spec(
+    settings: BuildSettings, place: Place, env: dict[str, str], *, build: bool = False, read_only: bool = False
+) -> SandboxSpec:
     """What a command in `place` sees: its folder (and uv's cache while building), the interpreter and the
-    place's readable paths; the network only while building with `settings.network`."""
+    place's readable paths; the network only while building with `settings.network`. `read_only`: its folder
+    too is read-only (timed runs: nothing it writes can carry over from one process to the next)."""
     readable = [*python_install_paths(settings.python), *place.readable]
     writable = [place.root]
+    if read_only:
+        readable, writable = [*readable, place.root], []
     if build:
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
         readable += settings.readable()

@@ -14,8 +14,12 @@ Per provider, over the instances whose human speedup is valid:
   incorrect attempt); then the geometric mean and the median over instances, each with a 95% bootstrap CI.
 - **rho**: the same, over each attempt's effective rho (its own paired estimate, not a ratio of
   aggregates).
-- **cost per success**: the provider's total cost / its strict opt successes.
+- **cost per success**: the provider's cost on the valid instances / its strict opt successes there.
 - **Spearman**: rank correlation of the per-instance agent speedup with the human speedup.
+
+Every CI here is a 95% percentile bootstrap over instances (independent by construction; 9,999 resamples,
+seed 0). The timing protocol's estimates within one instance (paired rounds, block bootstrap) are in
+:mod:`isobench.measure.stats`.
 """
 
 from __future__ import annotations
@@ -142,6 +146,9 @@ def provider_metrics(
     rho = per_instance(headline, "effective_rho")
     total_cost = float(sum(r.cost_usd for r in results))
     successes = sum(r.outcome.opt_strict for r in results)
+    # Over the instances that count: money spent on an invalid instance buys no success that could count.
+    headline_cost = float(sum(r.cost_usd for r in headline))
+    headline_successes = sum(r.outcome.opt_strict for r in headline)
     common = [iid for iid in speed if human_speedup.get(iid)]
     out: dict[str, Any] = {
         "attempts": len(results),
@@ -156,7 +163,7 @@ def provider_metrics(
         "optk_gso": float(np.mean(optk_g)) if optk_g else None,
         "total_cost_usd": total_cost,
         "cost_per_instance": total_cost / len({r.instance_id for r in results}) if results else None,
-        "cost_per_success": total_cost / successes if successes else None,
+        "cost_per_success": headline_cost / headline_successes if headline_successes else None,
         "mean_wall_s": float(np.mean([r.wall_s for r in results])) if results else None,
         "mean_iterations": float(np.mean([r.iterations for r in results])) if results else None,
         "failure_reasons": dict(

@@ -14,24 +14,33 @@ Definitions, for one agent attempt:
   (an incorrect or empty patch counts as no change, as SWE-fficiency counts it).
 - **effective rho**: rho (agent speedup / human speedup) if correct and timed, else 1 / human speedup.
 - **faster**: correct, and its speedup is `faster` by the timing rule (its whole 95% CI above
-  1 + max(min_gain, the instance's A/A noise floor)).
+  1 + max(min_gain, the instance's A/A noise floor)), and not overfit.
+- **overfit**: `faster` by that rule on the shown workload, while on the task's held-out workload (never
+  shown to the agent) the human is `faster` and the attempt is `no_difference` or `slower`, or its run
+  failed, or it is `inconclusive` there with its rho's CI wholly below its rho's CI on the shown workload.
+  Such an attempt is not faster, not an opt (strict or GSO) and does not beat the human.
+- **integrity flags** (`isobench/score/integrity.py`, from what the harness saw outside the code under test):
+  `workload_output_differs` (its workload printed or returned something else than base and the human: not
+  correct), `background_work` (it worked outside the calls the harness timed: not timed), `cross_call_state`
+  (its repeated calls gained far more than its first call: judged on its first calls).
 - **opt, strict**: faster, and rho's 95% CI lower bound reaches the match threshold p (0.95).
 - **opt, GSO-compatible**: correct, speedup point estimate >= 1.2 and rho point estimate >= p (GSO's opt_p).
 - **beats human**: correct and rho is "faster" by the same rule a speedup is.
 - **match label**: `confident_pass` / `confident_fail` / `inconclusive` for a correct timed attempt (rho's
   CI against p); otherwise why it could not match: `empty_patch`, `outside_targets`, `incorrect`,
-  `not_timed`.
+  `not_timed`, `overfit`.
 - **failure reason** (None for a strict opt): the first that applies of the attempt's status when the
   agent did not finish (`timeout`, `api_error`, ...), `empty_patch`, the build failure (`patch_failed`,
-  `install_failed`, `outside_targets`, ...), `not_scored`, `incorrect`, `not_timed`, `not_faster` (correct
-  but not faster than base), `below_human` (faster, but rho's CI low is below p).
+  `install_failed`, `outside_targets`, ...), `not_scored`, `incorrect`, `not_timed`, `overfit` (faster on
+  the shown workload only), `not_faster` (correct but not faster than base), `below_human` (faster, but
+  rho's CI low is below p).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from isobench.records import Attempt, VariantScore
+from isobench.records import Attempt, HeldoutEstimate, VariantScore
 
 GSO_MIN_SPEEDUP = 1.2
 """GSO's opt threshold on the speedup over base (point estimate)."""
@@ -57,17 +66,48 @@ class Outcome(BaseModel):
     failure_reason: str | None
 
 
-def decide(attempt: Attempt, row: VariantScore, human_speedup: float | None, match_threshold: float) -> Outcome:
-    """The outcome of a scored attempt, from its record and its score row (see the module docstring)."""
+def overfit(row: VariantScore, human_heldout: HeldoutEstimate | None) -> bool:
+    """Faster on the shown workload only: on the held-out one the human is faster and this row is not (no
+    difference, slower, its run failed, or inconclusive while its rho there is below its rho on the shown
+    workload, beyond both CIs). False when the task has no held-out workload."""
+    held = row.heldout
+    if row.classification != "faster" or held is None or human_heldout is None:
+        return False
+    if human_heldout.classification != "faster":
+        return False  # the held-out workload shows no speedup to miss
+    if held.error is not None or held.classification in ("no_difference", "slower"):
+        return True
+    # Where the noise is wider than min_gain, code identical to base comes out "no_difference" only by luck
+    # (the floor is its A/A twin's far end, whose CI is as wide as its own): it is then "inconclusive", and
+    # the drop of its rho from the shown workload to the held-out one is what shows the overfit.
+    return (
+        held.classification == "inconclusive"
+        and held.rho_ci is not None
+        and row.rho_ci is not None
+        and held.rho_ci[1] < row.rho_ci[0]
+    )
+
+
+def decide(
+    attempt: Attempt,
+    row: VariantScore,
+    human_speedup: float | None,
+    match_threshold: float,
+    human_heldout: HeldoutEstimate | None = None,
+) -> Outcome:
+    """The outcome of a scored attempt, from its record and its score row (see the module docstring);
+    `human_heldout`: the human's result on the held-out workload, if the task has one."""
     empty = attempt.patch_empty or row.patch_empty
     valid = not empty and row.build == "ok"
     correct = valid and row.correct
     timed = correct and row.speedup is not None
-    faster = timed and row.classification == "faster"
+    overfitted = timed and overfit(row, human_heldout)
+    faster = timed and row.classification == "faster" and not overfitted
     rho = row.rho if timed else None
     strict = faster and bool(row.matches_human_strict)
     gso = (
         timed
+        and not overfitted
         and row.speedup is not None
         and row.speedup >= GSO_MIN_SPEEDUP
         and rho is not None
@@ -80,9 +120,13 @@ def decide(attempt: Attempt, row: VariantScore, human_speedup: float | None, mat
     elif row.build == "outside_targets":
         label = "outside_targets"
     elif not correct:
-        label = "incorrect"
+        label = _flag(row, "workload_output_differs") or "incorrect"
     elif not timed:
-        label = "not_timed"
+        label = _flag(row, "background_work") or "not_timed"
+    elif overfitted:
+        label = "overfit"
+    elif not faster and _flag(row, "cross_call_state"):
+        label = "cross_call_state"
     else:
         label = row.match_label
     return Outcome(
@@ -96,10 +140,14 @@ def decide(attempt: Attempt, row: VariantScore, human_speedup: float | None, mat
         faster=faster,
         opt_strict=strict,
         opt_gso=gso,
-        beats_human=timed and bool(row.beats_human),
+        beats_human=timed and not overfitted and bool(row.beats_human),
         match_label=label,
-        failure_reason=None if strict else _failure(attempt, row, empty, correct, timed, faster),
+        failure_reason=None if strict else _failure(attempt, row, empty, correct, timed, faster, overfitted),
     )
+
+
+def _flag(row: VariantScore | None, name: str) -> str | None:
+    return name if row is not None and name in row.integrity else None
 
 
 def unscored(attempt: Attempt) -> Outcome:
@@ -121,7 +169,15 @@ def unscored(attempt: Attempt) -> Outcome:
     )
 
 
-def _failure(attempt: Attempt, row: VariantScore | None, empty: bool, correct: bool, timed: bool, faster: bool) -> str:
+def _failure(
+    attempt: Attempt,
+    row: VariantScore | None,
+    empty: bool,
+    correct: bool,
+    timed: bool,
+    faster: bool,
+    overfitted: bool = False,
+) -> str:
     """Why an attempt is not a strict opt: the first reason that applies (module docstring)."""
     if attempt.status != "success":
         return attempt.status
@@ -132,9 +188,11 @@ def _failure(attempt: Attempt, row: VariantScore | None, empty: bool, correct: b
     if row.build != "ok":
         return row.build
     if not correct:
-        return "incorrect"
+        return _flag(row, "workload_output_differs") or "incorrect"
     if not timed:
-        return "not_timed"
+        return _flag(row, "background_work") or "not_timed"
+    if overfitted:
+        return "overfit"
     if not faster:
-        return "not_faster"
+        return _flag(row, "cross_call_state") or "not_faster"
     return "below_human"

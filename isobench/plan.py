@@ -19,7 +19,7 @@ from typing import Any
 import git
 
 from isobench.config import BenchConfig, CommitSpec, DiscoverSpec, TaskFile, load_task
-from isobench.config.task import COMMAND_FIELDS
+from isobench.config.task import COMMAND_FIELDS, HELDOUT_FIELDS
 from isobench.errors import UserError, one_line
 from isobench.gitutil import (
     GitError,
@@ -34,6 +34,7 @@ from isobench.plan_checks import (
     RepoTree,
     check_callable,
     check_python,
+    heldout_shown,
     named_test_files,
     outside_files,
     program_warnings,
@@ -44,6 +45,8 @@ from isobench.records import Instance
 from isobench.state import State, fingerprint, read_model, write_model
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
+# The command keys whose files the agent sees (the held-out workload's it never does).
+SHOWN_COMMAND_FIELDS = tuple(k for k in COMMAND_FIELDS if k not in HELDOUT_FIELDS)
 
 
 @dataclass
@@ -131,6 +134,15 @@ def _workload_files(paths: list[str], src: Path, where: str) -> list[str]:
     return out
 
 
+def _not_fingerprinted(r: Instance) -> set[str]:
+    """Keys an instance's fingerprint leaves out: bookkeeping, and the held-out keys of an instance that has
+    none (so instances planned before they existed keep their fingerprints and their scores)."""
+    out = {"plan_order", "status", "fingerprint", "planned_at", "schema_version"}
+    if not r.heldout_efficiency_test and not r.heldout_workload_files:
+        out |= {"heldout_efficiency_test", "heldout_workload_files", "heldout_digest"}
+    return out
+
+
 def files_digest(paths: list[str]) -> str | None:
     """One hash of the contents of files and folders: a changed workload script re-plans the instance."""
     if not paths:
@@ -155,7 +167,7 @@ def _python(python: str | None, src: Path, where: str) -> str | None:
     return str(path)
 
 
-def _score_python(cfg: BenchConfig) -> None:
+def check_score_python(cfg: BenchConfig) -> None:
     """bench.yaml's score.python, resolved as `score` resolves it, must exist and run."""
     if cfg.score.python is None:
         return
@@ -187,13 +199,18 @@ class _Labels:
         return f"{self.src}: {self.field(label)}"
 
 
-def _commands(c: CommitSpec, task: TaskFile, keys: tuple[str, ...] = COMMAND_FIELDS) -> list[tuple[str, str]]:
+def _commands(c: CommitSpec, task: TaskFile, keys: tuple[str, ...] = SHOWN_COMMAND_FIELDS) -> list[tuple[str, str]]:
     """(label, command) of every command of these keys for one commit: [("tests[0]", "pytest -q"), ...]."""
     return [(f"{k}[{i}]", cmd) for k in keys for i, cmd in enumerate(_pick(c, task, k) or [])]
 
 
-def plan_task(task: TaskFile, cfg: BenchConfig, state: State, messages: list[str] | None = None) -> list[Instance]:
-    """Resolve one task file into instance records (not written); notes and warnings go to `messages`."""
+def plan_task(
+    task: TaskFile, cfg: BenchConfig, state: State, messages: list[str] | None = None, *, require_workload: bool = True
+) -> list[Instance]:
+    """Resolve one task file into instance records (not written); notes and warnings go to `messages`.
+
+    `require_workload=False` plans a commit with no workload (an imported row whose workload isobench cannot
+    time yet; its importer records why in the instance's notes)."""
     src = task.source
     repo_dir = resolve_repo_path(task, state)
     try:
@@ -217,7 +234,7 @@ def plan_task(task: TaskFile, cfg: BenchConfig, state: State, messages: list[str
     records = []
     for where, c in specs:
         assert c is not None
-        records.append(_plan_commit(task, cfg, repo, repo_dir, where, c, out))
+        records.append(_plan_commit(task, cfg, repo, repo_dir, where, c, out, require_workload))
     return records
 
 
@@ -243,7 +260,14 @@ def _resolve_pair(repo: git.Repo, repo_dir: Path, src: Path, where: str, c: Comm
 
 
 def _plan_commit(
-    task: TaskFile, cfg: BenchConfig, repo: git.Repo, repo_dir: Path, where: str, c: CommitSpec, messages: list[str]
+    task: TaskFile,
+    cfg: BenchConfig,
+    repo: git.Repo,
+    repo_dir: Path,
+    where: str,
+    c: CommitSpec,
+    messages: list[str],
+    require_workload: bool = True,
 ) -> Instance:
     """One instance: the commit pair, the human diff split into code and tests, and the checks of
     `isobench.plan_checks` (errors raised, notes and warnings appended to `messages`)."""
@@ -252,7 +276,7 @@ def _plan_commit(
     labels = _Labels(src, c, where, head)
     efficiency_test = _pick(c, task, "efficiency_test") or []
     workload_callable = _pick(c, task, "workload_callable")
-    if not efficiency_test and not workload_callable:
+    if require_workload and not efficiency_test and not workload_callable:
         raise UserError(
             f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
             "(and/or `workload_callable`) for the task or this commit"
@@ -285,12 +309,13 @@ def _plan_commit(
             "declared it (shown read-only to the agent and every variant; its content is part of the instance)"
         )
     messages += [f"isobench: warning: {labels.note(label)}: {w}" for label, w in outside.warnings]
+    heldout_files = _heldout_files(task, c, repo_dir, where, labels, workload_files, messages)
     python = _python(_pick(c, task, "python"), src, _key(c, where, "python"))
     if workload_callable:
         check_callable(workload_callable, tree, diff.test_files, labels.error("workload_callable"))
     installs = [cmd for _, cmd in _commands(c, task, ("setup_commands", "install_commands"))]
     for label, warning in program_warnings(
-        _commands(c, task, ("tests", "efficiency_test")),
+        _commands(c, task, ("tests", "efficiency_test", "heldout_efficiency_test")),
         installs,
         tree,
         system_site_packages=cfg.score.system_site_packages,
@@ -326,8 +351,12 @@ def _plan_commit(
         install_commands=list(_pick(c, task, "install_commands") or []),
         workload_files=workload_files,
         workload_digest=files_digest(workload_files),
+        heldout_efficiency_test=list(_pick(c, task, "heldout_efficiency_test") or []),
+        heldout_workload_files=heldout_files,
+        heldout_digest=files_digest(heldout_files),
         python=python,
         workload_timing=_pick(c, task, "workload_timing") or "auto",
+        workload_output=_pick(c, task, "workload_output") or "compare",
         constraints=list(contract.constraints) if contract else [],
         strict_targets=bool(contract.strict_targets) if contract else False,
         scoring_primary=(_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
@@ -337,18 +366,60 @@ def _plan_commit(
     )
 
 
+def _heldout_files(
+    task: TaskFile,
+    c: CommitSpec,
+    repo_dir: Path,
+    where: str,
+    labels: _Labels,
+    workload_files: list[str],
+    messages: list[str],
+) -> list[str]:
+    """The held-out workload's files outside the repository (its commands' own, declared as workload_files
+    are); none may be among the files the agent sees."""
+    src = task.source
+    key = _key(c, where, "heldout_workload_files")
+    heldout = _workload_files(_pick(c, task, "heldout_workload_files") or [], src, key)
+    outside = outside_files(
+        _commands(c, task, ("heldout_efficiency_test",)), repo_dir, [*workload_files, *heldout], labels.error
+    )
+    for label, path in outside.declare:
+        heldout.append(path)
+        messages.append(
+            f"isobench: note: {labels.note(label)}: {path} is outside the repository and not in "
+            "heldout_workload_files: declared it (shown read-only to the variants score times, never to the "
+            "agent; its content is part of the instance)"
+        )
+    messages += [f"isobench: warning: {labels.note(label)}: {w}" for label, w in outside.warnings]
+    shown = heldout_shown(heldout, workload_files)
+    if shown:
+        path, holder = shown[0]
+        raise UserError(
+            f"{labels.error('heldout_workload_files')}: {path} is inside {holder}, which the agent sees "
+            "(workload_files, or a file the shown commands name): keep held-out files elsewhere"
+        )
+    return heldout
+
+
 def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool = False) -> list[Planned]:
     """Plan every task file given; write one record per instance (unchanged ones are left alone).
 
     Notes and warnings (a workload file declared automatically, a test program nothing installs) go to
     stderr once every task has resolved: an error is then the only line printed, and nothing is written.
     """
-    _score_python(cfg)
+    check_score_python(cfg)
     records: list[Instance] = []
     messages: list[str] = []
     for path in task_paths:
         task = load_task(path)
         records.extend(plan_task(task, cfg, state, messages))
+    return write_plan(state, records, messages, force=force)
+
+
+def write_plan(state: State, records: list[Instance], messages: list[str], *, force: bool = False) -> list[Planned]:
+    """Write resolved instance records (in this order) and print `messages` to stderr; a record whose
+    fingerprint is unchanged is left alone unless `force`. Raises UserError, writing nothing, when two
+    records are the same instance."""
     seen: dict[str, str] = {}
     for r in records:
         if r.instance_id in seen:
@@ -362,9 +433,7 @@ def plan(cfg: BenchConfig, state: State, task_paths: list[Path], *, force: bool 
     out = []
     for order, r in enumerate(records):
         r.plan_order = order
-        r.fingerprint = fingerprint(
-            r.model_dump(exclude={"plan_order", "status", "fingerprint", "planned_at", "schema_version"})
-        )
+        r.fingerprint = fingerprint(r.model_dump(exclude=_not_fingerprinted(r)))
         existing = state.instance_path(r.instance_id)
         old = read_model(existing, Instance)
         if old is not None and old.fingerprint == r.fingerprint and not force:

@@ -5,7 +5,7 @@ outside the repository that the sandbox would not show (declared automatically),
 does not exist, an interpreter that does not run, a workload callable whose module is not in the base
 commit, a test program no install command provides (a warning: isobench cannot be sure), and the files
 the test commands run, which are tests whatever their names (they go into the test patch, not the
-agent's targets).
+agent's targets), and a held-out workload file the agent would see.
 
 Commands are read as `/bin/sh` would split them (shlex with shell punctuation): good enough for the
 one-line commands task files hold; a construct it cannot read is skipped, never an error.
@@ -330,6 +330,19 @@ def _outside_path(cwd: str, word: str, where: str) -> str | None:
 
 def _under(path: str, roots: Iterable[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def heldout_shown(heldout: list[str], shown: list[str]) -> list[tuple[str, str]]:
+    """(held-out file, the workload file or folder holding it) for each held-out workload file the agent
+    would see: inside (or equal to) one of the files shown to it."""
+    roots = {os.path.realpath(p): p for p in shown}
+    out = []
+    for h in heldout:
+        real = os.path.realpath(h)
+        holder = next((p for r, p in roots.items() if _under(real, (r,))), None)
+        if holder is not None:
+            out.append((h, holder))
+    return out
 
 
 # --- interpreters -------------------------------------------------------------------------------------

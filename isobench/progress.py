@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
 
@@ -210,13 +211,129 @@ class ScoreReporter(Protocol):
     def stop(self) -> None: ...
 
 
-def make_score_reporter(stream: TextIO | None = None, *, quiet: bool = False) -> ScoreReporter:
-    """Rich on a terminal (unless NO_COLOR or TERM=dumb), plain lines otherwise; nothing with quiet."""
+def make_score_reporter(
+    stream: TextIO | None = None, *, quiet: bool = False, pair_budget_s: float | None = None
+) -> ScoreReporter:
+    """Rich on a terminal (unless NO_COLOR or TERM=dumb), plain lines otherwise; nothing with quiet.
+    `pair_budget_s` (score.time_budget_s) lets the ETA count the timing of instances not yet reached."""
     stream = stream or sys.stderr
     if quiet:
         return PlainScoreReporter(stream, quiet=True)
     tty = stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    return RichScoreReporter(stream) if tty else PlainScoreReporter(stream)
+    if tty:
+        return RichScoreReporter(stream, pair_budget_s=pair_budget_s)
+    return PlainScoreReporter(stream, pair_budget_s=pair_budget_s)
+
+
+def format_duration(seconds: float) -> str:
+    """`45s`, `3m 20s`, `1h 05m`: an ETA needs no more precision than that."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+class ScoreEta:
+    """How long `score` has left, across instances, from what it has seen so far.
+
+    An instance is built, then timed. Its timing is bounded before it starts: score.time_budget_s per
+    (base, other variant) pair, so V x the pair budget for V other variants (the protocol stops earlier once
+    every CI is narrow enough; the fraction of the budget the finished instances used scales the rest).
+    Builds are not known in advance: the mean build time seen so far stands for the instances still to
+    build. Instances scored side by side (a Ray cluster, one per node) divide the remainder.
+    """
+
+    def __init__(
+        self, instance_ids: list[str], pair_budget_s: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ids = list(instance_ids)
+        self.pair_budget_s = pair_budget_s
+        self.clock = clock
+        self.t0 = clock()
+        self.started: dict[str, float] = {}
+        self.variants: dict[str, int] = {}
+        self.timing: dict[str, tuple[float, float]] = {}  # iid -> (when its timing started, its budget)
+        self.done: set[str] = set()
+        self.build_s: list[float] = []  # instance_started -> timing_started, per instance
+        self.whole_s: list[float] = []  # instance_started -> done, for instances never seen timing (a cluster)
+        self.budget_used: list[float] = []  # fraction of the timing budget each timed instance took
+        self.parallel = 1
+
+    def instance_started(self, iid: str, variants: int) -> None:
+        self.started[iid] = self.clock()
+        self.variants[iid] = variants
+        self.parallel = max(self.parallel, len(self.started.keys() - self.done))
+
+    def timing_started(self, iid: str, budget_s: float) -> None:
+        now = self.clock()
+        if iid not in self.timing and iid in self.started:
+            self.build_s.append(now - self.started[iid])
+        self.timing[iid] = (now, budget_s)
+
+    def instance_done(self, iid: str) -> None:
+        now = self.clock()
+        if iid in self.timing:
+            t, budget = self.timing[iid]
+            self.budget_used.append(min(1.0, (now - t) / budget) if budget > 0 else 1.0)
+        elif iid in self.started:
+            self.whole_s.append(now - self.started[iid])
+        self.done.add(iid)
+
+    def _budget(self, iid: str) -> float | None:
+        """The timing budget of an instance not timed yet: its variants (or the last instance's) x the pair budget."""
+        n = self.variants.get(iid) or (list(self.variants.values())[-1] if self.variants else None)
+        if self.pair_budget_s is not None and n is not None:
+            return self.pair_budget_s * max(1, n - 1)
+        if self.timing:
+            return list(self.timing.values())[-1][1]
+        return None
+
+    def _used(self) -> float:
+        """The fraction of its timing budget an instance takes (1 until one has finished)."""
+        return sum(self.budget_used) / len(self.budget_used) if self.budget_used else 1.0
+
+    def _build(self, now: float) -> float | None:
+        """A build's expected seconds: the mean seen so far; before any ended, the longest one running (a lower
+        bound), so that the first instance's build is not counted as free for all the others."""
+        if self.build_s:
+            return sum(self.build_s) / len(self.build_s)
+        building = [now - t for i, t in self.started.items() if i not in self.timing and i not in self.done]
+        return max(building) if building else None
+
+    def _expected(self, iid: str, now: float) -> float | None:
+        """Seconds an instance takes from its start, as far as can be told."""
+        build, budget = self._build(now), self._budget(iid)
+        if not self.build_s and self.whole_s:
+            return sum(self.whole_s) / len(self.whole_s)
+        if budget is None:
+            return build
+        return (build or 0.0) + self._used() * budget
+
+    def remaining_s(self) -> float | None:
+        """Seconds left for the instances not done; None while nothing tells."""
+        now, total = self.clock(), 0.0
+        for iid in self.ids:
+            if iid in self.done:
+                continue
+            if iid in self.timing:
+                t, budget = self.timing[iid]
+                total += max(0.0, self._used() * budget - (now - t))
+                continue
+            expected = self._expected(iid, now)
+            if expected is None:
+                return None
+            total += max(0.0, expected - (now - self.started[iid])) if iid in self.started else expected
+        return total / self.parallel
+
+    def line(self) -> str:
+        """`2/4 instances, ETA 3m 20s`; once all are done, how long it took."""
+        k, n = len(self.done & set(self.ids)), len(self.ids)
+        if k >= n:
+            return f"{k}/{n} instances in {format_duration(self.clock() - self.t0)}"
+        left = self.remaining_s()
+        return f"{k}/{n} instances, ETA {format_duration(left) if left is not None else 'unknown'}"
 
 
 def _instance_summary(record: dict[str, Any]) -> str:
@@ -229,10 +346,19 @@ def _instance_summary(record: dict[str, Any]) -> str:
 class PlainScoreReporter:
     """One line per step (for logs and scripts): `score: build <instance> <variant>: <step>`."""
 
-    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        quiet: bool = False,
+        pair_budget_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream
         self.quiet = quiet
         self.last_round: dict[str, float] = {}
+        self.pair_budget_s = pair_budget_s
+        self.clock = clock
+        self.eta = ScoreEta([], pair_budget_s, clock)
 
     def _line(self, text: str) -> None:
         if not self.quiet:
@@ -240,9 +366,11 @@ class PlainScoreReporter:
             self.stream.flush()
 
     def start(self, instance_ids: list[str]) -> None:
+        self.eta = ScoreEta(instance_ids, self.pair_budget_s, self.clock)
         self._line(f"{len(instance_ids)} instance(s) to score")
 
     def instance_started(self, iid: str, variants: list[str]) -> None:
+        self.eta.instance_started(iid, len(variants))
         self._line(f"{iid}: {len(variants)} variants ({', '.join(variants)})")
 
     def variant_step(self, iid: str, variant: str, step: str) -> None:
@@ -253,6 +381,7 @@ class PlainScoreReporter:
             self._line(f"built  {iid} {variant}: {build}{' (reused)' if reused else ''}")
 
     def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None:
+        self.eta.timing_started(iid, budget_s)
         self._line(f"time   {iid}: {len(variants)} variants, up to {budget_s:.0f} s")
 
     def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
@@ -264,25 +393,56 @@ class PlainScoreReporter:
             self._line(f"time   {iid}: round {rounds}, {info.get('elapsed_s', 0):.0f} s{worst}")
 
     def instance_done(self, iid: str, record: dict[str, Any]) -> None:
+        self.eta.instance_done(iid)
         self._line(f"done   {iid}: {_instance_summary(record)}")
+        self._line(self.eta.line())
 
     def stop(self) -> None:
         pass
 
 
 class RichScoreReporter:
-    """rich.Live: one row per instance, with its current step (build, test, timing round) and CI width."""
+    """rich.Live: an overall row (instances done of all, ETA), then one row per instance, with its current
+    step (build, test, timing round) and CI width."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(
+        self, stream: TextIO, pair_budget_s: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         from rich.console import Console
 
         self.console = Console(file=stream)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # the ETA column takes it while rendering
         self.rows: dict[str, Any] = {}
         self.progress: Any = None
+        self.overall: Any = None
+        self.pair_budget_s = pair_budget_s
+        self.clock = clock
+        self.eta = ScoreEta([], pair_budget_s, clock)
 
     def start(self, instance_ids: list[str]) -> None:
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            ProgressColumn,
+            SpinnerColumn,
+            Task,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.text import Text
+
+        self.eta = ScoreEta(instance_ids, self.pair_budget_s, self.clock)
+        eta, lock = self.eta, self.lock
+
+        class StepColumn(ProgressColumn):
+            """An instance's step; on the overall row, the ETA, computed at each refresh (a long build sends
+            no event for minutes, and the estimate should still move)."""
+
+            def render(self, task: Task) -> Text:
+                if task.fields.get("overall"):
+                    with lock:
+                        return Text(eta.line())
+                return Text(str(task.fields.get("step", "")))
 
         self.progress = Progress(
             SpinnerColumn(),
@@ -290,9 +450,12 @@ class RichScoreReporter:
             BarColumn(bar_width=20),
             TextColumn("{task.fields[phase]}"),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[step]}"),
+            StepColumn(),
             console=self.console,
             refresh_per_second=4,
+        )
+        self.overall = self.progress.add_task(
+            "all instances", total=max(1, len(instance_ids)), phase="", step="", overall=True
         )
         for iid in instance_ids:
             self.rows[iid] = self.progress.add_task(iid, total=None, phase="pending", step="", start=False)
@@ -305,6 +468,7 @@ class RichScoreReporter:
 
     def instance_started(self, iid: str, variants: list[str]) -> None:
         with self.lock:
+            self.eta.instance_started(iid, len(variants))
             if self.progress is not None and iid in self.rows:
                 self.progress.start_task(self.rows[iid])
                 self.progress.update(self.rows[iid], total=len(variants), completed=0, phase="build")
@@ -316,6 +480,8 @@ class RichScoreReporter:
         self._update(iid, advance=1, step=f"{variant}: {build}{' (reused)' if reused else ''}")
 
     def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None:
+        with self.lock:
+            self.eta.timing_started(iid, budget_s)
         self._update(iid, total=budget_s, completed=0, phase=f"timing {len(variants)} variants", step="warm-up")
 
     def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
@@ -325,11 +491,13 @@ class RichScoreReporter:
 
     def instance_done(self, iid: str, record: dict[str, Any]) -> None:
         with self.lock:
+            self.eta.instance_done(iid)
             if self.progress is not None and iid in self.rows:
                 task = self.rows[iid]
                 total = self.progress.tasks[task].total or 1
                 self.progress.update(task, total=total, completed=total, phase="done", step=_instance_summary(record))
                 self.progress.stop_task(task)
+                self.progress.update(self.overall, completed=len(self.eta.done))
 
     def stop(self) -> None:
         if self.progress is not None:

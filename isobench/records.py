@@ -55,7 +55,12 @@ MatchLabel = Literal[
     "empty_patch",
     "outside_targets",
     "not_timed",
+    "overfit",
+    "workload_output_differs",
+    "background_work",
+    "cross_call_state",
 ]
+IntegrityFlag = Literal["workload_output_differs", "background_work", "cross_call_state"]
 ScoreStatus = Literal["scored", "base_failed", "human_failed", "human_tests_failed"]
 
 
@@ -78,7 +83,7 @@ class Part(BaseModel):
 
 
 class Instance(Record):
-    """One human optimization commit turned into a unit of the benchmark (the seed's CanonicalRecord)."""
+    """One human optimization commit turned into a unit of the benchmark (the original design's CanonicalRecord)."""
 
     status: Literal["planned"] = "planned"
     instance_id: str
@@ -110,8 +115,16 @@ class Instance(Record):
     install_commands: list[str]
     workload_files: list[str] = Field(default_factory=list)
     workload_digest: str | None = None
+    heldout_efficiency_test: list[str] = Field(default_factory=list)
+    """Held-out workload commands: timed by `score`, never shown to the agent."""
+    heldout_workload_files: list[str] = Field(default_factory=list)
+    """Files outside the repository the held-out commands need: in the variants' sandbox, never the agent's."""
+    heldout_digest: str | None = None
+    """One hash of the held-out workload files' contents (as `workload_digest`)."""
     python: str | None = None
     workload_timing: Literal["auto", "whole_process"] = "auto"
+    workload_output: Literal["compare", "ignore"] = "compare"
+    """Whether the workload's output is compared across variants (isobench/score/integrity.py)."""
     constraints: list[str]
     strict_targets: bool = False
     scoring_primary: str | None = None
@@ -177,6 +190,9 @@ class Attempt(Record):
     test_edits: str | None = "test_edits.diff"
     changed_files: list[str] = Field(default_factory=list)
     test_files_edited: list[str] = Field(default_factory=list)
+    test_config_discarded: list[str] = Field(default_factory=list)
+    """Files among them that are test configuration (pytest.ini, a pyproject.toml whose [tool.pytest] changed,
+    ...): the agent's edits to how the tests run are discarded like its edits to tests."""
     patch_empty: bool = True
     touched_outside_targets: bool = False
     files_outside_targets: list[str] = Field(default_factory=list)
@@ -244,6 +260,19 @@ class Estimate(Part):
     halfwidth_log: float
 
 
+class HeldoutEstimate(Part):
+    """A variant's result on the task's held-out workload (never shown to the agent): its speedup against
+    base with the 95% CI and the same rule's decision, and for an agent rho against the human's; or why its
+    held-out run failed."""
+
+    speedup: float | None = None
+    speedup_ci: list[float] | None = None
+    classification: Classification | None = None
+    rho: float | None = None
+    rho_ci: list[float] | None = None
+    error: str | None = None
+
+
 class VariantScore(Part):
     """One row of score.json: a variant's build, correctness, measurement, and the outcome decided from
     them (`outcome.decide`; correlate, export and the report only read these)."""
@@ -279,6 +308,13 @@ class VariantScore(Part):
     failure_reason: str | None = None
     effective_speedup: float | None = None
     effective_rho: float | None = None
+    heldout: HeldoutEstimate | None = None
+    """Its result on the held-out workload (None: the task has none, or this variant was not timed on it:
+    only correct variants are)."""
+    integrity: list[IntegrityFlag] = Field(default_factory=list)
+    """What the harness saw the code under test do to its own numbers (isobench/score/integrity.py)."""
+    repeated_call_speedup: float | None = None
+    """With `cross_call_state`: the speedup its repeated calls showed (`speedup` is then its first calls')."""
 
 
 class Environment(Part):
@@ -320,6 +356,20 @@ class Measurement(Part):
     samples_path: str | None = None
 
 
+class HeldoutRun(Part):
+    """How an instance's held-out workload was timed: after the main measurement, on the variants that are
+    correct and were timed, with the same protocol (its samples in their own file)."""
+
+    measurement: Measurement
+    timing_mode: str
+    timed: str
+    samples_file: str = "samples-heldout.jsonl"
+    timing_fallback: str | None = None
+    noise_floor: float | None = None
+    """The held-out A/A twin's noise floor (None: unbounded, the twin could not be timed)."""
+    aa: Estimate | None = None
+
+
 class InstanceScore(Record):
     """score.json: an instance's variants built, tested and timed together."""
 
@@ -341,6 +391,10 @@ class InstanceScore(Record):
     noisy: bool | None = None
     noisy_reason: str | None = None
     aa: Estimate | None = None
+    heldout: HeldoutRun | None = None
+    """The held-out workload's measurement (None: the task has none); each variant's result is its row's."""
+    output_check: str | None = None
+    """What the workload's output was compared with (base's and the human's, on every call), or why not."""
     variants: dict[str, VariantScore]
 
 
@@ -431,7 +485,7 @@ class InstanceCorrelation(Part):
     human_speedup_ci: list[float] | None = None
     llm_attempts: dict[str, list[CorrelatedAttempt]]
     best_rho: dict[str, float | None]
-    """provider -> the best effective rho of its attempts (the seed's `<provider>_vs_human`)."""
+    """provider -> the best effective rho of its attempts (the original design's `<provider>_vs_human`)."""
 
 
 class ProviderMetrics(Part):

@@ -7,14 +7,22 @@ unit's "done" marker)::
       isobench.lock                       held by the one isobench process that mutates this state
       isobench.lock.pid                   that process's pid (for the "in use" message)
       plan/<instance_id>/instance.json    one planned instance (canonical fields)
-      prepare/<instance_id>/base.git      the base snapshot: one orphan commit, no history
-      prepare/<instance_id>/<provider>/   worktree/, prompt.md, agent.toml, prepared.json
-      runs/<instance_id>/<provider>/<attempt>/   workspace/, events.jsonl, agent.log, model_patch.diff,
-                                          test_edits.diff, result.json
-      score/<instance_id>/                envs/<variant>/, samples.jsonl, variants/<name>.json, score.json
+      prepare/<instance_id>/base.git/     the base snapshot: one orphan commit, no history
+                                          (isobench-snapshot.json is its marker)
+      prepare/<instance_id>/<provider>/   prompt.md, prepared.json (the agent config, no key)
+      runs/<instance_id>/<provider>/<attempt>/   spec.json, prompt.md, events.jsonl, agent.log,
+                                          progress.json, runner_result.json, model_patch.diff,
+                                          test_edits.diff, result.json; work.json while it runs;
+                                          workspace/ only with `run --keep-work`
+      work/<random>/                      a running attempt's workspace, home and runner output
+      score/<instance_id>/                envs/<variant>/ (while scored), samples.jsonl,
+                                          variants/<name>.json, score.json
       correlate/correlation.json
+      repos/                              clones of task repositories given by URL
+      cache/uv/                           the download cache every variant's install shares
+      tools/                              the agent runner, copied out of the package
 
-Every record is JSON with `schema_version` and `status`.
+Every record is JSON with `schema_version` and `status`. README.md, "The state directory", says more.
 """
 
 from __future__ import annotations

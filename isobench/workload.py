@@ -1,10 +1,15 @@
 """What is timed for an instance, and the commands that run its workload: one definition, read by `score`
-(how it times) and by `prepare` (what the prompt tells the agent to run)."""
+(how it times) and by `prepare` (what the prompt tells the agent to run).
+
+An instance has the workload shown to the agent (`efficiency_test`, `workload_callable`) and may have a
+held-out one (`heldout_efficiency_test`) that the agent never sees; both are a `Workload` and are timed
+the same way."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
 from isobench.measure.config import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, Script
 from isobench.records import Instance
@@ -14,7 +19,34 @@ _SHELL_CHARS = set("|&;<>()$`*?~{}[]")
 _PYTHON = re.compile(r"(.*/)?python(3(\.\d+)?)?")
 
 
-def script_workload(commands: list[str]) -> Script | None:
+@dataclass(frozen=True)
+class Workload:
+    """Something to time in a variant: shell commands run from the repository root, or a `module:function`
+    called in-process."""
+
+    commands: tuple[str, ...]
+    callable: str | None = None
+    whole_process: bool = False
+    """`workload_timing: whole_process`: time the commands' whole process, never their script in-process."""
+
+
+def shown_workload(inst: Instance) -> Workload:
+    """The workload the agent is told about (its prompt names it)."""
+    return Workload(tuple(inst.efficiency_test), inst.workload_callable, inst.workload_timing == "whole_process")
+
+
+def heldout_workload(inst: Instance) -> Workload | None:
+    """The held-out workload (never shown to the agent), timed as the shown one is; None when there is none."""
+    if not inst.heldout_efficiency_test:
+        return None
+    return Workload(tuple(inst.heldout_efficiency_test), None, inst.workload_timing == "whole_process")
+
+
+def _workload(w: Workload | Instance) -> Workload:
+    return w if isinstance(w, Workload) else shown_workload(w)
+
+
+def script_workload(commands: list[str] | tuple[str, ...]) -> Script | None:
     """The workload as a script or module when it is exactly one `python SCRIPT ARGS` or `python -m MODULE
     ARGS` command (no shell syntax, no options before the script): what can be timed in-process."""
     if len(commands) != 1 or _SHELL_CHARS & set(commands[0]):
@@ -32,27 +64,32 @@ def script_workload(commands: list[str]) -> Script | None:
     return None
 
 
-def timing_mode(inst: Instance) -> str:
-    """What is timed for an instance: its workload callable in-process; else its workload script's body
-    in-process (`workload_timing: whole_process` opts out); else the whole process of its commands."""
-    if inst.workload_callable:
+def timing_mode(workload: Workload | Instance) -> str:
+    """What is timed (an instance: its shown workload): the workload callable in-process; else the workload
+    script's body in-process (`workload_timing: whole_process` opts out); else the whole process of the
+    commands."""
+    w = _workload(workload)
+    if w.callable:
         return IN_PROCESS
-    if inst.workload_timing != "whole_process" and script_workload(inst.efficiency_test):
+    if not w.whole_process and script_workload(w.commands):
         return IN_PROCESS_SCRIPT
     return WHOLE_PROCESS
 
 
-def timed_description(inst: Instance, mode: str) -> str:
+def timed_description(workload: Workload | Instance, mode: str) -> str:
+    """What `mode` times of a workload (an instance: its shown workload), in words."""
+    w = _workload(workload)
     if mode == IN_PROCESS:
-        return f"workload_callable {inst.workload_callable}"
+        return f"workload_callable {w.callable}"
     if mode == IN_PROCESS_SCRIPT:
-        return f"the body of {inst.efficiency_test[0]}, run again in one process"
-    return "whole process of: " + "; ".join(inst.efficiency_test)
+        return f"the body of {w.commands[0]}, run again in one process"
+    return "whole process of: " + "; ".join(w.commands)
 
 
 def workload_commands(inst: Instance) -> list[str]:
-    """Shell commands that run the instance's workload as `score` times it, from the repository root in the
-    task's environment: the callable's call, else the workload commands as written."""
+    """Shell commands that run the instance's shown workload as `score` times it, from the repository root in
+    the task's environment: the callable's call, else the workload commands as written. Never the held-out
+    workload's: the agent must not see it."""
     if inst.workload_callable:
         module, func = inst.workload_callable.split(":")
         return [f'python -c "import {module} as w; w.{func}()"']

@@ -11,6 +11,33 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("OPENHANDS_SUPPRESS_BANNER", "1")
 
+
+# Two tiers. `pytest` runs the fast tier (every module and every command, minutes); `pytest --all` runs the
+# whole suite, the tests marked `slow` too (real demo chains, the Ray cluster, real agent runs, real timing).
+# Which tests are slow was decided by measurement (`--durations=0`): the numbers are in benchmarks/RESULTS.md.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--all",
+        action="store_true",
+        dest="all_tiers",
+        help="run the whole suite, the slow tier too (default: the fast tier, -m 'not slow')",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # An explicit -m (e.g. `-m slow`: the slow tier alone) wins over the default.
+    if not config.getoption("all_tiers") and not config.option.markexpr:
+        config.option.markexpr = "not slow"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    slow = [i for i in terminalreporter.stats.get("deselected", []) if i.get_closest_marker("slow")]
+    if slow and not config.getoption("all_tiers"):
+        terminalreporter.write_line(
+            f"{len(slow)} slow test(s) not run (the fast tier): `pytest --all` runs the whole suite, `-m slow` the rest"
+        )
+
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Human Dev",
     "GIT_AUTHOR_EMAIL": "dev@example.com",
@@ -119,8 +146,9 @@ def task_repo(tmp_path: Path) -> TaskRepo:
 
 @pytest.fixture(scope="session")
 def demo_chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """The whole chain on the embedded demo with the local executor (tests/test_demo_chain.py), once per
-    session: its tests read it, and the Ray tests compare their cluster's chain with it."""
+    """The whole chain on the embedded demo with the local executor, once per session: the tests of
+    tests/test_demo_chain.py read it (the Ray tests compare their cluster's chain with the outcomes the
+    demo's design decides, recorded in tests/test_ray.py, not with a second local chain)."""
     from tests.test_demo_chain import demo_project, run_chain
 
     d = tmp_path_factory.mktemp("chain")

@@ -24,6 +24,7 @@ import yaml
 
 from isobench.agents.scripted_server import ScriptedLLMServer
 from isobench.agents.scripts import Scenario
+from isobench.score.variants import dirname
 from tests.test_isolation import observations
 from tests.test_real_repos import isobench, ok_json, project, src_layout_repo
 
@@ -161,8 +162,8 @@ def test_the_agent_works_in_the_tasks_environment_and_reaches_nothing_but_its_mo
 
 def test_network_policy_on_is_named_in_the_record_and_the_export(tmp_path: Path) -> None:
     commands = [
-        "python -c 'import urllib.request; urllib.request.urlopen(\"https://pypi.org/simple/six/\", timeout=10); "
-        "print(\"NET\" \"-OK\")'"
+        'python -c \'import urllib.request; urllib.request.urlopen("https://pypi.org/simple/six/", timeout=10); '
+        'print("NET" "-OK")\''
     ]
     with ScriptedLLMServer(lambda key: Scenario(script="shell", commands=commands)) as server:
         folder = agent_project(tmp_path, server.base_url("k"), container={"network_policy": "on"})
@@ -268,6 +269,6 @@ def test_code_an_agent_wrote_builds_offline_without_the_index_credentials(tmp_pa
     needy = res["variants"]["needy#1"]
     assert needy["build"] == "install_failed" and "built offline" in needy["error"], needy
     envs = folder / "state" / "score" / inst["instance_id"] / "envs"
-    assert "s3cret-index-token" in (envs / "base" / "build-env.txt").read_text()
-    assert "s3cret-index-token" not in (envs / "base_aa" / "build-env.txt").read_text()
-    assert "UV_OFFLINE=1" in (envs / "base_aa" / "build-env.txt").read_text()
+    assert "s3cret-index-token" in (envs / dirname("base") / "build-env.txt").read_text()
+    assert "s3cret-index-token" not in (envs / dirname("base_aa") / "build-env.txt").read_text()
+    assert "UV_OFFLINE=1" in (envs / dirname("base_aa") / "build-env.txt").read_text()

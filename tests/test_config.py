@@ -195,7 +195,10 @@ def test_the_shipped_bench_yaml_and_task_files_load() -> None:
     cfg = load_bench(ROOT / "bench.yaml")
     assert [p.name for p in cfg.agents.openhands.llm_configs][:3] == ["oracle", "noop", "saboteur"]
     assert cfg.llm_benchmarking.providers == ["oracle", "noop", "saboteur"]
-    assert cfg.score.time_budget_s == 60 and cfg.score.target_halfwidth == 0.01
+    assert cfg.score.time_budget_s == 6 and cfg.score.target_halfwidth == 0.02
+    full = load_bench(ROOT / "bench-full.yaml")
+    assert full.score.time_budget_s == 60 and full.score.target_halfwidth == 0.01
+    assert full.llm_benchmarking.providers == cfg.llm_benchmarking.providers
     demo = load_task(ROOT / "tasks" / "demo.yaml")
     assert [c.head for c in demo.commits] == ["opt-large", "opt-medium", "opt-small", "opt-ngrams"]
     # Both timing modes: three workload callables (in-process), one whole-process command.

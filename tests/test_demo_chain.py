@@ -58,6 +58,7 @@ def demo_project(d: Path, bench: str = BENCH) -> dict[str, Any]:
     """A project folder with the demo task, its repository built, and bench.yaml."""
     (d / "tasks").mkdir()
     shutil.copy(DEMO_YAML, d / "tasks" / "demo.yaml")
+    shutil.copytree(DEMO_YAML.parent / "workloads", d / "tasks" / "workloads")  # the held-out workloads
     tags = builder.build(d / "tasks" / "demo-repo")
     (d / "bench.yaml").write_text(bench)
     return {"dir": d, "tags": tags}

@@ -157,9 +157,10 @@ def test_provider_metrics_over_valid_instances_from_each_attempts_own_rho() -> N
     ]
     m = provider_metrics(results, {"a": 2.0, "b": 2.0, "c": 1.0}, valid={"a", "b"})
     assert m["attempts"] == 4 and m["headline_instances"] == 2 and m["k"] == 2
-    assert m["opt_successes"] == 2  # every attempt counts for cost per success
+    assert m["opt_successes"] == 2  # every attempt is counted here
     assert m["opt1_strict"] == pytest.approx((1 / 2 + 0) / 2)  # per instance, then over instances
-    assert m["cost_per_success"] == pytest.approx(2.0)
+    # ... but cost per success is over the valid instances: $3 spent on a and b, one success there.
+    assert m["cost_per_success"] == pytest.approx(3.0) and m["total_cost_usd"] == pytest.approx(4.0)
     # rho per instance is the geometric mean of each attempt's own rho: a -> sqrt(1.0 * 0.65), b -> 1/2
     assert m["rho_gmean"] == pytest.approx(math.sqrt(math.sqrt(0.65) * 0.5))
     assert m["rho_median_ci"] is not None and m["speedup_median_ci"] is not None

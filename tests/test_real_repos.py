@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from isobench.score.variants import dirname
 from tests.conftest import FAST, SLOW, git
 
 pytestmark = pytest.mark.slow
@@ -119,10 +120,11 @@ def test_test_dependencies_are_installed_per_variant_and_each_variant_imports_it
     # Each variant has a venv of its own, with pytest in it (the interpreter's own site-packages are not used).
     envs = folder / "state" / "score" / res["instance_id"] / "envs"
     for name in ("base", "human"):
-        assert list((envs / name / "venv").glob("lib/python*/site-packages/pytest"))
+        assert list((envs / dirname(name) / "venv").glob("lib/python*/site-packages/pytest"))
     # The editable install of each variant points at that variant's copy.
-    human_pth = "".join(p.read_text() for p in (envs / "human" / "venv").glob("lib/python*/site-packages/*.pth"))
-    assert str(envs / "human" / "repo") in human_pth or "__editable__" in human_pth
+    human_venv = envs / dirname("human") / "venv"
+    human_pth = "".join(p.read_text() for p in human_venv.glob("lib/python*/site-packages/*.pth"))
+    assert str(envs / dirname("human") / "repo") in human_pth or "__editable__" in human_pth
     # `isobench gc` removes them (and nothing a result needs); the score stays as it was.
     score_json = folder / "state" / "score" / res["instance_id"] / "score.json"
     before = score_json.read_text()

@@ -1,14 +1,18 @@
-"""`isobench plan`: task files -> instances."""
+"""`isobench plan`: task files (or a published set's rows, `--from FILE`) -> instances."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from isobench.cli.common import console, ctx_of, print_json
+
+if TYPE_CHECKING:
+    from isobench.plan import Planned
 
 
 def register(app: typer.Typer) -> None:
@@ -20,47 +24,102 @@ def register(app: typer.Typer) -> None:
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the instances as JSON, nothing else.")] = False,
         force: Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")] = False,
+        from_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--from",
+                help="Rows of a published set (GSO, SWE-fficiency, SWE-Perf, FormulaCode) as .parquet or .jsonl: "
+                "each row becomes an instance",
+            ),
+        ] = None,
+        set_name: Annotated[
+            str | None,
+            typer.Option(
+                "--set",
+                help="The set of --from's rows: gso, swefficiency, sweperf or formulacode "
+                "(default: recognised from its columns)",
+            ),
+        ] = None,
+        repo_root: Annotated[
+            Path | None,
+            typer.Option(
+                "--repo-root",
+                help="With --from: take each row's repository owner/name from DIR/owner+name or DIR/name "
+                "instead of cloning it from GitHub",
+            ),
+        ] = None,
+        limit: Annotated[
+            int | None, typer.Option("--limit", min=1, help="With --from: plan the first N rows only.")
+        ] = None,
     ) -> None:
-        """Resolve the human optimization commits of each task into instances."""
-        from isobench.plan import plan
+        """Resolve the human optimization commits of each task (or each row of --from) into instances."""
+        from isobench.errors import UserError
 
         c = ctx_of(ctx)
         cfg = c.config()
-        paths = list(tasks) if tasks else [cfg.resolve(t) for t in cfg.tasks]
+        if from_file is None and (set_name or repo_root or limit):
+            raise UserError("--set, --repo-root and --limit go with --from FILE")
+        if from_file is not None and tasks:
+            raise UserError("give task files or --from FILE, not both")
         state = c.state()
+        failed: list[str] = []
         with state.lock("plan"):
-            planned = plan(cfg, state, paths, force=force)
-        if json_out:
-            keep = (
-                "instance_id",
-                "repo",
-                "task",
-                "base_commit",
-                "head_commit",
-                "created_at",
-                "target_files",
-                "test_files",
-                "efficiency_test",
-                "workload_callable",
-                "tests",
-                "setting",
-                "lines_changed",
-            )
-            print_json([{"action": p.action, **p.record.model_dump(include=set(keep))} for p in planned])
-            return
-        out = console()
-        table = Table(title=f"{len(planned)} instance(s) planned in {state.root}")
-        for col in ("instance", "base", "head", "target files", "tests", "workload", ""):
-            table.add_column(col)
-        for p in planned:
-            r = p.record
-            table.add_row(
-                r.instance_id,
-                r.base_commit[:10],
-                r.head_commit[:10],
-                "\n".join(r.target_files),
-                str(len(r.tests)),
-                r.workload_callable or r.efficiency_test[0],
-                p.action,
-            )
-        out.print(table)
+            if from_file is not None:
+                from isobench.importers.planner import plan_from_file
+
+                imported = plan_from_file(
+                    cfg, state, from_file, set_name=set_name, repo_root=repo_root, limit=limit, force=force
+                )
+                planned, failed = imported.planned, imported.failed
+            else:
+                from isobench.plan import plan
+
+                paths = list(tasks) if tasks else [cfg.resolve(t) for t in cfg.tasks]
+                planned = plan(cfg, state, paths, force=force)
+        for line in failed:
+            print(f"isobench: not planned: {line}", file=sys.stderr)
+        if failed:
+            print(f"isobench: {len(failed)} of {len(failed) + len(planned)} row(s) not planned", file=sys.stderr)
+        _show(planned, state.root, json_out)
+        if failed:
+            raise typer.Exit(1)
+
+
+def _show(planned: list[Planned], root: Path, json_out: bool) -> None:
+    """The planned instances as JSON, or as a table."""
+    if json_out:
+        keep = (
+            "instance_id",
+            "repo",
+            "task",
+            "base_commit",
+            "head_commit",
+            "created_at",
+            "target_files",
+            "test_files",
+            "efficiency_test",
+            "workload_callable",
+            "tests",
+            "setting",
+            "lines_changed",
+            "notes",
+        )
+        print_json([{"action": p.action, **p.record.model_dump(include=set(keep))} for p in planned])
+        return
+    out = console()
+    table = Table(title=f"{len(planned)} instance(s) planned in {root}")
+    for col in ("instance", "base", "head", "target files", "tests", "workload", ""):
+        table.add_column(col)
+    for p in planned:
+        r = p.record
+        workload = r.workload_callable or (r.efficiency_test[0] if r.efficiency_test else "(none: see its notes)")
+        table.add_row(
+            r.instance_id,
+            r.base_commit[:10],
+            r.head_commit[:10],
+            "\n".join(r.target_files),
+            str(len(r.tests)),
+            workload,
+            p.action,
+        )
+    out.print(table)

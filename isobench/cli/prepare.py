@@ -1,4 +1,5 @@
-"""`isobench prepare`: worktrees, prompts and agent configs for every instance x provider."""
+"""`isobench prepare`: a history-free snapshot of each base commit, and a prompt and agent config for every
+instance x provider."""
 
 from __future__ import annotations
 

@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
         ray_address: RayAddressOption = None,
     ) -> None:
         """Run the agent on every prepared unit that has no finished attempt yet."""
+        from isobench.cli.summary import echo as echo_summary
+        from isobench.cli.summary import run_line
         from isobench.progress import make_reporter
         from isobench.records import HARNESS_FAILURES
         from isobench.run import run
@@ -105,6 +107,15 @@ def register(app: typer.Typer) -> None:
             print_json([r.model_dump() for r in summary.results])
         for line in dict.fromkeys(summary.errors):  # units left pending, each reason once
             typer.echo(f"isobench: not run: {line}", err=True)
+        where = run_line(
+            c,
+            state.root / "runs",
+            [r.status for r in summary.results],
+            done_before=summary.skipped_done,
+            interrupted=summary.interrupted,
+            not_run=len(summary.errors),
+        )
+        echo_summary(where, json_out=json_out)
         if summary.interrupted:
             raise typer.Exit(130)
         # Exit 1 when the harness could not get an answer for some attempt (the endpoint or isobench failed);

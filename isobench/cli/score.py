@@ -45,6 +45,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
         from isobench.cli.run import executor_kind, sandbox_for
+        from isobench.cli.summary import echo as echo_summary
+        from isobench.cli.summary import score_line
         from isobench.errors import UserError
         from isobench.progress import make_score_reporter
         from isobench.score import score
@@ -63,15 +65,17 @@ def register(app: typer.Typer) -> None:
                 state,
                 insts,
                 sandbox=sandbox,
-                reporter=make_score_reporter(quiet=json_out),
+                reporter=make_score_reporter(quiet=json_out, pair_budget_s=cfg.score.time_budget_s),
                 providers=split_csv(providers),
                 force=force,
                 keep_work=keep_work,
                 executor_kind=kind,
                 ray_address=ray_address,
             )
+        line = score_line(c, state.root / "score", [r.valid for r in results])
         if json_out:
             print_json([r.model_dump() for r in results])
+            echo_summary(line, json_out=True)
             raise typer.Exit(1 if any(r.status != "scored" for r in results) else 0)
         out = console()
         for r in results:
@@ -111,5 +115,6 @@ def register(app: typer.Typer) -> None:
                 )
             for note in notes:
                 out.print(f"  {note}", markup=False, soft_wrap=True)
+        echo_summary(line, json_out=False)
         if any(r.status != "scored" for r in results):
             raise typer.Exit(1)

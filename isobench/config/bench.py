@@ -59,7 +59,7 @@ class ContainerConfig(Loose):
 
 class PathsConfig(Strict):
     work_root: str = "./.work"
-    """Scratch space (kept for the seed's files; isobench keeps its work under the state root)."""
+    """Scratch space (kept so the original design's bench files load; isobench keeps its work under the state root)."""
     state_root: str = "./state"
     """Where every stage reads and writes its records; `--state-dir` and ISOBENCH_STATE_DIR override."""
     reports_root: str = "./reports"
@@ -72,7 +72,7 @@ _DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"
 
 
 class ProviderConfig(Strict):
-    """One LLM configuration an agent is run with (the seed's `agents.openhands.llm_configs` entries)."""
+    """One LLM configuration an agent is run with (the `agents.openhands.llm_configs` entries)."""
 
     name: str = ""
     """The provider's name in state, tables and exports; defaults to `provider`."""
@@ -90,7 +90,7 @@ class ProviderConfig(Strict):
     """More environment variables this provider's agent needs (AWS_*, AZURE_*, VERTEX_*, proxies, CA bundles),
     handed over like the key: from isobench's environment, never written anywhere."""
     config_file: str | None = None
-    """The seed's per-LLM TOML file: model/base_url/prices are read from its [llm] table if present."""
+    """A per-LLM TOML file (the original design's): model/base_url/prices are read from its [llm] table if present."""
     input_cost_per_token: float | None = Field(None, ge=0)
     output_cost_per_token: float | None = Field(None, ge=0)
     temperature: float | None = Field(None, ge=0)
@@ -141,6 +141,14 @@ class ProviderConfig(Strict):
             self.script = self.name
         if self.provider == "command" and not self.command:
             raise ValueError("provider: command needs a `command` template")
+        if self.provider == "command" and self.command:
+            try:  # the placeholders isobench fills in; a literal brace is written {{ or }}
+                self.command.format(prompt_file="", workspace="", out_dir="", model="", max_iterations=0)
+            except (IndexError, KeyError, ValueError) as exc:
+                raise ValueError(
+                    f"`command` is not a valid template ({type(exc).__name__}: {exc}): its placeholders are "
+                    "{prompt_file} {workspace} {out_dir} {model} {max_iterations}; write a literal brace as {{ or }}"
+                ) from None
         if self.provider == "openai_compatible" and not self.base_url:
             raise ValueError("provider: openai_compatible needs a `base_url`")
         if (self.retry_min_wait or 0) > (self.retry_max_wait if self.retry_max_wait is not None else 64):
@@ -162,7 +170,7 @@ class OpenHandsAgentConfig(Strict):
     """`agents.openhands`: the limits every attempt runs within, and the LLM configurations."""
 
     cli: str | None = None
-    """The seed's command string; kept for compatibility (OpenHands runs through its SDK here)."""
+    """The original design's command string; kept for compatibility (OpenHands runs through its SDK here)."""
     time_budget_minutes: float = Field(30.0, gt=0)
     max_iterations: int = Field(30, ge=1)
     max_budget_per_task: float | None = Field(10.0, ge=0)
@@ -203,6 +211,9 @@ class ScoreConfig(Strict):
     time_budget_s: float = Field(_PROTOCOL.time_budget_s, gt=0)
     """Timing budget per variant pair: an instance with base and V other variants gets V x this (warm-up
     included); the protocol stops at whichever comes first, but never before 5 rounds."""
+    heldout_time_budget_s: float = Field(20.0, gt=0)
+    """Timing budget per variant pair of the held-out workload (a task's `heldout_efficiency_test`), timed
+    after the shown one on the variants that are correct and were timed."""
     warmup: int = Field(_PROTOCOL.warmup, ge=0, le=100)
     values: int = Field(_PROTOCOL.values, ge=1, le=100)
     sample_stat: Literal["min", "median"] = _PROTOCOL.sample_stat  # type: ignore[assignment]
@@ -320,13 +331,13 @@ class BenchConfig(Strict):
 
 
 def _read_llm_toml(cfg: ProviderConfig, root: Path, source: Path) -> None:
-    """Fill model/base_url/prices from the seed's per-LLM TOML file; its api_key must be a ${VAR}."""
+    """Fill model/base_url/prices from the per-LLM TOML file (`config_file`); its api_key must be a ${VAR}."""
     import tomli
 
     path = Path(cfg.config_file or "")
     path = path if path.is_absolute() else root / path
     if not path.is_file():
-        return  # the seed lists these files; a missing one just means "use the YAML's values"
+        return  # bench files of the original design name these; a missing one just means "use the YAML's values"
     try:
         llm = tomli.loads(path.read_text(encoding="utf-8")).get("llm", {})
     except tomli.TOMLDecodeError as exc:

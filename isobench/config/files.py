@@ -22,7 +22,7 @@ class Strict(BaseModel):
 
 
 class Loose(BaseModel):
-    """For sections kept only so the seed's / ISO-Bench's files load: unknown keys are accepted."""
+    """For sections kept only so the original design's and ISO-Bench's files load: unknown keys are accepted."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 

@@ -43,7 +43,9 @@ class Scoring(Strict):
 
 # The keys holding shell commands (`plan` reads the files and programs they name): a new command list
 # belongs here too.
-COMMAND_FIELDS = ("setup_commands", "install_commands", "efficiency_test", "tests")
+COMMAND_FIELDS = ("setup_commands", "install_commands", "efficiency_test", "tests", "heldout_efficiency_test")
+HELDOUT_FIELDS = ("heldout_efficiency_test", "heldout_workload_files")
+"""Keys the agent never sees: not in its prompt, their files not in its sandbox (`score` times them apart)."""
 
 
 class Overrides(Strict):
@@ -65,12 +67,24 @@ class Overrides(Strict):
     workload_files: list[str] | None = None
     """Files or folders outside the repository the workload needs (e.g. a benchmark script): made visible,
     read-only and at the same path, to the agent and to every variant. Relative to the task file."""
+    heldout_efficiency_test: list[str] | None = None
+    """Held-out workload: shell commands, run from the repo root like efficiency_test, that the agent never
+    sees (not in its prompt); `score` times them too, on the correct variants, and reports them apart. An
+    attempt faster on the shown workload but not on these (where the human is) is labelled `overfit`."""
+    heldout_workload_files: list[str] | None = None
+    """Files or folders outside the repository the held-out commands need: made visible, read-only, to the
+    variants `score` times, never to the agent. Relative to the task file."""
     python: str | None = None
     """Interpreter the variants' venvs are made from (default: bench.yaml's score.python)."""
     workload_timing: Literal["auto", "whole_process"] | None = None
     """auto (default): a workload callable, or a single `python SCRIPT` / `python -m MODULE` command, is timed
     inside the process (its body, run again as `__main__`); whole_process: time the whole process of the
-    efficiency_test commands (for a script that cannot run twice in one process)."""
+    efficiency_test commands (for a script that cannot run twice in one process); heldout_efficiency_test
+    is timed the same way."""
+    workload_output: Literal["compare", "ignore"] | None = None
+    """compare (default): what the workload prints (and a workload_callable returns) on each variant must be
+    what it is on base and the human, call after call, or the variant is not correct
+    (`workload_output_differs`); ignore: the output is not comparable (timestamps, randomness)."""
     optimization_contract: OptimizationContract | None = None
     scoring: Scoring | None = None
 

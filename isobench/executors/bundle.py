@@ -30,10 +30,11 @@ def unpack(data: bytes, dest: Path) -> None:
 
 
 def ship_instance(inst: Instance) -> dict[str, Any]:
-    """An instance's record and its workload files (which live outside the repository, on the driver)."""
+    """An instance's record and its workload files, the held-out workload's included (which live outside the
+    repository, on the driver)."""
     return {
         "record": inst.model_dump(),
-        "workload_files": {p: Path(p).read_bytes() for p in inst.workload_files or []},
+        "workload_files": {p: Path(p).read_bytes() for p in [*inst.workload_files, *inst.heldout_workload_files]},
     }
 
 

@@ -1,7 +1,7 @@
 """`export`: the benchmark as a Hugging Face dataset, SWE-bench-style predictions and an HTML report.
 
 One row per planned instance for the human commit (`record_type` "human") and one row per recorded
-LLM attempt (`record_type` "llm"), in the seed's `CanonicalRecord` shape (with its `LLMMetadata`
+LLM attempt (`record_type` "llm"), in the original design's `CanonicalRecord` shape (with its `LLMMetadata`
 struct) plus the measured columns and each attempt's outcome as `score` decided it (`rows`). The schema
 is one explicit `datasets.Features` (`schema`), so the on-disk, parquet and jsonl copies reload to the
 same rows. The per-provider aggregates (the card, the report) are `correlate`'s, computed afresh from

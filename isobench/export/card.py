@@ -181,6 +181,10 @@ bootstrap over instances):
   noise_floor)) and rho's CI lower end reaches the match threshold; `opt_gso`: correct, `speedup` >= 1.2
   and `rho` >= the threshold (GSO's point-estimate rule). Why an attempt is not a strict opt is its
   `failure_reason`. These are decided once, when scoring, and only read here.
+- `heldout_speedup` (with `heldout_speedup_ci`) is the speedup on the task's held-out workload, which the
+  agent never saw; null where the task has none. An attempt `faster` on the shown workload but not on the
+  held-out one, where the human is, is `overfit` (`match_label` and `failure_reason`): not `faster`, not
+  an opt.
 - Incorrect patches keep their measured `speedup` (it shows how they cheated) but count as 1.0 in
   `effective_speedup`.
 - Timings are only comparable on alike machines: see `environment`.

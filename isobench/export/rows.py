@@ -42,7 +42,7 @@ def recorded_providers(cfg: BenchConfig, state: State, iid: str) -> list[str]:
 
 
 def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list[dict[str, Any]]:
-    """The seed's `duration_changes`: one {variant: [seconds...]} for the one timed workload."""
+    """The original design's `duration_changes`: one {variant: [seconds...]} for the one timed workload."""
     if not timings:
         return []
     return [
@@ -57,10 +57,20 @@ def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list
 def _measured(v: VariantScore | None) -> dict[str, Any]:
     """The measured columns of one score row (nulls: not scored)."""
     if v is None:
-        return {"speedup": None, "speedup_ci": None, "classification": None, "correct": None, "build": None}
+        return {
+            "speedup": None,
+            "speedup_ci": None,
+            "heldout_speedup": None,
+            "heldout_speedup_ci": None,
+            "classification": None,
+            "correct": None,
+            "build": None,
+        }
     return {
         "speedup": v.speedup,
         "speedup_ci": v.speedup_ci,
+        "heldout_speedup": v.heldout.speedup if v.heldout else None,
+        "heldout_speedup_ci": v.heldout.speedup_ci if v.heldout else None,
         "classification": v.classification,
         "correct": v.correct,
         "build": v.build,

@@ -13,7 +13,7 @@ def columns() -> list[tuple[str, Any, str]]:
     s, f, i, b = hf.Value("string"), hf.Value("float64"), hf.Value("int64"), hf.Value("bool")
     strings, floats = hf.List(s), hf.List(f)
     return [
-        # --- the seed's CanonicalRecord ---------------------------------------------------------
+        # --- the original design's CanonicalRecord ----------------------------------------------
         ("repo", s, "Repository name (the task's repo)."),
         ("instance_id", s, "Instance id (`<repo>-<head commit prefix>`), shared by its human and llm rows."),
         ("created_at", s, "When the human commit was made (ISO 8601)."),
@@ -61,7 +61,7 @@ def columns() -> list[tuple[str, Any, str]]:
                 "human_reference_commit": s,
                 "agent_branch": s,
             },
-            "The seed's LLMMetadata; null on human rows.",
+            "The attempt's LLM metadata (the LLMMetadata struct); null on human rows.",
         ),
         # --- measured columns (every row) ----------------------------------------------------------
         ("attempt", i, "Attempt number of the (instance, provider) pair, from 1; null on human rows."),
@@ -72,6 +72,14 @@ def columns() -> list[tuple[str, Any, str]]:
             "measured). On llm rows it is measured even for an incorrect patch: check `correct`.",
         ),
         ("speedup_ci", floats, "95% CI of `speedup` as [low, high] (bootstrap over rounds)."),
+        (
+            "heldout_speedup",
+            f,
+            "Speedup over base on the task's held-out workload (`heldout_efficiency_test`: never shown to the "
+            "agent), timed after the shown one with the same protocol, on variants that are correct and were "
+            "timed. Null when the task has no held-out workload or the variant was not timed on it.",
+        ),
+        ("heldout_speedup_ci", floats, "95% CI of `heldout_speedup` as [low, high]; null with it."),
         (
             "effective_speedup",
             f,
@@ -111,14 +119,14 @@ def columns() -> list[tuple[str, Any, str]]:
             s,
             "llm rows: confident_pass | confident_fail | inconclusive (rho's CI against the match threshold) for "
             "a correct timed attempt, else why it could not match: empty_patch | outside_targets | incorrect | "
-            "not_timed.",
+            "not_timed | overfit (faster on the shown workload, but not on the held-out one where the human is).",
         ),
         ("valid_patch", b, "llm rows: a non-empty patch that applies and builds."),
         (
             "faster",
             b,
             "llm rows: correct, and `faster` than base by the timing rule (the whole CI of `speedup` above "
-            "1 + max(min_gain, noise_floor)).",
+            "1 + max(min_gain, noise_floor)), and not `overfit`.",
         ),
         ("opt_strict", b, "llm rows: `faster`, and the lower end of `rho_ci` reaches the match threshold (0.95)."),
         (
@@ -131,7 +139,7 @@ def columns() -> list[tuple[str, Any, str]]:
             s,
             "llm rows: why the attempt is not a strict opt (null when it is): the agent's status when it did not "
             "finish (timeout, api_error, ...), empty_patch, the build failure, not_scored, incorrect, not_timed, "
-            "not_faster, below_human.",
+            "overfit, not_faster, below_human.",
         ),
         (
             "status",

@@ -1,12 +1,11 @@
-"""Time a workload inside a fresh process (standalone: stdlib only, no isobench imports).
+"""Run a workload inside a fresh process, one call at a time, when the harness asks (standalone: stdlib only).
 
 This file is run by each variant's *own* interpreter, possibly inside a sandbox, so it must not
-depend on isobench or any third-party package. isobench passes its source with ``python -c``, so
-it also works where the file cannot be copied; running it as a script works the same way. The
+depend on isobench or any third-party package. isobench passes its source with ``python -c``. The
 workload is one of:
 
     --callable module:function [--path DIR]   DIR (default: the current directory) first on sys.path,
-                                              then ``module`` is imported (timed as ``import_s``)
+                                              then ``module`` is imported
     --script PATH [--arg A ...]               the script, run as ``python PATH A ...`` would run it:
                                               as ``__main__``, with ``sys.argv = [PATH, A, ...]`` and
                                               the script's own folder first on sys.path
@@ -14,26 +13,29 @@ workload is one of:
                                               it (``runpy.run_module``), the current directory first
 
 Every call of a script or module runs its whole body again in this process, as a fresh
-``__main__``; modules it imports stay imported, so after the warm-up call, which pays the imports,
-a timed call is the script's own work, like a callable's. ``sys.exit(0)`` (or ``None``) ends a call
-normally; any other exit status is a failure.
+``__main__``; modules it imports stay imported. ``sys.exit(0)`` (or ``None``) ends a call normally;
+any other exit status is a failure.
 
-It calls the workload ``--warmup`` times untimed, then ``--values`` times timed with
-``time.perf_counter_ns``, and prints one line, the last on stdout and on a line of its own:
+**This process measures nothing.** The code under test runs in it and could rewrite any clock or any
+number it printed, so the harness times every call with its own clock, from the moment it writes a
+request to the moment the answer arrives. The protocol uses stdin (requests) and a private copy of
+the original stderr descriptor (answers); the workload's own stdout and stderr go where the harness
+pointed them (its stdout to a file the harness reads to compare outputs), so nothing the workload
+prints can be taken for an answer. Each request carries a fresh token that its answer must repeat:
 
-    ISOBENCH_TIMES {"values": [seconds, ...], "import_s": seconds}
+    harness: "call TOKEN\\n"   ->  this process: "ISOBENCH_DONE TOKEN <sha256 of repr(return value)>\\n"
+                                   once the call has returned and its output is flushed
+    (at start)                 ->  "ISOBENCH_READY {"import_s": ...}\\n" once the workload is loaded
 
-With ``--serve`` (how ``score`` interleaves the calls of several variants), the process instead
-prints ``ISOBENCH_READY {"import_s": seconds}`` after the warm-up, then times one call for every
-line it reads on stdin and answers each with ``ISOBENCH_VALUE {"value": seconds}``, until stdin
-closes (exit 0). Both lines start on a line of their own, whatever the workload prints.
+The harness's clock stops at that answer, so hashing the return value is part of every call's time (the
+same for every variant that returns the same value). Code under test that fakes an early answer gains
+nothing: the work it then does in the background shows in its CPU time, which the harness reads from
+outside, and work it skips shows in its answers and its first call.
 
-For a script or module, ``import_s`` is the first warm-up call (imports plus one run). If the import
-or a call raises, the traceback goes to stderr and the exit status is non-zero: 2 bad arguments,
-3 import failed, 4 a call failed, 5 a call failed after an earlier call of the same process had
-succeeded (the workload cannot run twice in one process: it keeps state between runs, on disk or in
-imported modules; isobench then times it as a whole process instead). The garbage collector is left
-enabled (unlike timeit) so the timed body behaves as in real use.
+A call that raises answers "ISOBENCH_FAILED TOKEN" (traceback on stderr) and the process exits with
+4, or 5 when an earlier call of the same process had succeeded (the workload cannot run twice in one
+process: isobench then times it as whole processes). 2: bad arguments, 3: loading failed. The garbage
+collector is left enabled (unlike timeit) so the timed body behaves as in real use.
 """
 
 # Annotations stay strings so this runs on the old interpreters (3.7+) of benchmarked repos.
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import hashlib
 import importlib
 import json
 import os
@@ -50,9 +53,9 @@ import time
 import traceback
 from collections.abc import Callable
 
-PREFIX = "ISOBENCH_TIMES"
 READY = "ISOBENCH_READY"
-VALUE = "ISOBENCH_VALUE"
+DONE = "ISOBENCH_DONE"
+FAILED = "ISOBENCH_FAILED"
 
 
 class _Exit(Exception):
@@ -62,13 +65,13 @@ class _Exit(Exception):
 def _resolve(spec: str) -> tuple[Callable[[], object], float]:
     """Import ``module:attr[.attr...]`` and return (callable, import seconds)."""
     module_name, _, attr_path = spec.partition(":")
-    t0 = time.perf_counter_ns()
-    obj = importlib.import_module(module_name)
-    import_s = (time.perf_counter_ns() - t0) / 1e9
+    t0 = time.perf_counter()
+    obj: object = importlib.import_module(module_name)
+    import_s = time.perf_counter() - t0
     for part in attr_path.split("."):
         obj = getattr(obj, part)
     if not callable(obj):
-        raise TypeError(f"{spec} is not callable")
+        raise TypeError(spec + " is not callable")
     return obj, import_s
 
 
@@ -125,31 +128,36 @@ def _module(name: str, args: list[str]) -> Callable[[], object]:
     return _exits_ok(run)
 
 
-def _say(prefix: str, payload: dict[str, object]) -> None:
-    """One protocol line, on a line of its own even if the workload left a partial line."""
-    sys.stdout.flush()
-    sys.stdout.write("\n" + prefix + " " + json.dumps(payload) + "\n")
-    sys.stdout.flush()
+def _digest(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # a repr that fails is an answer too, and the same one every time
+        text = f"<repr failed: {type(exc).__name__}>"
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="_timer.py", description="Time a workload in-process.")
+    parser = argparse.ArgumentParser(prog="_timer.py", description="Run a workload call by call.")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--callable", dest="spec", help="module:function")
     what.add_argument("--script", help="a Python script, run as `python SCRIPT ARG...`")
     what.add_argument("--module", help="a module, run as `python -m MODULE ARG...`")
     parser.add_argument("--arg", action="append", default=[], help="an argument of the script or module")
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--values", type=int, default=3)
     parser.add_argument("--path", default=None, help="callable: directory put first on sys.path (default: cwd)")
-    parser.add_argument("--serve", action="store_true", help="after the warm-up, time one call per stdin line")
     args = parser.parse_args(argv)
 
-    if args.warmup < 0 or args.values < 1:
-        print("_timer.py: need --warmup >= 0 and --values >= 1", file=sys.stderr)
-        return 2
-    label = args.spec or args.script or f"-m {args.module}"
-    import_s = None
+    # The answers go on a private copy of stderr; the workload's stderr stays where it was (the same
+    # file), but nothing it writes can be read as an answer: answers are matched by token.
+    channel = os.fdopen(os.dup(2), "w", buffering=1)
+    requests = sys.stdin
+    sys.stdin = open(os.devnull)  # noqa: SIM115 (the workload reads nothing of the protocol)
+
+    def say(*words: str) -> None:
+        channel.write(" ".join(words) + "\n")
+        channel.flush()
+
+    label = args.spec or args.script or ("-m " + str(args.module))
+    import_s = 0.0
     try:
         if args.spec is not None:
             module_name, sep, attr_path = args.spec.partition(":")
@@ -167,42 +175,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"_timer.py: loading {label} failed", file=sys.stderr)
         return 3
 
-    values: list[float] = []
+    say(READY, json.dumps({"import_s": import_s}))
     calls = 0
-    try:
-        for _ in range(args.warmup):
-            t0 = time.perf_counter_ns()
-            func()
-            calls += 1
-            if import_s is None:
-                import_s = (time.perf_counter_ns() - t0) / 1e9
-        if args.serve:
-            _say(READY, {"import_s": import_s or 0.0})
-            for _line in sys.stdin:
-                t0 = time.perf_counter_ns()
-                func()
-                calls += 1
-                _say(VALUE, {"value": (time.perf_counter_ns() - t0) / 1e9})
-            return 0
-        for _ in range(args.values):
-            t0 = time.perf_counter_ns()
-            func()
-            calls += 1
-            values.append((time.perf_counter_ns() - t0) / 1e9)
-    except BaseException:
-        traceback.print_exc()
-        if calls:
-            print(
-                f"_timer.py: {label} failed when run again in the same process (call {calls + 1}; "
-                "the first succeeded): it cannot be timed in-process",
-                file=sys.stderr,
-            )
-            return 5
-        print(f"_timer.py: calling {label} failed", file=sys.stderr)
-        return 4
-
-    # On a line of its own, and the last one on stdout, whatever the workload printed.
-    _say(PREFIX, {"values": values, "import_s": import_s or 0.0})
+    for line in requests:
+        words = line.split()
+        if len(words) != 2 or words[0] != "call":
+            continue
+        token = words[1]
+        try:
+            value = func()
+        except BaseException:
+            say(FAILED, token)
+            traceback.print_exc()
+            if calls:
+                print(
+                    f"_timer.py: {label} failed when run again in the same process (call {calls + 1}; the first "
+                    "succeeded): it cannot be timed in-process",
+                    file=sys.stderr,
+                )
+                return 5
+            print(f"_timer.py: calling {label} failed", file=sys.stderr)
+            return 4
+        sys.stdout.flush()  # what the call printed is in the harness's file before it answers
+        say(DONE, token, _digest(value))
+        calls += 1
     return 0
 
 

@@ -6,15 +6,13 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 IN_PROCESS = "in_process_callable"
 IN_PROCESS_SCRIPT = "in_process_script"
 WHOLE_PROCESS = "whole_process"
 # The timer's exit status for a workload that fails when run a second time in one process.
 NOT_REPEATABLE = "cannot be timed in-process"
-TIMER_PREFIX = "ISOBENCH_TIMES"
-READY_PREFIX = b"ISOBENCH_READY "  # _timer.py --serve: import and warm-up done
-VALUE_PREFIX = b"ISOBENCH_VALUE "  # _timer.py --serve: one timed call
 INTERLEAVE = ("calls", "processes")
 # Set in every child unless the caller already chose a value: same hash seed for all variants,
 # and no hidden thread pools competing with the pinned process.
@@ -44,6 +42,14 @@ class Script:
     args: tuple[str, ...] = ()
 
 
+class Probe(Protocol):
+    """What the harness can see of a variant's processes from outside them (its control group)."""
+
+    def cpu_seconds(self) -> float | None: ...
+
+    def pids(self) -> list[int]: ...
+
+
 @dataclass
 class Variant:
     """One version of the code to time, in its own working copy and environment."""
@@ -56,6 +62,7 @@ class Variant:
     callable: str | None = None  # "module:function": timed in-process via _timer.py (preferred)
     wrap: Callable[[list[str]], list[str]] | None = None  # e.g. a sandbox prefix, applied to every argv
     script: Script | None = None  # a script or module: its body timed in-process via _timer.py
+    probe: Probe | None = None  # its processes' CPU time and pids: work outside the timed calls is seen
 
     def __post_init__(self) -> None:
         self.cwd = Path(self.cwd)

@@ -110,6 +110,10 @@ class Measurement:
     run_id: str
     samples_path: Path | None = None
     halfwidths: dict[str, float] = field(default_factory=dict)  # at the last stopping check
+    first: dict[str, list[float]] = field(default_factory=dict)
+    """In-process: per round, the first call after import of each variant (no earlier call could help it)."""
+    outputs: dict[str, list[str]] = field(default_factory=dict)
+    """Per variant, the distinct digests of what its calls printed (and returned), warm-up included."""
 
     @property
     def efficiency(self) -> float:
@@ -127,6 +131,20 @@ class Measurement:
         """Speedup of ``name`` over the reference (> 1: faster), paired by round."""
         ref, cand = self._series(self.reference), self._series(name)
         return ratio_estimate(ref, cand, confidence=confidence, n_resamples=n_resamples, seed=self.config.seed)
+
+    def first_call_speedup(self, name: str, *, confidence: float = 0.95) -> RatioEstimate | None:
+        """Speedup of ``name``'s first call after import over the reference's (in-process modes only)."""
+        ref, cand = self.first.get(self.reference, []), self.first.get(name, [])
+        if name in self.failed or len(ref) != len(cand) or len(ref) < MIN_WILCOXON_N:
+            return None
+        return ratio_estimate(ref, cand, confidence=confidence, seed=self.config.seed)
+
+    def first_call_rho(self, agent: str, human: str = "human") -> RatioEstimate | None:
+        """rho on first calls (see :meth:`rho`)."""
+        ref, h, a = (self.first.get(n, []) for n in (self.reference, human, agent))
+        if agent in self.failed or human in self.failed or not (len(ref) == len(h) == len(a) >= MIN_WILCOXON_N):
+            return None
+        return rho_estimate(ref, h, a, seed=self.config.seed)
 
     def rho(
         self,
@@ -200,12 +218,15 @@ class _Run:
         self.timing_mode = _timing_mode(variants, config)
         self.core = pick_core(config.pin_cpu)
         self.envs = {v.name: child_env(v) for v in variants}
+        self.fixed_seed = {v.name for v in variants if "PYTHONHASHSEED" in v.env and v.env["PYTHONHASHSEED"] != "0"}
         self.run_id = uuid.uuid4().hex
         self.samples_path = Path(samples_path) if samples_path is not None else None
         self.log = SampleLog(self.samples_path, self.run_id)
         self.failed: dict[str, str] = {}
         self.samples: dict[str, list[float]] = {v.name: [] for v in variants}
         self.values: dict[str, list[list[float]]] = {v.name: [] for v in variants}
+        self.first: dict[str, list[float]] = {v.name: [] for v in variants}
+        self.outputs: dict[str, list[str]] = {v.name: [] for v in variants}
         self.orders: list[list[str]] = []
         self.halfwidths: dict[str, float] = {}
         self.round_times: list[float] = []
@@ -242,9 +263,21 @@ class _Run:
         for pos, v in enumerate(self.variants):
             s = run_sample(v, self.envs[v.name], self.config, self.core)
             self.log.sample(v.name, "warmup", -1, pos, s, self.core)
+            self._outputs(v.name, s)
             if not s.ok:
                 self.failed[v.name] = f"warm-up: {s.error}"
         self.warmup_s = time.perf_counter() - t0
+
+    def _outputs(self, name: str, s: Sample) -> None:
+        seen = self.outputs[name]
+        seen += [d for d in dict.fromkeys(s.outputs) if d not in seen]
+
+    def _round_envs(self, r: int) -> dict[str, dict[str, str]]:
+        """Round r's environments: one hash seed for every variant of the round, a new one each round, so
+        what the seed does to identical code (dict and set layouts) is averaged over rounds, not a bias
+        that one fixed seed gives every sample (unless the caller fixed PYTHONHASHSEED itself)."""
+        seed = str((self.config.seed * 1_000_003 + r) % 4_294_967_295)
+        return {n: {**env, "PYTHONHASHSEED": seed} if n not in self.fixed_seed else env for n, env in self.envs.items()}
 
     @property
     def active(self) -> list[Variant]:
@@ -258,17 +291,19 @@ class _Run:
         t0 = time.perf_counter()
         by_name = {v.name: v for v in self.active}
         order = round_order(list(by_name), r, self.config.seed)
+        envs = self._round_envs(r)
         if self.timing_mode != WHOLE_PROCESS and self.config.interleave == "calls":
-            results = run_round_interleaved(order, by_name, self.envs, self.config, self.core)
+            results = run_round_interleaved(order, by_name, envs, self.config, self.core)
         elif self.timing_mode == WHOLE_PROCESS:
-            results = run_round_processes(order, by_name, self.envs, self.config, self.core)
+            results = run_round_processes(order, by_name, envs, self.config, self.core)
         else:
-            results = {n: run_sample(by_name[n], self.envs[n], self.config, self.core) for n in order}
+            results = {n: run_sample(by_name[n], envs[n], self.config, self.core) for n in order}
         got: dict[str, Sample] = {}
         for pos, name in enumerate(order):
             s = results[name]
             self.floor_s += s.wall_s
             self.log.sample(name, "timed", r, pos, s, self.core)
+            self._outputs(name, s)
             if s.ok:
                 got[name] = s
             else:
@@ -279,6 +314,8 @@ class _Run:
             assert s.value_s is not None
             self.samples[name].append(s.value_s)
             self.values[name].append(s.values_s or [])
+            if s.first_s is not None:
+                self.first[name].append(s.first_s)
         self.orders.append(order)
         self.round_times.append(time.perf_counter() - t0)
         return got
@@ -375,6 +412,8 @@ def measure(
         run_id=run.run_id,
         samples_path=run.samples_path,
         halfwidths=run.halfwidths,
+        first=run.first,
+        outputs=run.outputs,
     )
 
 

@@ -6,25 +6,23 @@ group on timeout or interrupt."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import secrets
 import selectors
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from isobench.measure.config import (
     DEFAULT_CHILD_ENV,
-    READY_PREFIX,
     SAMPLE_STATS,
     STDERR_TAIL,
-    TIMER_PREFIX,
-    VALUE_PREFIX,
     ProtocolConfig,
     Variant,
 )
@@ -41,6 +39,33 @@ class Sample:
     pid: int | None
     started_at: float  # Unix time
     error: str | None = None
+    first_s: float | None = None
+    """In-process: the first call after import, before any other (cross-call state cannot help it)."""
+    outputs: list[str] = field(default_factory=list)
+    """A digest of what each call printed (and, for a callable, returned), in call order."""
+    cpu_s: float | None = None
+    """In-process: the CPU time of the variant's whole process tree inside its calls (request to answer)."""
+    cpu_outside_s: float | None = None
+    """... and between its calls, from its first request to its last answer, when it should be idle."""
+
+
+BACKGROUND = "background_work"
+"""The error prefix of a sample whose process tree worked outside the calls the harness timed."""
+CPU_SLACK_S = 0.01
+"""CPU a process may use between its calls per sample (the timer reading a request: microseconds)."""
+CPU_SHARE = 0.25
+
+
+def background_error(inside_s: float | None, outside_s: float | None) -> str | None:
+    """Why a sample's CPU time shows work done between its timed calls (in a thread, a child process, after a
+    faked early answer), or None. Between calls an honest timer process only waits for the next request.
+    CPU time, not wall time: a busy machine stretches the wall time of every call alike."""
+    if inside_s is None or outside_s is None or outside_s <= CPU_SLACK_S + CPU_SHARE * inside_s:
+        return None
+    return (
+        f"{BACKGROUND}: its processes used {outside_s:.3f} s of CPU between its timed calls (and {inside_s:.3f} s "
+        "in them): work was done outside the calls the harness timed (a thread, a child process)"
+    )
 
 
 @cache
@@ -99,7 +124,7 @@ def _pinned(core: int | None) -> Iterator[None]:
         os.sched_setaffinity(0, previous)
 
 
-def _argv(variant: Variant, config: ProtocolConfig, *, serve: bool = False) -> list[str]:
+def _argv(variant: Variant) -> list[str]:
     if variant.command is not None:
         argv = ["/bin/sh", "-c", variant.command]
     else:
@@ -110,10 +135,7 @@ def _argv(variant: Variant, config: ProtocolConfig, *, serve: bool = False) -> l
             what = [f"--{variant.script.kind}", variant.script.target]
             for a in variant.script.args:
                 what.append(f"--arg={a}")
-        argv = [variant.python, "-c", _timer_source(), *what, "--warmup", str(config.warmup)]
-        argv += ["--values", str(config.values)]
-        if serve:
-            argv.append("--serve")
+        argv = [variant.python, "-c", _timer_source(), *what]
     return list(variant.wrap(argv)) if variant.wrap is not None else argv
 
 
@@ -122,33 +144,35 @@ def _tail(text: str) -> str:
     return text if len(text) <= STDERR_TAIL else "..." + text[-STDERR_TAIL:]
 
 
-def _parse_timer_output(stdout: str) -> tuple[list[float], float]:
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(TIMER_PREFIX):
-            payload = json.loads(line[len(TIMER_PREFIX) :])
-            values = [float(v) for v in payload["values"]]
-            if not values or any(not v > 0 for v in values):
-                raise ValueError(f"bad timer values {values}")
-            return values, float(payload["import_s"])
-    raise ValueError(f"no {TIMER_PREFIX} line on stdout")
+def _leftovers(variant: Variant) -> str | None:
+    """Kill what the variant left running once its timed process ended; say so (a sample cannot count when
+    part of its work went on after the harness stopped its clock)."""
+    if variant.probe is None:
+        return None
+    for _ in range(10):  # processes on their way out (a sandbox's pid namespace ending) leave within moments
+        pids = variant.probe.pids()
+        if not pids:
+            return None
+        time.sleep(0.01)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+    return f"{BACKGROUND}: {len(pids)} process(es) it started were still running after the timed process ended"
 
 
-def run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> Sample:
-    """Run one fresh process for ``variant`` and return its sample; never raises for child failures."""
-    argv = _argv(variant, config)
+def run_process(variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> Sample:
+    """One whole process of a command variant, timed by the harness; never raises for child failures."""
     started_at = time.time()
     t0 = time.perf_counter()
     try:
         with _pinned(core):
             proc = subprocess.Popen(
-                argv,
+                _argv(variant),
                 cwd=variant.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
                 start_new_session=True,  # its own process group, so a timeout kills grandchildren too
             )
     except (OSError, subprocess.SubprocessError) as exc:
@@ -165,51 +189,73 @@ def run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, co
         raise
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        error = f"exit status {proc.returncode}: {_tail(err)}"
+        error = f"exit status {proc.returncode}: {_tail(err.decode(errors='replace'))}"
         return Sample(False, None, None, None, wall, proc.pid, started_at, error)
+    left = _leftovers(variant)
+    if left is not None:
+        return Sample(False, None, None, None, wall, proc.pid, started_at, left)
+    return Sample(True, wall, None, None, wall, proc.pid, started_at, outputs=[hashlib.sha256(out).hexdigest()])
+
+
+def run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> Sample:
+    """One sample of one variant on its own: a whole process, or a fresh in-process worker's calls."""
     if variant.command is not None:
-        return Sample(True, wall, None, None, wall, proc.pid, started_at)
+        return run_process(variant, env, config, core)
+    w = _Worker(variant, env, config, core)
     try:
-        values, import_s = _parse_timer_output(out)
-    except (ValueError, KeyError, TypeError) as exc:
-        error = f"unreadable timer output ({exc}): {_tail(out)} {_tail(err)}"
-        return Sample(False, None, None, None, wall, proc.pid, started_at, error)
-    return Sample(True, SAMPLE_STATS[config.sample_stat](values), values, import_s, wall, proc.pid, started_at)
+        w.ready()
+        w.first_calls(config.warmup)
+        for _ in range(config.values):
+            w.call()
+        w.finish()
+        return w.sample(config)
+    finally:
+        w.close()
 
 
 class _ChildFailed(Exception):
-    """A served timer process failed; the message is what the sample records as its error."""
+    """A timer process failed; the message is what the sample records as its error."""
 
 
 class _Worker:
-    """One variant's fresh ``_timer.py --serve`` process, asked for one timed call at a time.
+    """One variant's fresh ``_timer.py`` process, asked for one call at a time and timed by the harness.
 
-    ``wall_s`` adds up only the time the harness waits on this child (start-up, each call, exit),
-    so over a round the workers' wall times are the children's own time, as for one-shot samples.
-    Failures are recorded in ``error`` (same wording as :func:`run_sample`), never raised.
+    Every value is the harness's own clock from writing a request to reading its answer (the process under
+    test cannot touch it); ``busy_s`` adds up the time the harness waits on this child (start-up, each call,
+    exit), so over a round the workers' wall times are the children's own time. Failures are recorded in
+    ``error``, never raised.
     """
 
     def __init__(self, variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> None:
+        self.variant = variant
         self.timeout_s = config.timeout_s
         self.started_at = time.time()
         self.values: list[float] = []
+        self.first_s: float | None = None
+        self.outputs: list[str] = []
         self.import_s: float | None = None
         self.wall_s = 0.0
+        self.cpu_start: float | None = None
+        self.cpu_in: float | None = None  # CPU time inside the calls (request to answer), from the first call on
+        self.cpu_out: float | None = None
         self.error: str | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self._buf = b""
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self._answers: list[bytes] = []
+        self._stderr_text = bytearray()
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close()): the workload's stdout
+        self._out_pos = 0
         self._selector = selectors.DefaultSelector()
         t0 = time.perf_counter()
         try:
             with _pinned(core):
                 self.proc = subprocess.Popen(
-                    _argv(variant, config, serve=True),
+                    _argv(variant),
                     cwd=variant.cwd,
                     env=env,
                     stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=self._stderr,
+                    stdout=self._out,
+                    stderr=subprocess.PIPE,
                     bufsize=0,
                     start_new_session=True,  # its own process group, so a kill takes grandchildren too
                 )
@@ -218,12 +264,11 @@ class _Worker:
             return
         finally:
             self.wall_s += time.perf_counter() - t0
-        assert self.proc.stdout is not None
-        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+        assert self.proc.stderr is not None
+        self._selector.register(self.proc.stderr, selectors.EVENT_READ)
 
     def _stderr_tail(self) -> str:
-        self._stderr.seek(0)
-        return _tail(self._stderr.read().decode(errors="replace"))
+        return _tail(self._stderr_text.decode(errors="replace"))
 
     def _exit_error(self) -> str:
         assert self.proc is not None
@@ -232,27 +277,47 @@ class _Worker:
         except subprocess.TimeoutExpired:
             kill_group(self.proc, wait_s=None)
             return f"timeout after {self.timeout_s} s"
+        self._drain()
         return f"exit status {rc}: {self._stderr_tail()}"
 
-    def _read(self, prefix: bytes) -> dict[str, Any]:
-        """The payload of the next line starting with ``prefix``; the workload's own output is skipped."""
-        assert self.proc is not None and self.proc.stdout is not None
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        while self._selector.select(0):
+            chunk = os.read(self.proc.stderr.fileno(), 1 << 16)
+            if not chunk:
+                break
+            self._take(chunk)
+
+    def _take(self, chunk: bytes) -> None:
+        self._buf += chunk
+        # Everything that is not an answer is the workload's stderr (kept for error messages).
+        *lines, self._buf = self._buf.split(b"\n")
+        for line in lines:
+            if b"ISOBENCH_" not in line:
+                self._stderr_text += line + b"\n"
+                del self._stderr_text[: max(0, len(self._stderr_text) - 4 * STDERR_TAIL)]
+            else:
+                self._answers.append(line)
+
+    def _read(self, marker: bytes) -> bytes:
+        """The rest of the first answer line holding ``marker`` (e.g. b"ISOBENCH_DONE <token>")."""
+        assert self.proc is not None and self.proc.stderr is not None
         deadline = time.perf_counter() + self.timeout_s
         while True:
-            while b"\n" in self._buf:
-                line, self._buf = self._buf.split(b"\n", 1)
-                if line.startswith(prefix):
-                    payload: dict[str, Any] = json.loads(line[len(prefix) :])
-                    return payload
+            for i, line in enumerate(self._answers):
+                at = line.find(marker)
+                if at >= 0:
+                    del self._answers[: i + 1]
+                    return line[at + len(marker) :].strip()
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 raise _ChildFailed(f"timeout after {self.timeout_s} s")
             if not self._selector.select(remaining):
                 continue
-            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
-            if not chunk:  # the child closed its stdout: it exited or is exiting
+            chunk = os.read(self.proc.stderr.fileno(), 1 << 16)
+            if not chunk:  # the child closed its stderr: it exited or is exiting
                 raise _ChildFailed(self._exit_error())
-            self._buf += chunk
+            self._take(chunk)
 
     def _step(self, step: Callable[[], None]) -> None:
         if self.error is not None or self.proc is None:
@@ -264,56 +329,82 @@ class _Worker:
             self.error = str(exc)
             self.kill()
         except (ValueError, KeyError, TypeError) as exc:  # a malformed protocol line
-            self.error = f"unreadable timer output ({exc}): {self._stderr_tail()}"
+            self.error = f"unreadable timer answer ({exc}): {self._stderr_tail()}"
             self.kill()
         finally:
             self.wall_s += time.perf_counter() - t0
 
     def ready(self) -> None:
-        """Wait until the child has imported the workload and done its warm-up."""
+        """Wait until the child has loaded the workload."""
 
         def step() -> None:
-            self.import_s = float(self._read(READY_PREFIX)["import_s"])
+            self.import_s = float(json.loads(self._read(b"ISOBENCH_READY "))["import_s"])
+
+        self._step(step)
+
+    def _timed_call(self) -> float:
+        """One call, timed by the harness: returns its seconds; the output digest goes to ``outputs``."""
+        assert self.proc is not None and self.proc.stdin is not None
+        token = secrets.token_hex(8).encode()
+        probe = self.variant.probe
+        cpu0 = probe.cpu_seconds() if probe is not None else None
+        t0 = time.perf_counter()
+        try:
+            self.proc.stdin.write(b"call " + token + b"\n")
+        except BrokenPipeError:
+            raise _ChildFailed(self._exit_error()) from None
+        result = self._read(b"ISOBENCH_DONE " + token).decode(errors="replace")
+        elapsed = time.perf_counter() - t0
+        cpu1 = probe.cpu_seconds() if probe is not None else None
+        if self.cpu_in is not None and cpu0 is not None and cpu1 is not None:
+            self.cpu_in += cpu1 - cpu0
+        self._out.seek(0, os.SEEK_END)
+        end = self._out.tell()
+        self._out.seek(self._out_pos)
+        printed = self._out.read(end - self._out_pos)
+        self._out_pos = end
+        self.outputs.append(hashlib.sha256(printed + b"\0" + result.encode()).hexdigest())
+        if not elapsed > 0:
+            raise ValueError(f"bad time {elapsed}")
+        return elapsed
+
+    def first_calls(self, warmup: int) -> None:
+        """The first call after import, timed on its own (``first_s``), then the rest of the warm-up."""
+
+        def step() -> None:
+            if self.variant.probe is not None:
+                self.cpu_start = self.variant.probe.cpu_seconds()
+                self.cpu_in = 0.0 if self.cpu_start is not None else None
+            self.first_s = self._timed_call()
+            for _ in range(max(0, warmup - 1)):
+                self._timed_call()
 
         self._step(step)
 
     def call(self) -> None:
-        """Have the child time one call of the workload."""
-
-        def step() -> None:
-            assert self.proc is not None and self.proc.stdin is not None
-            try:
-                self.proc.stdin.write(b"t\n")
-            except BrokenPipeError:
-                raise _ChildFailed(self._exit_error()) from None
-            value = float(self._read(VALUE_PREFIX)["value"])
-            if not value > 0:
-                raise ValueError(f"bad timer value {value}")
-            self.values.append(value)
-
-        self._step(step)
+        """Have the child run one timed call of the workload."""
+        self._step(lambda: self.values.append(self._timed_call()))
 
     def finish(self) -> None:
-        """Close the child's stdin and wait for it to exit cleanly."""
+        """Close the child's stdin, wait for it to exit cleanly, and check its CPU time."""
 
         def step() -> None:
             assert self.proc is not None and self.proc.stdin is not None
-            assert self.proc.stdout is not None
+            if self.variant.probe is not None and self.cpu_start is not None and self.cpu_in is not None:
+                now = self.variant.probe.cpu_seconds()
+                self.cpu_out = None if now is None else now - self.cpu_start - self.cpu_in
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            deadline = time.perf_counter() + self.timeout_s
-            while True:  # drain whatever the workload prints on the way out, until it closes stdout
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    raise _ChildFailed(f"timeout after {self.timeout_s} s")
-                if self._selector.select(remaining) and not os.read(self.proc.stdout.fileno(), 1 << 16):
-                    break
             try:
-                rc = self.proc.wait(timeout=max(0.0, deadline - time.perf_counter()))
+                rc = self.proc.wait(timeout=self.timeout_s)
             except subprocess.TimeoutExpired:
                 raise _ChildFailed(f"timeout after {self.timeout_s} s") from None
+            self._drain()
             if rc != 0:
                 raise _ChildFailed(f"exit status {rc}: {self._stderr_tail()}")
+            background = background_error(self.cpu_in, self.cpu_out) or _leftovers(self.variant)
+            if background is not None:
+                raise _ChildFailed(background)
 
         self._step(step)
 
@@ -327,18 +418,30 @@ class _Worker:
         self.kill()
         self._selector.close()
         if self.proc is not None:
-            for fh in (self.proc.stdin, self.proc.stdout):
+            for fh in (self.proc.stdin, self.proc.stderr):
                 if fh is not None:
                     with contextlib.suppress(OSError):
                         fh.close()
-        self._stderr.close()
+        self._out.close()
 
     def sample(self, config: ProtocolConfig) -> Sample:
         pid = self.proc.pid if self.proc is not None else None
         if self.error is not None:
             return Sample(False, None, None, None, self.wall_s, pid, self.started_at, self.error)
         value = SAMPLE_STATS[config.sample_stat](self.values)
-        return Sample(True, value, list(self.values), self.import_s, self.wall_s, pid, self.started_at)
+        return Sample(
+            True,
+            value,
+            list(self.values),
+            self.import_s,
+            self.wall_s,
+            pid,
+            self.started_at,
+            first_s=self.first_s,
+            outputs=list(self.outputs),
+            cpu_s=self.cpu_in,
+            cpu_outside_s=self.cpu_out,
+        )
 
 
 def run_round_interleaved(
@@ -348,12 +451,14 @@ def run_round_interleaved(
     config: ProtocolConfig,
     core: int | None,
 ) -> dict[str, Sample]:
-    """One round with the calls interleaved: start every variant's process, then ABBA over calls."""
+    """One round with the calls interleaved: start every variant's process (its import, first call and
+    warm-up, one variant at a time), then ABBA over the timed calls."""
     workers: dict[str, _Worker] = {}
     try:
         for name in order:  # one at a time, so imports and warm-ups do not compete for the core
             workers[name] = _Worker(by_name[name], envs[name], config, core)
             workers[name].ready()
+            workers[name].first_calls(config.warmup)
         for j in range(config.values):
             for name in order if j % 2 == 0 else order[::-1]:
                 workers[name].call()
@@ -375,6 +480,7 @@ def run_round_processes(
     """One whole-process round: ``values`` fresh processes per variant, alternating ABBA across the
     round's variants; the sample is their minimum (or median), as for in-process calls."""
     times: dict[str, list[float]] = {n: [] for n in order}
+    outputs: dict[str, list[str]] = {n: [] for n in order}
     wall = dict.fromkeys(order, 0.0)
     first: dict[str, Sample] = {}
     errors: dict[str, str] = {}
@@ -382,11 +488,12 @@ def run_round_processes(
         for name in order if j % 2 == 0 else order[::-1]:
             if name in errors:
                 continue
-            s = run_sample(by_name[name], envs[name], config, core)
+            s = run_process(by_name[name], envs[name], config, core)
             first.setdefault(name, s)
             wall[name] += s.wall_s
             if s.ok and s.value_s is not None:
                 times[name].append(s.value_s)
+                outputs[name] += s.outputs
             else:
                 errors[name] = s.error or "failed"
     out = {}
@@ -396,5 +503,5 @@ def run_round_processes(
             out[name] = Sample(False, None, None, None, wall[name], f.pid, f.started_at, errors[name])
         else:
             value = SAMPLE_STATS[config.sample_stat](times[name])
-            out[name] = Sample(True, value, times[name], None, wall[name], f.pid, f.started_at)
+            out[name] = Sample(True, value, times[name], None, wall[name], f.pid, f.started_at, outputs=outputs[name])
     return out

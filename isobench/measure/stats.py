@@ -18,8 +18,9 @@ Conventions (the reasoning is in docs/measurement.md):
   whole CI lies above ``1 + max(min_gain, floor)``, where ``floor`` is the noise floor the instance's
   A/A twin measured. The one-sided Wilcoxon signed-rank p-values (``scipy.stats.wilcoxon``) are still
   reported, as a description; they assume independent rounds and decide nothing.
-* Aggregates over instances (independent by construction) use the BCa bootstrap
-  (``scipy.stats.bootstrap``).
+
+Aggregates over instances and attempts (opt@k, geometric means, medians and their CIs) are not here: they
+are in :mod:`isobench.metrics`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -36,17 +36,14 @@ from scipy import stats
 __all__ = [
     "RatioEstimate",
     "block_length",
-    "bootstrap_gmean_ci",
     "classify_speedup",
     "decision_margin",
     "match_labels",
-    "median_ci",
     "noise_floor",
-    "opt_at_k",
     "paired_log_ratios",
     "ratio_estimate",
-    "required_rounds",
     "rho_estimate",
+    "with_copy_spread",
 ]
 
 DEFAULT_RESAMPLES = 9999
@@ -66,8 +63,9 @@ class RatioEstimate:
     (too few rounds). ``halfwidth_log`` is (ln ci_high - ln ci_low) / 2, i.e. roughly the relative
     precision of ``value``. ``p_faster``/``p_slower`` are one-sided Wilcoxon p-values that the
     candidate ``b`` is faster/slower than the reference ``a`` (None when n < 5).
-    ``ci_method`` is "bca", "percentile" (BCa was degenerate), "degenerate" (all differences equal)
-    or "insufficient" (n < 3).
+    ``ci_method`` is "block<L>" (the default circular block bootstrap, blocks of L rounds), "bca" or
+    "percentile" (``ratio_estimate(ci="bca")``, percentile where BCa was degenerate), "degenerate" (all
+    differences equal) or "insufficient" (n < 3).
     """
 
     value: float
@@ -83,10 +81,6 @@ class RatioEstimate:
     def contains(self, x: float) -> bool:
         """Whether ``x`` lies inside the closed CI."""
         return self.ci_low <= x <= self.ci_high
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict (inf is kept as a float; json writes it as Infinity)."""
-        return asdict(self)
 
 
 def _as_positive_array(x: Sequence[float], name: str) -> np.ndarray:
@@ -109,10 +103,6 @@ def paired_log_ratios(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
 
 def _median(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.asarray(np.median(x, axis=axis))
-
-
-def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.mean(x, axis=axis)
 
 
 def _jackknife_is_flat(x: np.ndarray, statistic: Callable[..., np.ndarray]) -> bool:
@@ -263,6 +253,23 @@ def noise_floor(aa: RatioEstimate | None) -> float:
     return math.expm1(max(abs(math.log(aa.ci_low)), abs(math.log(aa.ci_high))))
 
 
+def with_copy_spread(est: RatioEstimate, aa: RatioEstimate | None) -> RatioEstimate:
+    """``est``'s CI widened by what the A/A twin showed between two copies of identical code.
+
+    Every variant is its own copy (folder, venv, files on disk), and identical copies were measured a few
+    percent apart round after round, which resampling rounds cannot see: an interval on one copy's rounds
+    covers that copy, not the code. The A/A twin is one draw of that copy-to-copy difference, so its CI's
+    reach beyond 1 on each side is added to the other side of ``est``'s CI (a copy that may read up to x
+    faster widens the interval down by x). Without an A/A estimate, ``est`` is returned as it is."""
+    if aa is None or not (math.isfinite(aa.ci_low) and math.isfinite(aa.ci_high)) or aa.ci_low <= 0:
+        return est
+    up, down = max(0.0, math.log(aa.ci_high)), max(0.0, -math.log(aa.ci_low))
+    if est.ci_low <= 0 or not math.isfinite(est.ci_high):
+        return est
+    lo, hi = math.log(est.ci_low) - up, math.log(est.ci_high) + down
+    return replace(est, ci_low=math.exp(lo), ci_high=math.exp(hi), halfwidth_log=(hi - lo) / 2)
+
+
 def classify_speedup(est: RatioEstimate, *, min_gain: float = 0.05, floor: float = 0.0) -> str:
     """Label a speedup estimate "faster", "slower", "no_difference" or "inconclusive".
 
@@ -275,12 +282,15 @@ def classify_speedup(est: RatioEstimate, *, min_gain: float = 0.05, floor: float
       (as in TOST): any true difference is confidently smaller than the margin. A wide CI that merely
       contains 1 (e.g. [0.8, 1.3]) is not "no difference": absence of evidence is not evidence of
       absence, and that case is "inconclusive";
-    * "inconclusive": everything else (too few rounds, an unbounded CI, a CI across a band edge).
+    * "inconclusive": everything else (too few rounds, an unbounded CI, a CI across a band edge, an
+      infinite floor: an A/A twin that could not be timed or whose CI is unbounded).
 
     Decisions use the interval alone: a p-value from a test that assumes independent rounds overstated
     the evidence on a shared machine (an identical copy of base came out "faster", p = 0.0009).
     """
     g = decision_margin(min_gain, floor)
+    if not math.isfinite(g):
+        return "inconclusive"  # no bound on what identical code may show: nothing can be decided
     hi_edge = 1.0 + g
     lo_edge = 1.0 / hi_edge
     if est.ci_low > hi_edge:
@@ -337,67 +347,3 @@ def match_labels(
         "beats_human": classify_speedup(rho, min_gain=min_gain, floor=floor) == "faster",
         "match_label": label,
     }
-
-
-def opt_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased estimate of P(at least one of k rollouts passes) from n rollouts with c passes.
-
-    1 - C(n-c, k) / C(n, k). For k > n no unbiased estimate exists; we return the observed
-    any-pass indicator (1.0 if c > 0 else 0.0), which is what the formula gives at k = n.
-    """
-    if n < 1 or k < 1 or not 0 <= c <= n:
-        raise ValueError(f"need n >= 1, k >= 1, 0 <= c <= n (got n={n}, c={c}, k={k})")
-    if c == 0:
-        return 0.0
-    if n - c < k:
-        return 1.0
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
-
-
-def bootstrap_gmean_ci(
-    values: Sequence[float],
-    confidence: float = 0.95,
-    seed: int | None = 0,
-    n_resamples: int = DEFAULT_RESAMPLES,
-) -> tuple[float, float, float]:
-    """Geometric mean over instances with a BCa bootstrap CI (resampling instances).
-
-    Bootstraps the mean of ln(values) and exponentiates. One value or identical values give
-    (v, v, v).
-    """
-    x = np.log(_as_positive_array(values, "values"))
-    if x.size == 0:
-        raise ValueError("no values")
-    g = float(stats.gmean(np.exp(x)))
-    if x.size < 2 or np.ptp(x) <= _TIE_TOL * max(1.0, float(np.max(np.abs(x)))):
-        return g, g, g
-    lo, hi, _ = _bootstrap_ci(x, _mean, confidence, n_resamples, seed)
-    return g, math.exp(lo), math.exp(hi)
-
-
-def median_ci(
-    values: Sequence[float],
-    confidence: float = 0.95,
-    seed: int | None = 0,
-    n_resamples: int = DEFAULT_RESAMPLES,
-) -> tuple[float, float, float]:
-    """Median over instances with a bootstrap CI (BCa, percentile if BCa degenerates)."""
-    x = np.asarray(values, dtype=float)
-    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError("values must be a non-empty 1-d sequence of finite numbers")
-    m = float(np.median(x))
-    if x.size < 2 or np.ptp(x) <= _TIE_TOL * max(1.0, float(np.max(np.abs(x)))):
-        return m, m, m
-    lo, hi, _ = _bootstrap_ci(x, _median, confidence, n_resamples, seed)
-    return m, lo, hi
-
-
-def required_rounds(cv: float, delta: float, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Rounds needed to detect a relative change ``delta`` at noise ``cv`` (informational).
-
-    n ~= 2 (z_{1-alpha} + z_{power})^2 cv^2 / ln(1+delta)^2 (one-sided, normal approximation).
-    """
-    if cv < 0 or delta <= 0 or not 0 < alpha < 1 or not 0 < power < 1:
-        raise ValueError("need cv >= 0, delta > 0, 0 < alpha, power < 1")
-    z = float(stats.norm.ppf(1 - alpha) + stats.norm.ppf(power))
-    return max(1, math.ceil(2 * z * z * cv * cv / math.log1p(delta) ** 2))

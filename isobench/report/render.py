@@ -225,7 +225,8 @@ def _row_view(r: dict[str, Any], colours: dict[str, str]) -> dict[str, Any]:
 
 
 def _seed_metrics(correlation: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """correlate's seed metrics with their targets, as (name, value, target) rows."""
+    """correlate's `seed_metrics` (the original design's success metrics) with their targets, as (name, value,
+    target) rows."""
     sm = (correlation or {}).get("seed_metrics") or {}
     targets = sm.get("targets") or {}
     out = []

@@ -9,6 +9,7 @@ from isobench.gitutil import matches_any
 from isobench.run.launch import Launcher
 from isobench.run.units import Unit
 from isobench.sandbox import minimal_env
+from isobench.testconfig import changes_test_config
 
 JUNK = (":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob).pytest_cache/**")
 
@@ -34,6 +35,16 @@ def collect_patch(launcher: Launcher, u: Unit, work: Path, d: Path) -> dict[str,
     listing = git_bytes("diff", "--cached", "--name-only", "-z", "--no-renames", "HEAD").decode(errors="replace")
     names = [n for n in listing.split("\0") if n]
     tests = [n for n in names if matches_any(n, u.inst.test_patterns)]
+
+    def staged(rev: str, path: str) -> bytes | None:
+        try:
+            return git_bytes("show", f"{rev}:{path}")
+        except RuntimeError:  # absent on that side
+            return None
+
+    # Edits that change how the tests run are the harness's, not the agent's (see isobench/testconfig.py).
+    config = [n for n in names if n not in tests and changes_test_config(n, staged("HEAD", n), staged("", n))]
+    tests += config
     code = [n for n in names if n not in tests]
 
     def diff(paths: list[str]) -> bytes:
@@ -61,6 +72,7 @@ def collect_patch(launcher: Launcher, u: Unit, work: Path, d: Path) -> dict[str,
         "test_edits": "test_edits.diff",
         "changed_files": code,
         "test_files_edited": tests,
+        "test_config_discarded": config,
         "patch_empty": not code,
         "touched_outside_targets": bool(outside),
         "files_outside_targets": outside,

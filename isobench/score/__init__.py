@@ -4,7 +4,10 @@ Per instance: every variant gets its own copy of the base (history-free, from th
 venv, the human's test patch, and its own patch (none for base and its A/A twin; the human's code patch;
 the agent's code patch, its test edits discarded); all candidate code runs in the sandbox (`build`).
 Then all variants are timed together with the interleaved, adaptive protocol of `isobench.measure`
-(`timing`), every speedup gets a 95% CI, and every attempt its outcome (`judge`).
+(`timing`), every speedup gets a 95% CI, and every attempt its outcome (`judge`). A task's held-out
+workload (never shown to the agent) is then timed the same way on the variants that are correct and were
+timed, into its own samples file (`samples-heldout.jsonl`); an attempt faster on the shown workload only
+is `overfit`.
 
 Resumable per variant (`variants/<name>.json`) and per instance (`score.json`, written last; redone when
 a variant or the protocol changes). `score -p P` re-measures P's attempts and keeps the other providers'
@@ -13,22 +16,44 @@ rows of the last score.json, each naming the measurement it comes from.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from isobench.config import BenchConfig
 from isobench.prepare import ensure_snapshot
 from isobench.progress import ScoreReporter
-from isobench.records import Attempt, Instance, InstanceScore, Measurement, VariantScore
+from isobench.records import (
+    Attempt,
+    HeldoutEstimate,
+    HeldoutRun,
+    Instance,
+    InstanceScore,
+    Measurement,
+    VariantScore,
+)
 from isobench.resources import Resources
 from isobench.sandbox import Sandbox
+from isobench.score import integrity
 from isobench.score.build import Builder
-from isobench.score.judge import aa_estimate, correctness, estimates, noisy_flag, rows, validity
+from isobench.score.judge import (
+    aa_estimate,
+    correctness,
+    estimates,
+    heldout_estimates,
+    noisy_flag,
+    rows,
+    validity,
+)
 from isobench.score.timing import Timer, environment, timed_description
 from isobench.score.variants import AA, BASE, HUMAN, VariantSpec, agent_patch, check_attempts_current, variant_specs
 from isobench.state import State, fingerprint, remove_tree, write_model
+from isobench.workload import heldout_workload
 
-__all__ = ["AA", "BASE", "HUMAN", "Scorer", "agent_patch", "score"]
+__all__ = ["AA", "BASE", "HELDOUT_SAMPLES", "HUMAN", "Scorer", "agent_patch", "score"]
+
+HELDOUT_SAMPLES = "samples-heldout.jsonl"
+"""The held-out workload's raw samples, beside the shown workload's samples.jsonl."""
 
 
 @dataclass
@@ -134,8 +159,18 @@ class Scorer:
         names = [v.name for v in specs if builds[v.name].build == "ok"]
         m, fallback = self.timer.measure(inst, names)
         est, floor = estimates(m, sc)
+        # What the code under test did to its own numbers: answers that differ are not correct, cross-call
+        # gains are judged on first calls (in `est`), work outside the timed calls was not timed.
+        flags, differs, compared = integrity.flags(m, est, sc, floor, inst.workload_output != "ignore")
+        passes.update(dict.fromkeys(differs, False))
         margin = max(sc.min_gain, floor)
         valid, why_not = validity(est, m, sc, margin)
+        # The held-out workload: on base and the variants the shown one timed that are correct (an agent's
+        # empty patch is base again).
+        timed = [n for n in names if n == BASE or n in est]
+        heldout, held = self.heldout(
+            inst, [n for n in timed if n in (BASE, AA, HUMAN) or (passes[n] and not builds[n].patch_empty)]
+        )
         result = InstanceScore(
             status="scored",
             valid=valid,
@@ -145,14 +180,41 @@ class Scorer:
             timed=timed_description(inst, m.timing_mode),
             samples_file="samples.jsonl",
             timing_fallback=fallback,
-            noise_floor=floor,
-            decision_margin=margin,
+            noise_floor=floor if math.isfinite(floor) else None,
+            decision_margin=margin if math.isfinite(margin) else None,
+            output_check=compared,
             aa=aa_estimate(est),
-            variants={**carried, **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id)},
+            heldout=heldout,
+            variants={
+                **carried,
+                **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id, held, flags),
+            },
             **noisy_flag(est.get(AA), m.failed.get(AA), sc.min_gain),
             **base,
         )
         return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
+
+    def heldout(self, inst: Instance, names: list[str]) -> tuple[HeldoutRun | None, dict[str, HeldoutEstimate]]:
+        """Time the instance's held-out workload, if it has one, on `names` (base first): its measurement and
+        each variant's result (nothing when there is no other variant than base)."""
+        workload = heldout_workload(inst)
+        if workload is None or BASE not in names or len(names) < 2:
+            return None, {}
+        sc = self.cfg.score
+        m, fallback = self.timer.measure(
+            inst, names, workload, samples_file=HELDOUT_SAMPLES, pair_budget_s=sc.heldout_time_budget_s
+        )
+        held, floor, aa = heldout_estimates(m, sc)
+        run = HeldoutRun(
+            measurement=Measurement(**m.summary()),
+            timing_mode=m.timing_mode,
+            timed=timed_description(workload, m.timing_mode),
+            samples_file=HELDOUT_SAMPLES,
+            timing_fallback=fallback,
+            noise_floor=floor if math.isfinite(floor) else None,
+            aa=aa,
+        )
+        return run, held
 
     def _done(self, record: InstanceScore) -> InstanceScore:
         self.reporter.instance_done(record.instance_id, record.model_dump())

@@ -41,13 +41,15 @@ class Builder:
         return settings.for_candidate() if kind in ("agent", "aa") else settings
 
     def place(self, inst: Instance, vdir: Path) -> Place:
-        """What candidate code sees: its own copy and venv; the interpreter, the workload files and bench.yaml's
+        """What candidate code sees: its own copy and venv; the interpreter, the workload files (the held-out
+        workload's too: they are never in an agent's sandbox, which sees `workload_files` only) and bench.yaml's
         `container.mounts`; never the state, the project or the task repositories."""
+        files = [*inst.workload_files, *inst.heldout_workload_files]
         return Place(
             root=vdir,
             repo=vdir / "repo",
             venv=vdir / "venv",
-            readable=tuple([*map(Path, inst.workload_files), *self.cfg.mounts()]),
+            readable=tuple([*map(Path, files), *self.cfg.mounts()]),
             hidden=tuple(self.state.private_paths(self.cfg.root)),
         )
 

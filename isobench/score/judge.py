@@ -4,13 +4,14 @@ validity, and every attempt's outcome (`outcome.decide`, the one place that deci
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement
-from isobench.measure.stats import classify_speedup, match_labels, noise_floor
+from isobench.measure.stats import classify_speedup, match_labels, noise_floor, with_copy_spread
 from isobench.outcome import decide
-from isobench.records import Attempt, Estimate, VariantBuild, VariantScore
+from isobench.records import Attempt, Estimate, HeldoutEstimate, VariantBuild, VariantScore
 from isobench.score.variants import AA, BASE, HUMAN
 
 
@@ -31,12 +32,15 @@ def estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, dict[str, Any]
     """Per timed variant: speedup, CI, classification (beyond max(min_gain, the A/A noise floor)) and, for
     agents, rho and the match labels; and the noise floor itself."""
     aa = m.speedup(AA) if AA in m.samples and AA not in m.failed else None
-    floor = noise_floor(aa) if aa is not None else 0.0
+    # Without a timed A/A twin nothing bounds what identical code may show here: an infinite floor, so
+    # every decision is "inconclusive" (never a floor of 0, which would let noise pass for a speedup).
+    floor = noise_floor(aa) if aa is not None else (math.inf if AA in m.variants else 0.0)
     est: dict[str, dict[str, Any]] = {}
     for name in m.variants:
         if name == BASE or name in m.failed:
             continue
-        s = m.speedup(name)
+        # Every CI carries the copy-to-copy spread the A/A twin measured (see stats.with_copy_spread).
+        s = m.speedup(name) if name == AA else with_copy_spread(m.speedup(name), aa)
         est[name] = {
             "speedup": s.value,
             "speedup_ci": [s.ci_low, s.ci_high],
@@ -46,7 +50,7 @@ def estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, dict[str, Any]
             "halfwidth_log": s.halfwidth_log,
         }
         if name not in (HUMAN, AA) and HUMAN not in m.failed:
-            r = m.rho(name)
+            r = with_copy_spread(m.rho(name), aa)
             est[name].update(
                 rho=r.value, rho_ci=[r.ci_low, r.ci_high], **match_labels(r, sc.match_threshold, sc.min_gain, floor)
             )
@@ -86,6 +90,19 @@ def noisy_flag(aa: dict[str, Any] | None, aa_error: str | None, min_gain: float)
     return {"noisy": True, "noisy_reason": why}
 
 
+def heldout_estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, HeldoutEstimate], float, Estimate | None]:
+    """Per variant timed on the held-out workload: its estimate by the same rule as the shown workload's
+    (`estimates`, with the held-out A/A twin's floor), or why its run failed; that floor; the A/A twin's
+    estimate. Nothing when base itself failed: there is no reference."""
+    if BASE in m.failed:
+        return {}, 0.0, None
+    est, floor = estimates(m, sc)
+    keys = HeldoutEstimate.model_fields
+    out = {name: HeldoutEstimate(**{k: v for k, v in e.items() if k in keys}) for name, e in est.items()}
+    out.update({name: HeldoutEstimate(error=error) for name, error in m.failed.items()})
+    return out, floor, aa_estimate(est)
+
+
 def aa_estimate(est: dict[str, dict[str, Any]]) -> Estimate | None:
     e = est.get(AA)
     return Estimate(**{k: e[k] for k in Estimate.model_fields}) if e else None
@@ -99,10 +116,13 @@ def rows(
     failed: dict[str, str],
     match_threshold: float,
     run_id: str | None,
+    heldout: dict[str, HeldoutEstimate] | None = None,
+    integrity: dict[str, list[str]] | None = None,
 ) -> dict[str, VariantScore]:
     """score.json's rows (the A/A twin is reported on its own, not as a row), each agent row with its
-    outcome decided once, here."""
+    outcome decided once, here; `heldout`: each variant's result on the held-out workload."""
     human = (est or {}).get(HUMAN)
+    heldout = heldout or {}
     out = {}
     for name, b in builds.items():
         if name == AA:
@@ -119,19 +139,27 @@ def rows(
             fingerprint=b.fingerprint,
             run_id=run_id if est is not None else None,
             workload_error=failed.get(name),
+            heldout=heldout.get(name),
+            integrity=(integrity or {}).get(name, []),
             **((est or {}).get(name) or {}),
         )
         if b.kind == "agent":
-            row = with_outcome(row, attempts[name], human["speedup"] if human else None, match_threshold)
+            row = with_outcome(
+                row, attempts[name], human["speedup"] if human else None, match_threshold, heldout.get(HUMAN)
+            )
         out[name] = row
     return out
 
 
 def with_outcome(
-    row: VariantScore, attempt: Attempt, human_speedup: float | None, match_threshold: float
+    row: VariantScore,
+    attempt: Attempt,
+    human_speedup: float | None,
+    match_threshold: float,
+    human_heldout: HeldoutEstimate | None = None,
 ) -> VariantScore:
     """An agent's measured row with its outcome (`outcome.decide`) written into it."""
-    o = decide(attempt, row, human_speedup, match_threshold)
+    o = decide(attempt, row, human_speedup, match_threshold, human_heldout)
     return row.model_copy(
         update={
             "correct": o.correct,

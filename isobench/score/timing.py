@@ -1,5 +1,8 @@
 """Timing an instance's variants: what is timed (the timing mode), how each variant's workload is run by
-the protocol (in its own copy, venv and sandbox), and the fallback for scripts that cannot run twice."""
+the protocol (in its own copy, venv and sandbox), and the fallback for scripts that cannot run twice.
+
+The shown workload and the held-out one are timed by the same two functions (`Timer.variant`,
+`Timer.measure`), each with its own samples file."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 
 from isobench import __version__
 from isobench.config import BenchConfig
-from isobench.envs import place_spec, variant_env
+from isobench.envs import place_spec, sandboxed_sh, variant_env
 from isobench.measure.protocol import (
     DEFAULT_CHILD_ENV,
     IN_PROCESS,
@@ -27,9 +30,16 @@ from isobench.resources import Group, memory_killed_message
 from isobench.score.build import Builder
 from isobench.score.variants import BASE, dirname
 from isobench.state import State
-from isobench.workload import script_workload, timed_description, timing_mode
+from isobench.workload import Workload, script_workload, shown_workload, timed_description, timing_mode
 
-__all__ = ["Timer", "environment", "script_workload", "timed_description", "timing_mode"]
+READ_ONLY = "Read-only file system"
+WRITES_NOTE = (
+    "the workload writes into its repository, so it was timed with a writable copy (state it keeps on disk "
+    "between processes is then not ruled out)"
+)
+COMPILE = "python -m compileall -q -j 1 . > /dev/null 2>&1; exit 0"
+
+__all__ = ["Timer", "Workload", "environment", "script_workload", "timed_description", "timing_mode"]
 
 
 def environment(sandbox: str) -> Environment:
@@ -78,14 +88,19 @@ class Timer:
         self.groups: dict[str, Group] = {}
         """Each timed variant's control group (its memory limit), while it is measured."""
 
-    def variant(self, inst: Instance, name: str, mode: str) -> Variant:
-        """What the protocol runs for one variant, in `mode`: in its copy, venv and sandbox, offline."""
+    def variant(self, inst: Instance, name: str, mode: str, workload: Workload, *, writable: bool = False) -> Variant:
+        """What the protocol runs of `workload` for one variant, in `mode`: in its copy, venv and sandbox,
+        offline. The one definition of how a workload becomes a timed variant."""
         vdir = self.state.score_dir(inst.instance_id) / "envs" / dirname(name)
         venv = vdir / "venv"
         python = str(venv / "bin" / "python")
         env = {**variant_env(venv), **DEFAULT_CHILD_ENV, "ISOBENCH_PYTHON": python}
-        spec = place_spec(self.builder.settings(inst), self.builder.place(inst, vdir), env)
-        group = self.builder.resources.group()
+        # Read-only copy and venv (unless the workload must write there): a cache on disk cannot carry results
+        # from one timed process to the next, nor can the code rewrite its own installed files.
+        spec = place_spec(self.builder.settings(inst), self.builder.place(inst, vdir), env, read_only=not writable)
+        # Its own group even without limits: its CPU time and leftover processes show work done outside the
+        # calls the harness times (see isobench/measure/spawn.py).
+        group = self.builder.resources.group(account=True)
         if group is not None:
             self.groups[name] = group
 
@@ -96,27 +111,40 @@ class Timer:
 
         what: dict[str, Any] = {}
         if mode == IN_PROCESS:
-            what["callable"] = inst.workload_callable
+            what["callable"] = workload.callable
         elif mode == IN_PROCESS_SCRIPT:
-            what["script"] = script_workload(inst.efficiency_test)
+            what["script"] = script_workload(workload.commands)
         else:
-            what["command"] = " && ".join(f"( {c} )" for c in inst.efficiency_test)
-        return Variant(name=name, cwd=vdir / "repo", python=python, env=env, wrap=wrap, **what)
+            what["command"] = " && ".join(f"( {c} )" for c in workload.commands)
+        return Variant(name=name, cwd=vdir / "repo", python=python, env=env, wrap=wrap, probe=group, **what)
 
-    def measure(self, inst: Instance, names: list[str]) -> tuple[Measurement, str | None]:
-        """Time `names` together (base first among them); returns the measurement and, when the base's
-        script could not run twice in one process, why it was timed as whole processes instead."""
+    def measure(
+        self,
+        inst: Instance,
+        names: list[str],
+        workload: Workload | None = None,
+        *,
+        samples_file: str = "samples.jsonl",
+        pair_budget_s: float | None = None,
+    ) -> tuple[Measurement, str | None]:
+        """Time `workload` (default: the shown one) in `names` together (base first among them), each (base,
+        other variant) pair given `pair_budget_s` (default: score.time_budget_s); returns the measurement and,
+        when the base's script could not run twice in one process, why it was timed as whole processes."""
         iid = inst.instance_id
-        budget = self.cfg.score.time_budget_s * max(1, len(names) - 1)  # per (base, other variant) pair
-        mode = timing_mode(inst)
+        workload = workload or shown_workload(inst)
+        pair = self.cfg.score.time_budget_s if pair_budget_s is None else pair_budget_s
+        budget = pair * max(1, len(names) - 1)
+        mode = timing_mode(workload)
         fallback = None
-        for _ in range(2):
+        writable = False
+        self.compile(inst, names)
+        for _ in range(3):
             self.reporter.timing_started(iid, names, budget)
             try:
                 m = measure(
-                    [self.variant(inst, n, mode) for n in names],
+                    [self.variant(inst, n, mode, workload, writable=writable) for n in names],
                     self.cfg.score.protocol(budget, BASE),
-                    samples_path=self.state.score_dir(iid) / "samples.jsonl",
+                    samples_path=self.state.score_dir(iid) / samples_file,
                     on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
                 )
                 for name, group in self.groups.items():
@@ -126,8 +154,21 @@ class Timer:
                 for group in self.groups.values():
                     group.remove()
                 self.groups.clear()
+            if not writable and READ_ONLY in m.failed.get(BASE, ""):
+                writable = True
+                fallback = f"{WRITES_NOTE}: {m.failed[BASE][-300:]}"
+                continue
             if mode == IN_PROCESS_SCRIPT and NOT_REPEATABLE in m.failed.get(BASE, ""):
-                fallback, mode = m.failed[BASE][-400:], WHOLE_PROCESS
+                fallback, mode = "; ".join(filter(None, [fallback, m.failed[BASE][-400:]])), WHOLE_PROCESS
                 continue
             break
         return m, fallback
+
+    def compile(self, inst: Instance, names: list[str]) -> None:
+        """Byte-compile each variant's copy while it is still writable, so that timed processes, which see it
+        read-only, load the same .pyc files every time instead of compiling their imports again."""
+        settings = self.builder.settings(inst)
+        for name in names:
+            vdir = self.state.score_dir(inst.instance_id) / "envs" / dirname(name)
+            place = self.builder.place(inst, vdir)
+            sandboxed_sh(self.builder.sandbox, self.builder.resources, settings, place, COMPILE, settings.timeout_s)

@@ -8,12 +8,14 @@ must contain 1. Exact numbers are never asserted.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import statistics
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +217,14 @@ def test_command_mode_pins_sets_env_and_detects_speedup(tmp_path: Path) -> None:
 
     probes = read_jsonl(probe_out)
     assert len(probes) == 2 * (m.rounds * cfg.values + 1)  # warm-up + `values` processes a round, every variant
+    # One hash seed per round, the same for every variant of the round, a new one each round (warm-up: round -1).
+    seeds = [p["PYTHONHASHSEED"] for p in probes]
+    warm, timed = seeds[:2], seeds[2:]
+    per_round = [timed[i : i + 2 * cfg.values] for i in range(0, len(timed), 2 * cfg.values)]
+    assert all(len(set(r)) == 1 for r in per_round) and len({r[0] for r in per_round}) == m.rounds, seeds
+    assert warm[0] == warm[1]
     for p in probes:
-        assert p["PYTHONHASHSEED"] == "0" and p["OMP_NUM_THREADS"] == "1"
+        assert p["OMP_NUM_THREADS"] == "1"
         assert p["MKL_NUM_THREADS"] == "7"  # the caller's choice wins
         assert p["ISOBENCH_WRAPPED"] == "1"  # wrap applied to every spawn
         if m.pinned_core is not None:
@@ -349,25 +357,35 @@ def test_round_order_is_balanced(v: int) -> None:
 # ---------------------------------------------------------------- _timer.py on its own
 
 
-def run_timer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(TIMER), *args], cwd=cwd, capture_output=True, text=True)
+def run_timer(*args: str, cwd: Path, calls: int = 0) -> subprocess.CompletedProcess[str]:
+    """The timer asked for `calls` calls (tokens t0, t1, ...) on stdin, as the harness asks."""
+    requests = "".join(f"call t{i}\n" for i in range(calls))
+    return subprocess.run(
+        [sys.executable, str(TIMER), *args], cwd=cwd, input=requests, capture_output=True, text=True, timeout=60
+    )
 
 
-def test_timer_prints_one_json_line(tmp_path: Path) -> None:
-    extra = "\nimport pathlib\ndef noisy():\n    print('workload output')\n"
-    extra += "    pathlib.Path(__file__).with_name('calls.txt').open('a').write('x')\n"
+def answers(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("ISOBENCH_")]
+
+
+def test_the_timer_answers_each_call_by_token_and_prints_no_number_the_harness_would_read(tmp_path: Path) -> None:
+    extra = "\nimport pathlib\ndef noisy():\n    print('ISOBENCH_DONE t1')\n"
+    extra += "    pathlib.Path(__file__).with_name('calls.txt').open('a').write('x')\n    return [1, 2]\n"
     tree = make_tree(tmp_path, "t", TINY, extra=extra)
-    res = run_timer("--callable", "wl:noisy", "--warmup", "2", "--values", "4", "--path", str(tree), cwd=tmp_path)
+    res = run_timer("--callable", "wl:noisy", "--path", str(tree), cwd=tmp_path, calls=3)
     assert res.returncode == 0, res.stderr
-    last = res.stdout.splitlines()[-1]
-    assert last.startswith("ISOBENCH_TIMES ")
-    payload = json.loads(last.removeprefix("ISOBENCH_TIMES "))
-    assert len(payload["values"]) == 4 and all(v > 0 for v in payload["values"])
-    assert payload["import_s"] >= 0
-    assert (tree / "calls.txt").read_text() == "x" * 6  # 2 warm-up + 4 timed calls
+    ours = answers(res.stderr)
+    assert ours[0].startswith("ISOBENCH_READY ") and json.loads(ours[0].split(" ", 1)[1])["import_s"] >= 0
+    words = [ln.split() for ln in ours[1:]]
+    assert [w[:2] for w in words] == [["ISOBENCH_DONE", f"t{i}"] for i in range(3)]
+    assert len({w[2] for w in words}) == 1  # the same answer (the return value's digest) every call
+    # What the workload prints goes to stdout, never onto the answers' channel.
+    assert res.stdout.splitlines() == ["ISOBENCH_DONE t1"] * 3
+    assert (tree / "calls.txt").read_text() == "x" * 3
     # --path defaults to the working directory
-    res = run_timer("--callable", "wl:run", cwd=tree)
-    assert res.returncode == 0 and len(json.loads(res.stdout.split(" ", 1)[1])["values"]) == 3
+    res = run_timer("--callable", "wl:run", cwd=tree, calls=1)
+    assert res.returncode == 0 and "ISOBENCH_DONE t0" in res.stderr
 
 
 @pytest.mark.parametrize(
@@ -380,10 +398,10 @@ def test_timer_prints_one_json_line(tmp_path: Path) -> None:
 )
 def test_timer_failures_exit_nonzero(tmp_path: Path, spec: str, rc: int, needle: str) -> None:
     tree = make_tree(tmp_path, "t", TINY, extra="\ndef boom():\n    1 / 0\n")
-    res = run_timer("--callable", spec, cwd=tree)
+    res = run_timer("--callable", spec, cwd=tree, calls=2)
     assert res.returncode == rc
     assert needle in res.stderr
-    assert "ISOBENCH_TIMES" not in res.stdout
+    assert "ISOBENCH_DONE" not in res.stderr
 
 
 def test_timer_is_standalone() -> None:
@@ -475,7 +493,7 @@ def test_a_served_call_that_fails_or_hangs_drops_only_its_variant(tmp_path: Path
     variants = [
         variant("base", base, callable="wl:later"),  # prints partial lines, never fails
         # FAIL_AT reaches only the served processes, so the one-shot warm-up sample passes
-        variant("bad", bad, callable="wl:later", wrap=lambda argv: _serve_env(argv, env)),
+        variant("bad", bad, callable="wl:later", wrap=_after_warmup(env)),
         variant("other", other),
     ]
     cfg = ProtocolConfig(min_rounds=3, max_rounds=3, target_halfwidth=1e-9, timeout_s=2.0)
@@ -495,28 +513,17 @@ def test_a_served_call_that_fails_or_hangs_drops_only_its_variant(tmp_path: Path
         os.kill(bad_pid, 0)  # killed and reaped, not left running
 
 
-def _serve_env(argv: list[str], env: dict[str, str]) -> list[str]:
-    """Give FAIL_AT/HOW to the served processes only (the one-shot warm-up sample keeps working)."""
-    if "--serve" not in argv:
-        return argv
-    return ["env", f"FAIL_AT={env['FAIL_AT']}", f"HOW={env['HOW']}", *argv]
+def _after_warmup(env: dict[str, str]) -> Callable[[list[str]], list[str]]:
+    """Give FAIL_AT/HOW to the rounds' processes only (the warm-up sample, the first process, keeps working)."""
+    started = itertools.count()
+
+    def wrap(argv: list[str]) -> list[str]:
+        return argv if next(started) == 0 else ["env", f"FAIL_AT={env['FAIL_AT']}", f"HOW={env['HOW']}", *argv]
+
+    return wrap
 
 
-def test_timer_serve_mode_answers_one_value_per_line(tmp_path: Path) -> None:
-    extra = "\ndef chatty():\n    print('out', end='')\n    run()\n"
-    tree = make_tree(tmp_path, "t", TINY, extra=extra)
-    res = subprocess.run(
-        [sys.executable, str(TIMER), "--callable", "wl:chatty", "--serve", "--path", str(tree)],
-        input="t\nt\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert res.returncode == 0, res.stderr
-    ours = [line for line in res.stdout.splitlines() if line.startswith("ISOBENCH_")]
-    assert [line.split()[0] for line in ours] == ["ISOBENCH_READY", "ISOBENCH_VALUE", "ISOBENCH_VALUE"]
-    assert json.loads(ours[0].split(" ", 1)[1])["import_s"] >= 0
-    assert all(json.loads(line.split(" ", 1)[1])["value"] > 0 for line in ours[1:])
+def test_interleave_must_be_calls_or_processes() -> None:
     with pytest.raises(ValueError, match="interleave"):
         ProtocolConfig(interleave="sometimes")
 
@@ -558,16 +565,11 @@ def test_a_module_workload_runs_as_python_dash_m(tmp_path: Path) -> None:
     (tree / "bench").mkdir()
     (tree / "bench" / "__init__.py").write_text("")
     (tree / "bench" / "run.py").write_text(SCRIPT.format(where=str(tree)))
-    out = subprocess.run(
-        [sys.executable, str(TIMER), "--module", "bench.run", "--arg=--size", "--arg", "big", "--values", "3"],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_timer("--module", "bench.run", "--arg=--size", "--arg", "big", cwd=tree, calls=3)
     assert out.returncode == 0, out.stderr
-    payload = json.loads(out.stdout.strip().splitlines()[-1].split(" ", 1)[1])
-    assert len(payload["values"]) == 3 and all(v > 0 for v in payload["values"])
+    assert [a.split()[:2] for a in answers(out.stderr) if a.startswith("ISOBENCH_DONE")] == [
+        ["ISOBENCH_DONE", f"t{i}"] for i in range(3)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -580,13 +582,7 @@ def test_a_module_workload_runs_as_python_dash_m(tmp_path: Path) -> None:
 )
 def test_script_exits_and_scripts_that_cannot_run_twice(tmp_path: Path, body: str, rc: int, needle: str) -> None:
     (tmp_path / "w.py").write_text(body)
-    out = subprocess.run(
-        [sys.executable, str(TIMER), "--script", "w.py", "--values", "2"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_timer("--script", "w.py", cwd=tmp_path, calls=2)
     assert out.returncode == rc, out.stderr
     assert needle in out.stderr
 

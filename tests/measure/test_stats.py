@@ -6,21 +6,17 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from isobench.measure.stats import (
     RatioEstimate,
-    bootstrap_gmean_ci,
     classify_speedup,
     decision_margin,
     match_labels,
-    median_ci,
     noise_floor,
-    opt_at_k,
     paired_log_ratios,
     ratio_estimate,
-    required_rounds,
     rho_estimate,
+    with_copy_spread,
 )
 
 
@@ -209,6 +205,24 @@ def test_the_a_a_noise_floor_raises_the_margin_never_lowers_it() -> None:
     assert decision_margin(0.05, noise_floor(est(1.0, 0.99, 1.01))) == 0.05
 
 
+def test_an_unbounded_floor_decides_nothing_not_everything() -> None:
+    """An A/A twin that could not be timed, or whose CI is unbounded, gives an infinite floor: then even a
+    CI of [2.0, 2.1] is "inconclusive", never "no_difference" (as an infinite equivalence band would say)."""
+    assert noise_floor(est(1.0, 0.0, math.inf)) == math.inf
+    for e in (est(2.05, 2.0, 2.1), est(1.0, 0.99, 1.01), est(0.5, 0.48, 0.52)):
+        assert classify_speedup(e, floor=math.inf) == "inconclusive"
+
+
+def test_every_ci_carries_the_copy_spread_the_a_a_twin_showed() -> None:
+    e = est(1.5, 1.45, 1.55)
+    aa = est(1.02, 0.99, 1.04)  # identical copies read up to 4% faster and 1% slower
+    wide = with_copy_spread(e, aa)
+    assert wide.value == e.value
+    assert wide.ci_low == pytest.approx(1.45 / 1.04) and wide.ci_high == pytest.approx(1.55 / 0.99)
+    assert with_copy_spread(e, est(1.0, 1.01, 1.02)).ci_high == e.ci_high  # never narrower
+    assert with_copy_spread(e, None) == e and with_copy_spread(e, est(1.0, 0.0, math.inf)) == e
+
+
 # ---------------------------------------------------------------- rho and match labels
 
 
@@ -269,71 +283,3 @@ def test_match_labels_thresholds(estimate: RatioEstimate, expected: tuple[bool, 
         labels["match_label"],
     )
     assert got == expected
-
-
-# ---------------------------------------------------------------- opt@k
-
-
-@pytest.mark.parametrize(
-    ("n", "c", "k", "expected"),
-    [
-        (10, 3, 1, 0.3),
-        (10, 3, 2, 1 - 21 / 45),  # 1 - C(7,2)/C(10,2)
-        (5, 2, 3, 1 - 1 / 10),  # 1 - C(3,3)/C(5,3)
-        (4, 2, 3, 1.0),  # n - c < k: every draw of 3 contains a pass
-        (5, 0, 3, 0.0),
-        (5, 5, 1, 1.0),
-        (1, 1, 1, 1.0),
-        (2, 1, 5, 1.0),  # k > n: observed any-pass
-        (2, 0, 5, 0.0),
-    ],
-)
-def test_opt_at_k(n: int, c: int, k: int, expected: float) -> None:
-    assert opt_at_k(n, c, k) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(("n", "c", "k"), [(0, 0, 1), (3, 4, 1), (3, -1, 1), (3, 1, 0)])
-def test_opt_at_k_rejects_invalid(n: int, c: int, k: int) -> None:
-    with pytest.raises(ValueError):
-        opt_at_k(n, c, k)
-
-
-# ---------------------------------------------------------------- aggregates
-
-
-def test_bootstrap_gmean_ci() -> None:
-    rng = np.random.default_rng(9)
-    values = np.exp(rng.normal(math.log(1.3), 0.3, 50))
-    g, lo, hi = bootstrap_gmean_ci(values)
-    assert g == pytest.approx(float(sps.gmean(values)))
-    assert lo < g < hi
-    assert lo < 1.3 < hi
-    assert bootstrap_gmean_ci(values, seed=3) == bootstrap_gmean_ci(values, seed=3)
-
-
-def test_aggregates_of_degenerate_inputs() -> None:
-    assert bootstrap_gmean_ci([1.7]) == pytest.approx((1.7, 1.7, 1.7))
-    assert bootstrap_gmean_ci([2.0, 2.0, 2.0]) == pytest.approx((2.0, 2.0, 2.0))
-    assert median_ci([0.9]) == (0.9, 0.9, 0.9)
-    g, lo, hi = bootstrap_gmean_ci([1.0, 4.0])
-    assert g == pytest.approx(2.0) and lo <= g <= hi
-    with pytest.raises(ValueError):
-        bootstrap_gmean_ci([1.0, 0.0])
-
-
-def test_median_ci() -> None:
-    rng = np.random.default_rng(10)
-    values = rng.normal(1.1, 0.2, 60)
-    m, lo, hi = median_ci(values)
-    assert m == pytest.approx(float(np.median(values)))
-    assert lo < m < hi and lo < 1.1 < hi
-
-
-# ---------------------------------------------------------------- required_rounds
-
-
-def test_required_rounds_matches_note() -> None:
-    # the note: CV 3 % and a 5 % margin need ~5 rounds; CV 10 % needs ~52
-    assert required_rounds(0.03, 0.05) == 5
-    assert required_rounds(0.10, 0.05) == 52
-    assert required_rounds(0.10, 0.05, power=0.9) > 52

@@ -88,17 +88,17 @@ def _titles(n: int, seed: int) -> tuple[str, ...]:
 
 def stopwords() -> int:
     """remove_stopwords() on every sentence of a long document."""
-    return sum(len(textkit.remove_stopwords(sentence)) for sentence in _sentences(250_000, 1))
+    return sum(len(textkit.remove_stopwords(sentence)) for sentence in _sentences(80_000, 1))
 
 
 def wrap() -> int:
     """wrap() of a long document at a wide column."""
-    return len(textkit.wrap(_text(250_000, 2), 100))
+    return len(textkit.wrap(_text(80_000, 2), 100))
 
 
 def slugify() -> int:
     """slugify() of many short titles."""
-    return sum(len(textkit.slugify(title)) for title in _titles(60_000, 3))
+    return sum(len(textkit.slugify(title)) for title in _titles(20_000, 3))
 
 
 WORKLOADS = {"stopwords": stopwords, "wrap": wrap, "slugify": slugify}
@@ -108,7 +108,7 @@ def ngrams() -> int:
     """4-gram counts of a long document."""
     from textkit.ngrams import ngram_counts
 
-    return len(ngram_counts(_prose(400_000, 4), 4))
+    return len(ngram_counts(_prose(150_000, 4), 4))
 
 
 WORKLOADS["ngrams"] = ngrams

@@ -1,0 +1,38 @@
+"""FormulaCode (`formulacode/formulacode-all`): a merged pull request (`pr_merge_commit_sha` on
+`pr_base_sha`) of a repository whose own asv benchmarks are the workload and whose pytest suite is the
+correctness gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from isobench.importers.base import Converted, Importer, image_note, owner_name, text
+
+NEEDS_ASV = (
+    "cannot run here yet: needs asv support: the workload is the repository's own asv benchmarks, which "
+    "isobench does not time yet, so this instance has no efficiency_test"
+)
+
+
+class FormulaCode(Importer):
+    name = "formulacode"
+    title = "FormulaCode (formulacode/formulacode-all)"
+    required = ("repo_name", "pr_base_sha", "pr_merge_commit_sha")
+    commit_column = "pr_merge_commit_sha"
+    signature = ("repo_name", "pr_merge_commit_sha")
+    repo_column = "repo_name"
+    id_columns = ("instance_id", "task_id")
+
+    def convert(self, row: dict[str, Any], folder: Path) -> Converted:
+        repo = owner_name(text(row, "repo_name"), "repo_name")
+        head = text(row, "pr_merge_commit_sha")
+        return Converted(
+            repo=repo,
+            base=text(row, "pr_base_sha"),
+            head=head,
+            task={"efficiency_test": [], "tests": ["python -m pytest -q -p no:cacheprovider"]},
+            notes=[*image_note(row, self.title), NEEDS_ASV],
+            created_at=text(row, "pr_merged_at", required=False) or None,
+            has_workload=False,
+        )
