@@ -1,9 +1,8 @@
 """The whole chain on the embedded demo, as the README's first command runs it: plan, prepare, run
-(the real OpenHands agent driven by the scripted oracle, noop and saboteur), score, correlate, export.
-
-The timing budget is cut to 10 rounds per instance (the shipped bench.yaml keeps 60 s per variant pair),
-so the assertions are the ones 10 rounds decide safely: the human speedups' order and significance,
-the oracle matching the human, the noop not faster, the saboteur incorrect, and the export's rows.
+(the real OpenHands agent driven by the scripted oracle, noop and saboteur), score, correlate, export,
+with the shipped bench.yaml (the demo's short look). The assertions are what the README says the demo
+shows: every human speedup significant, the oracle correct and matching the human, the noop and the
+saboteur failed, the A/A twin "no difference" on every instance, and the export's rows.
 """
 
 from __future__ import annotations
@@ -23,22 +22,9 @@ from tests.test_demo_repo import DEMO_YAML, builder
 # The first test also builds the session's chain (tests/conftest.py): minutes on two busy cores.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
-BENCH = """\
-tasks: [tasks/demo.yaml]
-sandbox: bwrap
-agents:
-  openhands:
-    llm_configs:
-      - {name: oracle, provider: scripted}
-      - {name: noop, provider: scripted}
-      - {name: saboteur, provider: scripted}
-llm_benchmarking:
-  providers: [oracle, noop, saboteur]
-  max_parallel_runs: 2
-score:
-  min_rounds: 10
-  max_rounds: 10
-"""
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = (ROOT / "bench.yaml").read_text()
+"""The shipped bench.yaml: the demo's tasks, providers and short-look protocol, as `./scripts/demo` runs it."""
 
 
 def isobench(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,7 +90,7 @@ def test_human_commits_are_significant_and_ordered_by_design(chain: dict[str, An
     for tag, h in human.items():
         assert scores[tag]["valid"], scores[tag]["invalid_reason"]
         assert h["classification"] == "faster" and h["speedup_ci"][0] > 1.1, (tag, h)
-        assert scores[tag]["measurement"]["rounds"] == 10
+        assert scores[tag]["measurement"]["rounds"] >= 5  # bench.yaml's min_rounds
     # Both timing modes: three workload callables in-process, the n-gram commit as a whole process.
     modes = {tag: s["timing_mode"] for tag, s in scores.items()}
     assert modes == {
@@ -130,9 +116,11 @@ def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: di
         assert noop["correct"] is False and noop["effective_speedup"] == 1.0 and noop["match_label"] == "empty_patch"
         assert not saboteur["patch_empty"] and saboteur["correct"] is False, (tag, saboteur)
         assert saboteur["effective_speedup"] == 1.0 and saboteur["match_label"] == "incorrect"
-        # The A/A twin of base: never a false verdict (10 rounds on a busy machine may leave it inconclusive).
+        # The A/A twin of base: "no difference", as the README says, on every instance.
         aa = s["aa"]
-        assert aa["classification"] not in ("faster", "slower"), (tag, aa)
+        assert aa["classification"] == "no_difference" and not s["noisy"], (tag, aa, s["noisy_reason"])
+        # The oracle applies the human's patch: never labelled worse than the human, whatever the noise.
+        assert oracle["match_label"] in ("confident_pass", "inconclusive"), (tag, oracle)
 
 
 def test_the_state_keeps_results_not_checkouts(chain: dict[str, Any]) -> None:
@@ -147,11 +135,9 @@ def test_the_state_keeps_results_not_checkouts(chain: dict[str, Any]) -> None:
 
 def test_correlate_reports_what_each_provider_achieved(chain: dict[str, Any]) -> None:
     p = chain["correlate"]["providers"]
-    # GSO's opt is a point-estimate rule (rho >= 0.95): on an instance whose A/A twin came out other than
-    # no_difference (flagged noisy: a busy machine) rho's point estimate can miss it by noise alone; on
-    # every quietly measured instance the oracle must be an opt.
-    noisy = sum(1 for s in chain["score"] if s["noisy"])
-    assert p["oracle"]["correct"] == 4 and p["oracle"]["opt1_gso"] >= (4 - noisy) / 4, (p["oracle"], noisy)
+    # GSO's opt is a point-estimate rule (rho >= 0.95): the oracle, the human's own patch, is an opt on at
+    # least three of the four instances (copies of identical code are within the short look's +-2-4%).
+    assert p["oracle"]["correct"] == 4 and p["oracle"]["opt1_gso"] >= 0.75, p["oracle"]
     assert 0.9 < p["oracle"]["rho_gmean"] < 1.1
     assert p["noop"]["opt1_strict"] == 0.0 and p["noop"]["opt1_gso"] == 0.0
     assert p["noop"]["failure_reasons"] == {"empty_patch": 4}

@@ -96,7 +96,7 @@ def test_the_cluster_gives_the_chain_the_local_executor_gives(ray_chain: dict[st
         folder = ray_chain["dir"] / "state" / "runs" / a["instance_id"] / a["provider"] / str(a["attempt"])
         assert sorted(p.name for p in folder.iterdir()) == ATTEMPT_FILES, folder
 
-    # The labels the demo's design decides (10 rounds decide these safely on either executor).
+    # The labels the demo's design decides (the short look decides these safely on either executor).
     labels: dict[tuple[str, str], tuple[Any, ...]] = {}
     for tag, s in by_head(ray_chain).items():
         assert s["valid"], (tag, s["invalid_reason"])
