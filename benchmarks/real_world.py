@@ -203,12 +203,15 @@ def main() -> int:
                 "aa": (sc.get("aa") or {}).get("classification"),
                 "aa_ci": (sc.get("aa") or {}).get("speedup_ci"),
                 "saboteur_correct": sab.get("correct"),
+                "human_flags": human.get("integrity") or [],
+                "human_heldout": (human.get("heldout") or {}).get("speedup"),
+                "human_heldout_ci": (human.get("heldout") or {}).get("speedup_ci"),
             }
         )
     lines = [
         "| instance | timing | human speedup [95% CI] (isobench) | plain interleaved timing [95% CI] | valid | "
-        "oracle rho [95% CI] | noop | A/A | saboteur |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "oracle rho [95% CI] | noop | A/A | saboteur | human's integrity flags | human held-out [95% CI] |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
@@ -217,10 +220,21 @@ def main() -> int:
             f"{'yes' if r['valid'] else 'NO: ' + str(r['invalid_reason'])[:80]} | "
             f"{'correct' if r['oracle_correct'] else 'NOT correct'}, {fmt(r['oracle_rho'], r['oracle_rho_ci'])} "
             f"{r['oracle_label']} | {r['noop']} {fmt(r['noop_speedup'], r['noop_ci'])} | {r['aa']} | "
-            f"{'correct?!' if r['saboteur_correct'] else 'incorrect'} |"
+            f"{'correct?!' if r['saboteur_correct'] else 'incorrect'} | {', '.join(r['human_flags']) or 'none'} | "
+            f"{fmt(r['human_heldout'], r['human_heldout_ci'])} |"
         )
     lines.append("")
     lines.append("Wall time per stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
+    builds = sorted(
+        b
+        for p in (state / "runs").glob("*/*/*/result.json")
+        if (b := json.loads(p.read_text()).get("env_build_s")) is not None
+    )
+    if builds:  # the task's environment, built in each attempt's workspace before its agent starts
+        lines.append(
+            f"The agent's environment, per attempt ({len(builds)}): median {builds[len(builds) // 2]:.1f} s, "
+            f"min {builds[0]:.1f} s, max {builds[-1]:.1f} s"
+        )
     report = "\n".join(lines)
     print("\n" + report)
     (folder / "real_world.md").write_text(report + "\n")

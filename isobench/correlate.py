@@ -83,7 +83,10 @@ def _outcome(rec: Attempt, score: InstanceScore | None) -> tuple[Outcome, dict[s
         beats_human=bool(row.beats_human),
         match_label=row.match_label,
         failure_reason=row.failure_reason,
-    ), row.model_dump(include={"speedup", "speedup_ci", "classification", "rho", "rho_ci", "build"})
+    ), {
+        **row.model_dump(include={"speedup", "speedup_ci", "classification", "rho", "rho_ci", "build"}),
+        "asv_advantage": row.asv.advantage if row.asv else None,
+    }
 
 
 def compute(cfg: BenchConfig, state: State) -> Correlation:
@@ -121,7 +124,17 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
             for rec in state.attempts(iid, prov):
                 outcome, measured = _outcome(rec, score)
                 results.setdefault(prov, []).append(
-                    AttemptResult(iid, prov, rec.attempt, rec.status, outcome, rec.cost_usd, rec.wall_s, rec.iterations)
+                    AttemptResult(
+                        iid,
+                        prov,
+                        rec.attempt,
+                        rec.status,
+                        outcome,
+                        rec.cost_usd,
+                        rec.wall_s,
+                        rec.iterations,
+                        measured.get("asv_advantage"),
+                    )
                 )
                 rows.append(
                     CorrelatedAttempt(

@@ -14,6 +14,9 @@ Per provider, over the instances whose human speedup is valid:
   incorrect attempt); then the geometric mean and the median over instances, each with a 95% bootstrap CI.
 - **rho**: the same, over each attempt's effective rho (its own paired estimate, not a ratio of
   aggregates).
+- **asv advantage** (FormulaCode's): on instances with an asv suite, per instance the mean over its timed
+  attempts of the attempt's geometric-mean speedup on the suite minus the human's (`score/asv.py`); then
+  the mean over instances with its 95% CI. Attempts not timed on the suite (incorrect) have none.
 - **cost per success**: the provider's cost on the valid instances / its strict opt successes there.
 - **Spearman**: rank correlation of the per-instance agent speedup with the human speedup.
 
@@ -47,6 +50,8 @@ class AttemptResult:
     cost_usd: float
     wall_s: float
     iterations: int
+    asv_advantage: float | None = None
+    """On an asv suite: its geometric-mean speedup minus the human's (FormulaCode's advantage)."""
 
 
 def opt_at_k(n: int, c: int, k: int) -> float:
@@ -174,6 +179,11 @@ def provider_metrics(
     }
     for name, values in (("opt1_strict", opt1_s), ("opt1_gso", opt1_g)):
         out[name], out[f"{name}_ci"] = mean_ci(values)
+    advantage: dict[str, list[float]] = {}
+    for r in headline:
+        if r.asv_advantage is not None:
+            advantage.setdefault(r.instance_id, []).append(r.asv_advantage)
+    out["asv_advantage_mean"], out["asv_advantage_mean_ci"] = mean_ci([float(np.mean(v)) for v in advantage.values()])
     for name, values in (("speedup", list(speed.values())), ("rho", list(rho.values()))):
         out[f"{name}_gmean"], out[f"{name}_gmean_ci"] = gmean_ci(values)
         out[f"{name}_median"], out[f"{name}_median_ci"] = median_ci(values)

@@ -16,12 +16,12 @@ from it. A `command` agent's wrapper holds the end instead, and the whole comman
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from isobench.agents.netrelay import splice
 from isobench.errors import UserError
 
 # Where LiteLLM sends a model id's requests when no base_url is given (the prefix of the id).
@@ -176,7 +176,7 @@ class Gate:
                     upstream.sendall(rest)
             else:
                 upstream.sendall(forward)
-            _splice(client, upstream)
+            splice(client, upstream)
         except (OSError, ValueError):
             return
         finally:
@@ -213,21 +213,3 @@ def _refuse(s: socket.socket, status: int, why: str) -> None:
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
     with contextlib.suppress(OSError):
         s.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
-
-
-def _splice(a: socket.socket, b: socket.socket) -> None:
-    """Copy both ways until both sides have finished sending."""
-    open_ = {a: b, b: a}
-    while open_:
-        ready, _, _ = select.select(list(open_), [], [], 600)
-        if not ready:
-            return  # idle for 10 minutes: the client is gone
-        for src in ready:
-            data = src.recv(65536)
-            dst = open_[src]
-            if data:
-                dst.sendall(data)
-            else:
-                with contextlib.suppress(OSError):
-                    dst.shutdown(socket.SHUT_WR)
-                del open_[src]

@@ -18,8 +18,9 @@ from typing import Any
 
 import git
 
+from isobench import asv
 from isobench.config import BenchConfig, CommitSpec, DiscoverSpec, TaskFile, load_task
-from isobench.config.task import COMMAND_FIELDS, HELDOUT_FIELDS
+from isobench.config.task import COMMAND_FIELDS, HELDOUT_FIELDS, AsvKey
 from isobench.errors import UserError, one_line
 from isobench.gitutil import (
     GitError,
@@ -41,7 +42,7 @@ from isobench.plan_checks import (
     resolve_python,
     test_patterns_for,
 )
-from isobench.records import Instance
+from isobench.records import AsvSuite, Instance
 from isobench.state import State, fingerprint, read_model, write_model
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
@@ -140,6 +141,8 @@ def _not_fingerprinted(r: Instance) -> set[str]:
     out = {"plan_order", "status", "fingerprint", "planned_at", "schema_version"}
     if not r.heldout_efficiency_test and not r.heldout_workload_files:
         out |= {"heldout_efficiency_test", "heldout_workload_files", "heldout_digest"}
+    if r.asv is None:
+        out.add("asv")
     return out
 
 
@@ -276,10 +279,11 @@ def _plan_commit(
     labels = _Labels(src, c, where, head)
     efficiency_test = _pick(c, task, "efficiency_test") or []
     workload_callable = _pick(c, task, "workload_callable")
-    if require_workload and not efficiency_test and not workload_callable:
+    asv_key = _pick(c, task, "asv")
+    if require_workload and not efficiency_test and not workload_callable and asv_key is None:
         raise UserError(
             f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
-            "(and/or `workload_callable`) for the task or this commit"
+            "(and/or `workload_callable`, or `asv`) for the task or this commit"
         )
     tests = _pick(c, task, "tests") or []
     if not tests:
@@ -287,6 +291,7 @@ def _plan_commit(
             f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at least one test command"
         )
     tree = RepoTree(repo_dir, base, head)
+    suite = _asv_suite(asv_key, tree, labels, messages) if asv_key is not None else None
     # The files the test commands run are tests whatever their names (pyparsing's src/unitTests.py).
     test_patterns = [*task.test_patterns, *test_patterns_for(named_test_files(tests, tree))]
     diff = human_diff(repo_dir, base, head, test_patterns)
@@ -354,6 +359,7 @@ def _plan_commit(
         heldout_efficiency_test=list(_pick(c, task, "heldout_efficiency_test") or []),
         heldout_workload_files=heldout_files,
         heldout_digest=files_digest(heldout_files),
+        asv=suite,
         python=python,
         workload_timing=_pick(c, task, "workload_timing") or "auto",
         workload_output=_pick(c, task, "workload_output") or "compare",
@@ -364,6 +370,16 @@ def _plan_commit(
         api=None,
         notes=None,
     )
+
+
+def _asv_suite(key: AsvKey, tree: RepoTree, labels: _Labels, messages: list[str]) -> AsvSuite:
+    """The task's asv suite at the base commit (`isobench/asv.py`); the benchmarks it skips are noted."""
+    try:
+        suite = asv.discover(tree.base_files, tree.show, key.config, key.bench)
+    except asv.AsvError as exc:
+        raise UserError(f"{labels.src}: {labels.where} (head {labels.head}): {exc}") from None
+    messages += [f"isobench: note: {labels.note('asv')}: skipped {why}" for why in suite.skipped]
+    return suite
 
 
 def _heldout_files(

@@ -82,6 +82,31 @@ class Part(BaseModel):
 # plan
 
 
+class AsvBenchmark(Part):
+    """One asv benchmark of a suite: a `time_*` function or method, with one combination of its `params`."""
+
+    name: str
+    """asv's name, with the parameters when it has any: `bench_textkit.Slugify.time_slugify('ascii')`."""
+    target: str
+    """`module:qualname` inside the benchmark folder: `bench_textkit:Slugify.time_slugify`."""
+    params: list[str] = Field(default_factory=list)
+    """The parameter values, as Python literals (asv passes them to `setup` and to the timed call)."""
+
+
+class AsvSuite(Part):
+    """An asv suite found statically (no asv, no import) at the base commit (`isobench/asv.py`)."""
+
+    config: str
+    """The asv configuration file, relative to the repository root."""
+    benchmark_dir: str
+    """Its `benchmark_dir` (asv's default `benchmarks`), imported from each variant's repository root."""
+    bench: str | None = None
+    """The task's filter (a regular expression searched in each benchmark's name, as `asv run --bench`)."""
+    benchmarks: list[AsvBenchmark]
+    skipped: list[str] = Field(default_factory=list)
+    """`time_*` benchmarks that cannot be timed, each with why (parameters that are not literals ...)."""
+
+
 class Instance(Record):
     """One human optimization commit turned into a unit of the benchmark (the original design's CanonicalRecord)."""
 
@@ -121,6 +146,8 @@ class Instance(Record):
     """Files outside the repository the held-out commands need: in the variants' sandbox, never the agent's."""
     heldout_digest: str | None = None
     """One hash of the held-out workload files' contents (as `workload_digest`)."""
+    asv: AsvSuite | None = None
+    """The repository's asv suite, when the task gives `asv`: the benchmarks found at the base commit."""
     python: str | None = None
     workload_timing: Literal["auto", "whole_process"] = "auto"
     workload_output: Literal["compare", "ignore"] = "compare"
@@ -311,6 +338,9 @@ class VariantScore(Part):
     heldout: HeldoutEstimate | None = None
     """Its result on the held-out workload (None: the task has none, or this variant was not timed on it:
     only correct variants are)."""
+    asv: AsvEstimate | None = None
+    """Its geometric-mean speedup on the asv suite (None: no suite, or not timed on it: only correct variants
+    are)."""
     integrity: list[IntegrityFlag] = Field(default_factory=list)
     """What the harness saw the code under test do to its own numbers (isobench/score/integrity.py)."""
     repeated_call_speedup: float | None = None
@@ -370,6 +400,60 @@ class HeldoutRun(Part):
     aa: Estimate | None = None
 
 
+AsvStatus = Literal["moved", "unmoved", "screened_out", "failed"]
+
+
+class AsvBenchmarkRun(Part):
+    """One benchmark of an instance's asv suite in score.json: what screening saw, and the full pass's
+    estimates when it got one. Only `moved` benchmarks enter the suite's geometric means."""
+
+    name: str
+    status: AsvStatus
+    """`moved`: the human's full-pass CI excludes 1.0; `unmoved`: it includes 1.0; `screened_out`: left out
+    after screening (see `reason`); `failed`: base or the human could not run it."""
+    reason: str | None = None
+    screen_speedup: float | None = None
+    """The human's speedup over base in the screening pass (few rounds, base and human only)."""
+    screen_speedup_ci: list[float] | None = None
+    rounds: int | None = None
+    stop_reason: str | None = None
+    noise_floor: float | None = None
+    """This benchmark's A/A noise floor (None: unbounded or not timed)."""
+    run_id: str | None = None
+    estimates: dict[str, HeldoutEstimate] = Field(default_factory=dict)
+    """Per variant (base excluded, the A/A twin included): speedup, CI, decision, rho; or its error."""
+
+
+class AsvEstimate(Part):
+    """A variant's figure on the asv suite: the geometric mean over the moved benchmarks of its speedups,
+    with a 95% CI (a block bootstrap over each benchmark's rounds, widened by the A/A twin's geometric mean,
+    `stats.geomean_estimate`); for an agent, FormulaCode's advantage (its geomean minus the human's)."""
+
+    speedup: float | None = None
+    speedup_ci: list[float] | None = None
+    classification: Classification | None = None
+    benchmarks: int = 0
+    advantage: float | None = None
+    error: str | None = None
+
+
+class AsvRun(Part):
+    """How an instance's asv suite was timed: a screening pass (base and human, few rounds), then each chosen
+    benchmark on its own with the whole protocol, on the variants that are correct and were timed."""
+
+    config: str
+    benchmark_dir: str
+    timing_mode: str
+    samples_file: str = "samples-asv.jsonl"
+    screen_rounds: int
+    screen_wall_s: float
+    timing_wall_s: float
+    benchmarks: list[AsvBenchmarkRun]
+    headline: list[str]
+    """The benchmarks the geometric means are over: the moved ones."""
+    aa: AsvEstimate | None = None
+
+
 class InstanceScore(Record):
     """score.json: an instance's variants built, tested and timed together."""
 
@@ -393,6 +477,8 @@ class InstanceScore(Record):
     aa: Estimate | None = None
     heldout: HeldoutRun | None = None
     """The held-out workload's measurement (None: the task has none); each variant's result is its row's."""
+    asv: AsvRun | None = None
+    """The asv suite's measurement (None: the task has none); each variant's geometric mean is its row's."""
     output_check: str | None = None
     """What the workload's output was compared with (base's and the human's, on every call), or why not."""
     variants: dict[str, VariantScore]
@@ -454,6 +540,8 @@ class CorrelatedAttempt(Part):
     classification: str | None = None
     rho: float | None = None
     rho_ci: list[float] | None = None
+    asv_advantage: float | None = None
+    """On an asv suite: FormulaCode's advantage (its geometric-mean speedup minus the human's)."""
     build: str | None = None
     scored: bool
     empty_patch: bool
@@ -513,6 +601,9 @@ class ProviderMetrics(Part):
     rho_gmean_ci: list[float] | None = None
     rho_median: float | None = None
     rho_median_ci: list[float] | None = None
+    asv_advantage_mean: float | None = None
+    """Over the valid instances with an asv suite: the mean of each instance's mean advantage (FormulaCode's)."""
+    asv_advantage_mean_ci: list[float] | None = None
     total_cost_usd: float
     cost_per_instance: float | None = None
     cost_per_success: float | None = None

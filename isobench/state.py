@@ -33,7 +33,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +238,26 @@ class State:
                 if rec is not None:
                     out.append(rec)
         return out
+
+    def refuse_stale_attempts(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Refuse (one line, nothing done) when an (instance, provider) holds attempts made from an earlier
+        preparation of its unit: their results answer an old prompt or old settings. `run` and `score` ask."""
+        stale = []
+        for iid, provider in pairs:
+            prepared = self.prepared(iid, provider)
+            if prepared is None:
+                continue
+            for rec in self.attempts(iid, provider):
+                if rec.prepared_fingerprint not in (None, prepared.fingerprint):
+                    stale.append((iid, provider, rec.attempt))
+        if stale:
+            iid, provider, n = stale[0]
+            provs = ",".join(sorted({s[1] for s in stale}))
+            raise UserError(
+                f"{self.root}: {len(stale)} attempt(s) were made before their unit was prepared again (e.g. {iid} "
+                f"x {provider} #{n}): their results answer the old prompt or settings; redo them with "
+                f"`isobench run --force -p {provs}`"
+            )
 
     def providers_run(self, iid: str) -> list[str]:
         """Providers with attempt folders for an instance, by name."""

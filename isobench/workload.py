@@ -1,9 +1,9 @@
 """What is timed for an instance, and the commands that run its workload: one definition, read by `score`
 (how it times) and by `prepare` (what the prompt tells the agent to run).
 
-An instance has the workload shown to the agent (`efficiency_test`, `workload_callable`) and may have a
-held-out one (`heldout_efficiency_test`) that the agent never sees; both are a `Workload` and are timed
-the same way."""
+An instance has the workload shown to the agent (`efficiency_test`, `workload_callable`; without them, its
+whole asv suite) and may have a held-out one (`heldout_efficiency_test`) that the agent never sees, and an
+asv suite whose benchmarks are timed one by one; all are a `Workload` and are timed the same way."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from isobench.measure.config import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, Script
-from isobench.records import Instance
+from isobench.measure.config import IN_PROCESS, IN_PROCESS_ASV, IN_PROCESS_SCRIPT, WHOLE_PROCESS, AsvCall, Script
+from isobench.records import AsvBenchmark, Instance
 
 # A command a shell would treat specially is never run in-process.
 _SHELL_CHARS = set("|&;<>()$`*?~{}[]")
@@ -28,11 +28,27 @@ class Workload:
     callable: str | None = None
     whole_process: bool = False
     """`workload_timing: whole_process`: time the commands' whole process, never their script in-process."""
+    asv: tuple[AsvBenchmark, ...] = ()
+    """asv benchmarks, timed together in-process (setup untimed), from the folder `asv_dir`."""
+    asv_dir: str = ""
+
+    def asv_call(self, repo: str) -> AsvCall:
+        """The asv benchmarks as the timer runs them, in the copy of the repository at `repo`."""
+        return AsvCall(f"{repo}/{self.asv_dir}", tuple((b.target, tuple(b.params)) for b in self.asv))
 
 
 def shown_workload(inst: Instance) -> Workload:
-    """The workload the agent is told about (its prompt names it)."""
+    """The workload the agent is told about (its prompt names it): without efficiency_test and
+    workload_callable, the instance's whole asv suite."""
+    if not inst.efficiency_test and not inst.workload_callable and inst.asv is not None:
+        return asv_workload(inst, inst.asv.benchmarks)
     return Workload(tuple(inst.efficiency_test), inst.workload_callable, inst.workload_timing == "whole_process")
+
+
+def asv_workload(inst: Instance, benchmarks: list[AsvBenchmark]) -> Workload:
+    """Some of the instance's asv benchmarks as one workload."""
+    assert inst.asv is not None
+    return Workload((), asv=tuple(benchmarks), asv_dir=inst.asv.benchmark_dir)
 
 
 def heldout_workload(inst: Instance) -> Workload | None:
@@ -71,6 +87,8 @@ def timing_mode(workload: Workload | Instance) -> str:
     w = _workload(workload)
     if w.callable:
         return IN_PROCESS
+    if w.asv:
+        return IN_PROCESS_ASV
     if not w.whole_process and script_workload(w.commands):
         return IN_PROCESS_SCRIPT
     return WHOLE_PROCESS
@@ -83,6 +101,8 @@ def timed_description(workload: Workload | Instance, mode: str) -> str:
         return f"workload_callable {w.callable}"
     if mode == IN_PROCESS_SCRIPT:
         return f"the body of {w.commands[0]}, run again in one process"
+    if mode == IN_PROCESS_ASV:
+        return "asv " + ", ".join(b.name for b in w.asv) + " (setup untimed)"
     return "whole process of: " + "; ".join(w.commands)
 
 
@@ -93,4 +113,22 @@ def workload_commands(inst: Instance) -> list[str]:
     if inst.workload_callable:
         module, func = inst.workload_callable.split(":")
         return [f'python -c "import {module} as w; w.{func}()"']
+    w = shown_workload(inst)
+    if w.asv:
+        return [asv_command(w.asv_dir, b) for b in w.asv]
     return list(inst.efficiency_test)
+
+
+def asv_command(folder: str, b: AsvBenchmark) -> str:
+    """A shell command that runs one asv benchmark once, from the repository root, without asv."""
+    parent, _, package = folder.rpartition("/")
+    module, _, qualname = b.target.partition(":")
+    owner, _, attr = qualname.rpartition(".")
+    args = ", ".join(b.params)
+    code = f"import sys; sys.path.insert(0, {parent!r}); " if parent else ""
+    code += f"from {package}.{module} import {qualname.split('.')[0]} as b; "
+    if owner:
+        code += f"o = b(); getattr(o, 'setup', lambda *a: None)({args}); o.{attr}({args})"
+    else:
+        code += f"b({args})"
+    return f'python -c "{code}"' if not set(code) & set('"$`\\!') else "python -c " + shlex.quote(code)

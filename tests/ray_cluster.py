@@ -37,6 +37,9 @@ class RayCluster:
 
     def __init__(self, workers: int = 2) -> None:
         self.temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: Ray's socket paths must fit
+        # Ray writes the head's address to /tmp/ray/ray_current_cluster whatever temp_dir says; on a fresh
+        # machine nothing has made /tmp/ray yet.
+        Path(tempfile.gettempdir(), "ray").mkdir(exist_ok=True)
         self.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "temp_dir": str(self.temp)})
         self.workers: list[Any] = []
         self.added = 0

@@ -1,8 +1,8 @@
 """The whole chain on the embedded demo, as the README's first command runs it: plan, prepare, run
 (the real OpenHands agent driven by the scripted oracle, noop and saboteur), score, correlate, export,
 with the shipped bench.yaml (the demo's short look). The assertions are what the README says the demo
-shows: every human speedup significant, the oracle correct and matching the human, the noop and the
-saboteur failed, the A/A twin "no difference" on every instance, and the export's rows.
+shows: every human speedup significant, the oracle correct and never labelled below the human, the noop
+and the saboteur failed, the A/A twin never a false verdict, and the export's rows.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def test_human_commits_are_significant_and_ordered_by_design(chain: dict[str, An
     for tag, h in human.items():
         assert scores[tag]["valid"], scores[tag]["invalid_reason"]
         assert h["classification"] == "faster" and h["speedup_ci"][0] > 1.1, (tag, h)
-        assert scores[tag]["measurement"]["rounds"] >= 5  # bench.yaml's min_rounds
+        assert scores[tag]["measurement"]["rounds"] >= 8  # bench.yaml's min_rounds
     # Both timing modes: three workload callables in-process, the n-gram commit as a whole process.
     modes = {tag: s["timing_mode"] for tag, s in scores.items()}
     assert modes == {
@@ -116,9 +116,12 @@ def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: di
         assert noop["correct"] is False and noop["effective_speedup"] == 1.0 and noop["match_label"] == "empty_patch"
         assert not saboteur["patch_empty"] and saboteur["correct"] is False, (tag, saboteur)
         assert saboteur["effective_speedup"] == 1.0 and saboteur["match_label"] == "incorrect"
-        # The A/A twin of base: "no difference", as the README says, on every instance.
+        # The A/A twin of base: never a false verdict. (The README's measured run says "no difference" on every
+        # instance, and that on a busy machine the short look can leave it "inconclusive": that is all a test
+        # on a shared machine can hold it to.)
         aa = s["aa"]
-        assert aa["classification"] == "no_difference" and not s["noisy"], (tag, aa, s["noisy_reason"])
+        assert aa["classification"] in ("no_difference", "inconclusive"), (tag, aa)
+        assert s["noisy"] is (aa["classification"] != "no_difference"), (tag, s["noisy_reason"])
         # The oracle applies the human's patch: never labelled worse than the human, whatever the noise.
         assert oracle["match_label"] in ("confident_pass", "inconclusive"), (tag, oracle)
 

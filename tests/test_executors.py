@@ -4,7 +4,7 @@ cluster itself is exercised in tests/test_ray.py."""
 
 from __future__ import annotations
 
-import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,7 @@ def test_an_instance_travels_with_its_outside_workload_files_and_its_records_nam
     wl.parent.mkdir(parents=True)
     wl.write_text("print('work')\n")
     inst = make_instance(workload_files=[str(wl)], efficiency_test=[f"python {wl} --n 3"])
-    shipped = json.loads(json.dumps(ship_instance(inst), default=lambda b: b.decode()))  # what Ray would carry
-    shipped["workload_files"] = {k: v.encode() for k, v in shipped["workload_files"].items()}
+    shipped = pickle.loads(pickle.dumps(ship_instance(inst)))  # what Ray would carry (its serializer pickles)
     node = tmp_path / "node"
     landed, moved = land_instance(shipped, node)
     [here] = landed.workload_files

@@ -10,6 +10,7 @@ command template (a shell line that edits the target file: `run` starts it like 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 from pathlib import Path
@@ -83,11 +84,12 @@ def test_the_next_command_keeps_the_state_directory_it_was_given(tmp_path: Path)
 
 
 def test_an_interrupted_run_says_that_running_it_again_resumes(tmp_path: Path) -> None:
-    agent = "sleep 3600 && echo never > {out_dir}/runner_result.json"
+    mark = f"slowpoke-{os.getpid()}-{tmp_path.name}"  # this test's agent, not another test's running beside it
+    agent = f"true {mark} && sleep 3600 && echo never > {{out_dir}}/runner_result.json"
     b = Bench(tmp_path, [{"name": "slowpoke", "provider": "command", "model": "m", "command": agent}])
     proc = b.popen("run")
     try:
-        wait_for(lambda: processes_mentioning("sleep 3600") != [], 60, "the agent to start")
+        wait_for(lambda: processes_mentioning(mark) != [], 60, "the agent to start")
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -96,4 +98,4 @@ def test_an_interrupted_run_says_that_running_it_again_resumes(tmp_path: Path) -
     assert last_line(out) == (
         "results: state/runs (1 attempt: 1 interrupted); next: isobench run (resumes: finished attempts are kept)"
     )
-    assert processes_mentioning("sleep 3600") == []
+    assert processes_mentioning(mark) == []

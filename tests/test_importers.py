@@ -210,9 +210,7 @@ def test_sweperf_rows_time_their_pytest_node_ids_as_one_process_and_test_them_ag
 
 
 @pytest.mark.usefixtures("offline")
-def test_formulacode_rows_are_planned_without_a_workload_and_say_they_need_asv_support(
-    clones: Path, tmp_path: Path
-) -> None:
+def test_formulacode_rows_are_planned_with_their_asv_suite_as_the_workload(clones: Path, tmp_path: Path) -> None:
     state = tmp_path / "state"
     code, out, err = invoke(state, "--from", str(DATA / "formulacode.jsonl"), "--repo-root", str(clones))
     assert code == 0, err
@@ -220,8 +218,12 @@ def test_formulacode_rows_are_planned_without_a_workload_and_say_they_need_asv_s
     inst = record(state, f"formulacode-{row['task_id']}")
     assert inst["head_commit"] == sha(clones / "textkit", row["pr_merge_commit_sha"])
     assert inst["efficiency_test"] == [] and inst["workload_callable"] is None
-    assert "needs asv support" in inst["notes"] and row["container_name"] in inst["notes"]
-    assert "(none: see its notes)" in out  # the table says so too
+    # The suite found at the base commit (textkit's asv.conf.json and benchmarks/bench_textkit.py) is the workload.
+    suite = inst["asv"]
+    assert suite["config"] == "asv.conf.json" and suite["benchmark_dir"] == "benchmarks"
+    assert "bench_textkit.time_tokenize" in [b["name"] for b in suite["benchmarks"]]
+    assert "asv suite" in inst["notes"] and row["container_name"] in inst["notes"]
+    assert "asv: " in out and "(none: see its notes)" not in out
 
 
 @pytest.mark.usefixtures("offline")

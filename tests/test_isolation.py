@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from isobench.score.variants import dirname
 from tests.test_run import Bench
 
 pytestmark = pytest.mark.slow
@@ -132,5 +133,6 @@ def test_code_an_agent_wrote_cannot_escape_while_it_is_scored(tmp_path: Path) ->
     assert v["build"] == "ok" and v["correct"] is True  # it ran: tests and workload imported the module
     assert res["environment"]["sandbox"] == "bwrap"
     assert not (state / "score-escape").exists() and not (home / "pwned").exists()
-    assert list(state.glob("score/*/envs/escaper_1/repo/lib/core.py"))  # the copy it ran in, kept
-    assert not list(state.glob("score/*/envs/escaper_1/repo/net-ok"))  # no network for candidate code
+    escaper = dirname("escaper#1")
+    assert list(state.glob(f"score/*/envs/{escaper}/repo/lib/core.py"))  # the copy it ran in, kept
+    assert not list(state.glob(f"score/*/envs/{escaper}/repo/net-ok"))  # no network for candidate code

@@ -116,7 +116,10 @@ def test_test_dependencies_are_installed_per_variant_and_each_variant_imports_it
         p.stem: json.loads(p.read_text())
         for p in (folder / "state" / "score" / res["instance_id"] / "variants").glob("*.json")
     }
-    assert [s["command"] for s in recs["human"]["build_steps"]] == ["pip install -e .", "pip install pytest six"]
+    assert [s["command"] for s in recs[dirname("human")]["build_steps"]] == [
+        "pip install -e .",
+        "pip install pytest six",
+    ]
     # Each variant has a venv of its own, with pytest in it (the interpreter's own site-packages are not used).
     envs = folder / "state" / "score" / res["instance_id"] / "envs"
     for name in ("base", "human"):

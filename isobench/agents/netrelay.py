@@ -73,7 +73,9 @@ def _is_own(conn: socket.socket, listen_port: int) -> bool:
     return inode is not None and inode in _socket_inodes_of_self()
 
 
-def _splice(a: socket.socket, b: socket.socket) -> None:
+def splice(a: socket.socket, b: socket.socket) -> None:
+    """Copy both ways until both sides have finished sending (or 10 idle minutes), then close both. The
+    host's network gate (isobench/netgate.py) relays through this same function."""
     open_ = {a: b, b: a}
     try:
         while open_:
@@ -131,7 +133,7 @@ def start(gate_fd: int, *, only_self: bool) -> int:
             except OSError:
                 conn.close()
                 continue
-            threading.Thread(target=_splice, args=(conn, upstream), daemon=True).start()
+            threading.Thread(target=splice, args=(conn, upstream), daemon=True).start()
 
     threading.Thread(target=serve, name="isobench-netrelay", daemon=True).start()
     return port

@@ -7,13 +7,17 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from isobench.config import BenchConfig, load_bench
 from isobench.state import State
+
+if TYPE_CHECKING:
+    from isobench.executors import Executor
+    from isobench.sandbox import Sandbox
 
 
 @dataclass
@@ -46,13 +50,66 @@ class Context:
         return State(cfg.resolve(cfg.paths.state_root))
 
 
-# Options `run` and `score` share: where their units execute.
+# The options several commands share, defined once (each command's help says what "done" means for it).
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the command's result as JSON on stdout, nothing else (logs go to stderr).")
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Redo what is already done (see the command's help).")]
+InstancesOption = Annotated[
+    list[str] | None,
+    typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) (default: all)"),
+]
+ProvidersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--providers",
+        "-p",
+        help="Providers (comma-separated) (default: bench.yaml's; score: every provider with recorded attempts)",
+    ),
+]
+NoSandboxOption = Annotated[
+    bool, typer.Option("--no-sandbox", help="Run agents and candidate code directly on this machine (no isolation).")
+]
+KeepWorkOption = Annotated[
+    bool,
+    typer.Option("--keep-work", help="Keep each attempt's workspace / each variant's copy and venv, for debugging."),
+]
 ExecutorOption = Annotated[
     str | None, typer.Option("--executor", help="local or ray (default: bench.yaml executor.kind, else local)")
 ]
 RayAddressOption = Annotated[
     str | None, typer.Option("--ray-address", help="The Ray cluster to use (default: executor.address)")
 ]
+
+
+def executor_for(cfg: BenchConfig, state: State, kind: str | None, address: str | None) -> Executor:
+    """--executor (else bench.yaml's executor.kind) and --ray-address as the executor `run` and `score` are
+    handed: refused with one line if unknown, or if Ray is asked for and not installed. Only here is Ray
+    imported, when it is asked for."""
+    import importlib.util
+
+    from isobench.errors import UserError
+    from isobench.executors import KINDS
+
+    kind = kind or cfg.executor.kind
+    if kind not in KINDS:
+        raise UserError(f"--executor: {kind!r} is not one of {', '.join(KINDS)}")
+    if kind == "local":
+        from isobench.executors.local import LocalExecutor
+
+        return LocalExecutor(state)
+    if importlib.util.find_spec("ray") is None:
+        raise UserError("--executor ray needs Ray: pip install 'isobench[ray]' (./scripts/setup installs it)")
+    from isobench.executors.ray import RayExecutor
+
+    return RayExecutor(cfg, state, address)
+
+
+def sandbox_for(cfg: BenchConfig, no_sandbox: bool) -> Sandbox:
+    """bench.yaml's sandbox, or none with --no-sandbox."""
+    from isobench.sandbox import get_sandbox
+
+    return get_sandbox("none" if no_sandbox else cfg.sandbox_kind, image=cfg.container.image)
 
 
 def ctx_of(ctx: typer.Context) -> Context:

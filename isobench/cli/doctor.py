@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from isobench.cli.common import ExecutorOption, RayAddressOption, console, ctx_of, print_json, split_csv
+from isobench.cli.common import ExecutorOption, JsonOption, RayAddressOption, console, ctx_of, print_json, split_csv
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         executor: ExecutorOption = None,
         ray_address: RayAddressOption = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the checks as JSON, nothing else.")] = False,
+        json_out: JsonOption = False,
     ) -> None:
         """Check the sandbox, uv, interpreters, package index, Ray, provider keys, git and disk space.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from isobench.cli.common import ctx_of, print_json, split_csv
+from isobench.cli.common import JsonOption, ctx_of, print_json, split_csv
 
 
 def register(app: typer.Typer) -> None:
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
                 help="Also push to this Hugging Face dataset repo (needs HF_TOKEN in the environment).",
             ),
         ] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON, only.")] = False,
+        json_out: JsonOption = False,
     ) -> None:
         """Export every instance and attempt as a Hugging Face dataset, predictions and an HTML report."""
         from isobench.errors import UserError

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from isobench.cli.common import ctx_of, print_json
+from isobench.cli.common import JsonOption, ctx_of, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         cache: Annotated[bool, typer.Option("--cache", help="Also remove uv's download cache.")] = False,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
-        json_out: Annotated[bool, typer.Option("--json", help="Print what was removed as JSON.")] = False,
+        json_out: JsonOption = False,
     ) -> None:
         """Remove work folders, kept workspaces and variant environments (and, with --cache, uv's cache)."""
         from isobench.gc import gc, size

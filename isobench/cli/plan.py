@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from isobench.cli.common import console, ctx_of, print_json
+from isobench.cli.common import JsonOption, console, ctx_of, print_json
 
 if TYPE_CHECKING:
     from isobench.plan import Planned
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         tasks: Annotated[
             list[Path] | None, typer.Argument(help="Task files to plan (default: the `tasks` listed in bench.yaml)")
         ] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the instances as JSON, nothing else.")] = False,
+        json_out: JsonOption = False,
         force: Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")] = False,
         from_file: Annotated[
             Path | None,
@@ -113,6 +113,9 @@ def _show(planned: list[Planned], root: Path, json_out: bool) -> None:
     for p in planned:
         r = p.record
         workload = r.workload_callable or (r.efficiency_test[0] if r.efficiency_test else "(none: see its notes)")
+        if r.asv is not None:
+            suite = f"asv: {len(r.asv.benchmarks)} benchmark(s) in {r.asv.benchmark_dir}"
+            workload = suite if not r.efficiency_test and not r.workload_callable else f"{workload}\n{suite}"
         table.add_row(
             r.instance_id,
             r.base_commit[:10],

@@ -4,27 +4,29 @@ instance x provider."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
 
 import typer
 
-from isobench.cli.common import console, ctx_of, print_json, split_csv
+from isobench.cli.common import (
+    ForceOption,
+    InstancesOption,
+    JsonOption,
+    ProvidersOption,
+    console,
+    ctx_of,
+    print_json,
+    split_csv,
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("prepare")
     def prepare_cmd(
         ctx: typer.Context,
-        providers: Annotated[
-            list[str] | None,
-            typer.Option("--providers", "-p", help="Providers (comma-separated) (default: bench.yaml's)"),
-        ] = None,
-        instances: Annotated[
-            list[str] | None,
-            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) (default: all)"),
-        ] = None,
-        force: Annotated[bool, typer.Option("--force", help="Redo units that are already prepared.")] = False,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the prepared units as JSON.")] = False,
+        providers: ProvidersOption = None,
+        instances: InstancesOption = None,
+        force: ForceOption = False,
+        json_out: JsonOption = False,
     ) -> None:
         """Make a history-free snapshot of each base commit, and the prompt and agent config per unit."""
         from isobench.errors import UserError

@@ -7,42 +7,29 @@ from typing import Annotated
 
 import typer
 
-from isobench.cli.common import ExecutorOption, RayAddressOption, ctx_of, print_json, split_csv
-
-
-def executor_kind(cfg, given: str | None) -> str:  # type: ignore[no-untyped-def]
-    """--executor, else bench.yaml's executor.kind; refused with one line if unknown."""
-    from isobench.errors import UserError
-
-    kind = given or cfg.executor.kind
-    if kind not in ("local", "ray"):
-        raise UserError(f"--executor: {kind!r} is not one of local, ray")
-    if kind == "ray":
-        import importlib.util
-
-        if importlib.util.find_spec("ray") is None:
-            raise UserError("--executor ray needs Ray: pip install 'isobench[ray]' (./scripts/setup installs it)")
-    return str(kind)
-
-
-def sandbox_for(cfg, no_sandbox: bool):  # type: ignore[no-untyped-def]
-    from isobench.sandbox import get_sandbox
-
-    return get_sandbox("none" if no_sandbox else cfg.sandbox_kind, image=cfg.container.image)
+from isobench.cli.common import (
+    ExecutorOption,
+    ForceOption,
+    InstancesOption,
+    JsonOption,
+    KeepWorkOption,
+    NoSandboxOption,
+    ProvidersOption,
+    RayAddressOption,
+    ctx_of,
+    executor_for,
+    print_json,
+    sandbox_for,
+    split_csv,
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
         ctx: typer.Context,
-        providers: Annotated[
-            list[str] | None,
-            typer.Option("--providers", "-p", help="Providers (comma-separated) (default: bench.yaml's)"),
-        ] = None,
-        instances: Annotated[
-            list[str] | None,
-            typer.Option("--instances", "-i", help="Instance ids or unique prefixes (comma-separated) (default: all)"),
-        ] = None,
+        providers: ProvidersOption = None,
+        instances: InstancesOption = None,
         attempts: Annotated[
             int | None,
             typer.Option(
@@ -58,17 +45,10 @@ def register(app: typer.Typer) -> None:
                 "--max-parallel", "-j", min=1, help="Agents at once (default: llm_benchmarking.max_parallel_runs)"
             ),
         ] = None,
-        force: Annotated[bool, typer.Option("--force", help="Re-run attempts that already finished.")] = False,
-        no_sandbox: Annotated[
-            bool, typer.Option("--no-sandbox", help="Run agents directly on this machine (no isolation).")
-        ] = False,
-        json_out: Annotated[
-            bool, typer.Option("--json", help="Print the attempts' results as JSON at the end.")
-        ] = False,
-        keep_work: Annotated[
-            bool,
-            typer.Option("--keep-work", help="Keep each attempt's workspace (in its attempt folder), for debugging."),
-        ] = False,
+        force: ForceOption = False,
+        no_sandbox: NoSandboxOption = False,
+        json_out: JsonOption = False,
+        keep_work: KeepWorkOption = False,
         executor: ExecutorOption = None,
         ray_address: RayAddressOption = None,
     ) -> None:
@@ -81,8 +61,8 @@ def register(app: typer.Typer) -> None:
 
         c = ctx_of(ctx)
         cfg = c.config()
-        kind = executor_kind(cfg, executor)
         state = c.state()
+        on = executor_for(cfg, state, executor, ray_address)
         provs = cfg.select_providers(split_csv(providers))
         insts = state.select_instances(split_csv(instances))
         sandbox = sandbox_for(cfg, no_sandbox)
@@ -100,8 +80,7 @@ def register(app: typer.Typer) -> None:
                 max_parallel=max_parallel,
                 force=force,
                 keep_work=keep_work,
-                executor_kind=kind,
-                ray_address=ray_address,
+                executor=on,
             )
         if json_out:
             print_json([r.model_dump() for r in summary.results])

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
-from isobench.cli.common import console, ctx_of, print_json
+from isobench.cli.common import JsonOption, console, ctx_of, print_json
 
 
 def register(app: typer.Typer) -> None:
     @app.command("status")
     def status_cmd(
         ctx: typer.Context,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the counts as JSON, nothing else.")] = False,
+        json_out: JsonOption = False,
     ) -> None:
         """Show how far each stage got, per provider."""
         from isobench.status import summarize

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -214,6 +214,14 @@ class ScoreConfig(Strict):
     heldout_time_budget_s: float = Field(20.0, gt=0)
     """Timing budget per variant pair of the held-out workload (a task's `heldout_efficiency_test`), timed
     after the shown one on the variants that are correct and were timed."""
+    asv_time_budget_s: float = Field(10.0, gt=0)
+    """Timing budget per variant pair of each asv benchmark the screening pass keeps (a task's `asv` suite):
+    with V variants besides base and B benchmarks kept, the suite's full pass takes up to B x V x this."""
+    asv_screen_rounds: int = Field(5, ge=5, le=100)
+    """Rounds of the asv screening pass (base and the human only, every benchmark): a benchmark whose
+    human speedup's CI there includes 1.0 is screened out."""
+    asv_max_benchmarks: int = Field(8, ge=1, le=1000)
+    """At most this many asv benchmarks get the full pass: those the human's change moved most in screening."""
     warmup: int = Field(_PROTOCOL.warmup, ge=0, le=100)
     values: int = Field(_PROTOCOL.values, ge=1, le=100)
     sample_stat: Literal["min", "median"] = _PROTOCOL.sample_stat  # type: ignore[assignment]
@@ -243,6 +251,9 @@ class ScoreConfig(Strict):
     system_site_packages: bool = False
     """Let variant venvs see the interpreter's own site-packages (off: a variant imports only what its
     install commands installed, and its own code)."""
+
+    ASV_KEYS: ClassVar[frozenset[str]] = frozenset({"asv_time_budget_s", "asv_screen_rounds", "asv_max_benchmarks"})
+    """Keys that matter only to instances with an asv suite (left out of the others' fingerprints)."""
 
     def protocol(self, time_budget_s: float, reference: str) -> ProtocolConfig:
         """The timing protocol's settings: these keys, with an instance's time budget and reference."""

@@ -48,6 +48,30 @@ HELDOUT_FIELDS = ("heldout_efficiency_test", "heldout_workload_files")
 """Keys the agent never sees: not in its prompt, their files not in its sandbox (`score` times them apart)."""
 
 
+def valid_regex(v: str | None) -> str | None:
+    """`v` if it is a regular expression Python compiles (None passes), else a one-line ValueError."""
+    if v is not None:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return v
+
+
+class AsvKey(Strict):
+    """`asv:`: the repository's asv (airspeed velocity) suite as workloads (README, "asv suites")."""
+
+    config: str | None = None
+    """The asv configuration file, relative to the repository root (default: the one `asv*.json` there)."""
+    bench: str | None = None
+    """Only the benchmarks whose name this regular expression matches (searched, as `asv run --bench`)."""
+
+    @field_validator("bench")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        return valid_regex(v)
+
+
 class Overrides(Strict):
     """Keys a task sets for all its commits and a commit may override."""
 
@@ -74,6 +98,10 @@ class Overrides(Strict):
     heldout_workload_files: list[str] | None = None
     """Files or folders outside the repository the held-out commands need: made visible, read-only, to the
     variants `score` times, never to the agent. Relative to the task file."""
+    asv: AsvKey | None = None
+    """The repository's asv suite: its `time_*` benchmarks, found at the base commit, are timed one by one by
+    `score` (after a screening pass) and summarised by their geometric mean; the workload when there is no
+    efficiency_test."""
     python: str | None = None
     """Interpreter the variants' venvs are made from (default: bench.yaml's score.python)."""
     workload_timing: Literal["auto", "whole_process"] | None = None
@@ -137,12 +165,7 @@ class DiscoverSpec(Strict):
     @field_validator("message_regex")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return v
+        return valid_regex(v)
 
 
 class TaskFile(Overrides):

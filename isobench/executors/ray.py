@@ -33,7 +33,16 @@ from ray.exceptions import NodeDiedError, ObjectLostError, RayTaskError, TaskCan
 
 from isobench.config import BenchConfig
 from isobench.errors import UserError
-from isobench.executors.bundle import pack, ship_instance, unpack
+from isobench.executors.bundle import (
+    AttemptPayload,
+    AttemptReturn,
+    ScorePayload,
+    ScoreReturn,
+    ShippedAttempt,
+    pack,
+    ship_instance,
+    unpack,
+)
 from isobench.progress import ScoreReporter
 from isobench.records import Attempt, Instance, InstanceScore
 from isobench.run.attempt import Runner
@@ -46,15 +55,16 @@ LOST = (NodeDiedError, WorkerCrashedError, ObjectLostError)
 
 
 @ray.remote(max_retries=0)
-def _attempt_task(payload: dict[str, Any], snapshot: bytes) -> dict[str, Any]:
+def _attempt_task(payload: AttemptPayload, snapshot: bytes) -> AttemptReturn:
     """`snapshot` is a top-level argument: Ray resolves the shared object reference to its bytes."""
     from isobench.executors.worker import run_attempt
 
-    return run_attempt({**payload, "snapshot": snapshot}, ray.get_runtime_context().get_node_id())
+    payload.snapshot = snapshot
+    return run_attempt(payload, ray.get_runtime_context().get_node_id())
 
 
 @ray.remote(max_retries=0)
-def _score_task(payload: dict[str, Any]) -> dict[str, Any]:
+def _score_task(payload: ScorePayload) -> ScoreReturn:
     from isobench.executors.worker import score_instance
 
     return score_instance(payload, ray.get_runtime_context().get_node_id())
@@ -137,19 +147,17 @@ class RayAttempts:
     def submit(self, u: Unit) -> Any:
         iid = u.inst.instance_id
         prompt = (self.state.prepared_dir(iid, u.provider.name) / "prompt.md").read_text(encoding="utf-8")
-        payload = {
-            "config": self.cfg.model_dump(),
-            "instance": ship_instance(u.inst),
-            "prepared": u.prepared.model_dump(),
-            "prompt": prompt,
-            "provider": u.provider.name,
-            "attempt": u.attempt,
-            "sandbox": self.runner.launcher.sandbox.name,
-            "keep_work": self.runner.keep_work,
-            "scenario": vars(scenario(self.cfg, u.inst, u.provider.name))
-            if u.provider.provider == "scripted"
-            else None,
-        }
+        payload = AttemptPayload(
+            config=self.cfg.model_dump(),
+            instance=ship_instance(u.inst),
+            prepared=u.prepared,
+            prompt=prompt,
+            provider=u.provider.name,
+            attempt=u.attempt,
+            sandbox=self.runner.launcher.sandbox.name,
+            keep_work=self.runner.keep_work,
+            scenario=vars(scenario(self.cfg, u.inst, u.provider.name)) if u.provider.provider == "scripted" else None,
+        )
         ref = _attempt_task.options(num_cpus=1).remote(payload, self._snapshot(iid))
         self.refs.add(ref)
         return ref
@@ -182,7 +190,7 @@ class RayAttempts:
             out = None
         return self._record(u, out)
 
-    def _record(self, u: Unit, out: dict[str, Any] | None) -> Attempt:
+    def _record(self, u: Unit, out: AttemptReturn | None) -> Attempt:
         """Write what the worker sent into the state: the attempt's files first, its record last."""
         d = self.state.attempt_dir(u.inst.instance_id, u.provider.name, u.attempt)
         remove_tree(d)
@@ -211,9 +219,9 @@ class RayAttempts:
             )
             d.mkdir(parents=True)
         else:
-            unpack(out["files"], d)
-            att = Attempt.model_validate_json(out["attempt"])
-            att.executor = {"kind": "ray", "node": out["node"], "host": out["host"], "lost": lost}
+            unpack(out.files, d)
+            att = out.attempt
+            att.executor = {"kind": "ray", "node": out.node, "host": out.host, "lost": lost}
         name = "interrupted.json" if att.status == "interrupted" else "result.json"
         return write_model(d / name, att)
 
@@ -234,7 +242,7 @@ def _scoring_nodes() -> dict[str, int]:
     }
 
 
-def _score_payload(cfg: BenchConfig, state: State, scorer: Scorer, inst: Instance, plan: Plan) -> dict[str, Any]:
+def _score_payload(cfg: BenchConfig, state: State, scorer: Scorer, inst: Instance, plan: Plan) -> ScorePayload:
     """What a node needs to score one instance: its record, the snapshot of the base, and every planned
     attempt's record and patch (not its events or logs)."""
     from isobench.prepare import ensure_snapshot
@@ -247,17 +255,47 @@ def _score_payload(cfg: BenchConfig, state: State, scorer: Scorer, inst: Instanc
             rec = state.attempt_result(inst.instance_id, v.provider, v.attempt)
             d = state.attempt_dir(inst.instance_id, v.provider, v.attempt)
             files = pack(d, exclude=("result.json", "conversation", "events.jsonl", "workspace"))
-            attempts.append({"record": rec.model_dump() if rec else None, "files": files})
-    return {
-        "config": cfg.model_dump(),
-        "instance": ship_instance(inst),
-        "snapshot": pack(state.snapshot_dir(inst.instance_id)),
-        "attempts": attempts,
-        "variants": [v.name for v in plan.specs],
-        "carried": {n: r.model_dump() for n, r in plan.carried.items()},
-        "fingerprint": plan.fingerprint,
-        "sandbox": scorer.builder.sandbox.name,
-    }
+            attempts.append(ShippedAttempt(record=rec, files=files))
+    return ScorePayload(
+        config=cfg.model_dump(),
+        instance=ship_instance(inst),
+        sandbox=scorer.builder.sandbox.name,
+        snapshot=pack(state.snapshot_dir(inst.instance_id)),
+        attempts=attempts,
+        variants=[v.name for v in plan.specs],
+        carried=plan.carried,
+        fingerprint=plan.fingerprint,
+    )
+
+
+class RayExecutor:
+    """A Ray cluster (`executors.Executor`): attempts spread over its nodes, instances scored in parallel,
+    one per node."""
+
+    kind = "ray"
+    keys_here = False  # each node takes the key from its own environment
+
+    def __init__(self, cfg: BenchConfig, state: State, address: str | None) -> None:
+        self.cfg = cfg
+        self.state = state
+        self.address = address
+
+    def connect(self) -> None:
+        connect(self.cfg, self.address)
+
+    def attempts(self, runner: Runner, max_parallel: int) -> RayAttempts:
+        return RayAttempts(self.cfg, self.state, runner, address=self.address)
+
+    def score(
+        self,
+        scorer: Scorer,
+        instances: list[Instance],
+        providers: list[str] | None,
+        force: bool,
+        reporter: ScoreReporter,
+        keep_work: bool,
+    ) -> list[InstanceScore]:
+        return score_on_cluster(self.cfg, self.state, scorer, instances, providers, force, reporter, self.address)
 
 
 def score_on_cluster(
@@ -316,12 +354,12 @@ def score_on_cluster(
                     continue
                 raise UserError(f"{iid}: the cluster could not score it: {type(exc).__name__}: {exc}") from None
             sdir = state.score_dir(iid)
-            for name, text in res["variants"].items():
+            for name, text in res.variants.items():
                 atomic_write_text(sdir / "variants" / name, text)
-            if res["samples"]:
-                with (sdir / "samples.jsonl").open("a", encoding="utf-8") as f:
-                    f.write(res["samples"])
-            score = InstanceScore.model_validate_json(res["score"])
+            for name, text in res.samples.items():  # each measurement's samples, appended to the driver's
+                with (sdir / name).open("a", encoding="utf-8") as f:
+                    f.write(text)
+            score = InstanceScore.model_validate_json(res.score)
             score.environment.lost_nodes = tries.get(iid, 0)
             out[iid] = write_model(sdir / "score.json", score)
             reporter.instance_done(iid, score.model_dump())

@@ -16,13 +16,21 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from isobench.config import BenchConfig
 from isobench.errors import UserError
-from isobench.executors.bundle import land_instance, pack, restore_paths, unpack
+from isobench.executors.bundle import (
+    AttemptPayload,
+    AttemptReturn,
+    ScorePayload,
+    ScoreReturn,
+    land_instance,
+    pack,
+    restore_paths,
+    unpack,
+)
 from isobench.progress import PlainReporter, PlainScoreReporter
-from isobench.records import Attempt, Instance, PreparedUnit, VariantScore
+from isobench.records import Attempt, Instance
 from isobench.resources import Resources
 from isobench.run.attempt import Runner
 from isobench.run.launch import Launcher
@@ -51,14 +59,14 @@ def node_cache() -> Path:
     return Path(os.environ.get("ISOBENCH_NODE_CACHE") or Path.home() / ".cache" / "isobench" / "uv")
 
 
-def _state(root: Path, payload: dict[str, Any]) -> tuple[BenchConfig, State, Instance, dict[str, str]]:
+def _state(root: Path, payload: AttemptPayload | ScorePayload) -> tuple[BenchConfig, State, Instance, dict[str, str]]:
     """A throwaway state under `root` holding the unit's instance, its snapshot and its workload files."""
-    cfg = BenchConfig.model_validate(payload["config"])
+    cfg = BenchConfig.model_validate(payload.config)
     cfg.root = root
     state = State(root / "state")
-    inst, moved = land_instance(payload["instance"], root)
+    inst, moved = land_instance(payload.instance, root)
     write_model(state.instance_path(inst.instance_id), inst)
-    unpack(payload["snapshot"], state.snapshot_dir(inst.instance_id))
+    unpack(payload.snapshot, state.snapshot_dir(inst.instance_id))
     return cfg, state, inst, moved
 
 
@@ -70,76 +78,74 @@ def _refuse_on_this_node(host: str, node: str, check: Callable[[], None]) -> Non
         raise UnitRefused(f"node {host} ({node[:12]}): {exc}") from None
 
 
-def run_attempt(payload: dict[str, Any], node: str) -> dict[str, Any]:
+def run_attempt(payload: AttemptPayload, node: str) -> AttemptReturn:
     """One attempt: returns the attempt's record and its folder's files (tar.gz), and where it ran."""
     host = platform.node()
     with _workdir() as tmp:
         cfg, state, inst, moved = _state(Path(tmp), payload)
-        provider = cfg.provider(payload["provider"])
+        provider = cfg.provider(payload.provider)
         refused = missing_keys([provider])
         if refused:
             raise UnitRefused(
                 f"node {host} ({node[:12]}): {refused[0]} there (export it before `ray start` on that node)"
             )
-        prepared = PreparedUnit.model_validate(payload["prepared"])
+        prepared = payload.prepared
         d = state.prepared_dir(inst.instance_id, provider.name)
         write_model(d / "prepared.json", prepared)
-        (d / "prompt.md").write_text(payload["prompt"], encoding="utf-8")
-        sandbox = get_sandbox(payload["sandbox"], image=cfg.container.image)
+        (d / "prompt.md").write_text(payload.prompt, encoding="utf-8")
+        sandbox = get_sandbox(payload.sandbox, image=cfg.container.image)
         sandbox.check()
         launcher = Launcher(cfg, state, sandbox)
         _refuse_on_this_node(host, node, lambda: launcher.check([provider]))
         launcher.install_tools()
-        if payload.get("scenario") is not None:
-            from isobench.agents.scripted_server import ScriptedLLMServer
+        if payload.scenario is not None:
             from isobench.agents.scripts import Scenario
-            from isobench.run.scripted import scenario_resolver
+            from isobench.run.scripted import start_scripted_server
 
-            sc = Scenario(**payload["scenario"])
-            launcher.server = ScriptedLLMServer(scenario_resolver(launcher.scripted_keys, lambda p, i: sc)).start()
+            sc = Scenario(**payload.scenario)
+            start_scripted_server(launcher, lambda p, i: sc)
         try:
-            runner = Runner(state, launcher, PlainReporter(io.StringIO(), quiet=True), keep_work=payload["keep_work"])
+            runner = Runner(state, launcher, PlainReporter(io.StringIO(), quiet=True), keep_work=payload.keep_work)
             runner.env_builder.cache_dir = node_cache()
-            att = runner.run_unit(Unit(inst, provider, payload["attempt"], prepared))
+            att = runner.run_unit(Unit(inst, provider, payload.attempt, prepared))
         finally:
             if launcher.server is not None:
                 launcher.server.stop()
-        d = state.attempt_dir(inst.instance_id, provider.name, payload["attempt"])
-        return {
-            "attempt": restore_paths(att.model_dump_json(), moved),
-            "files": pack(d, exclude=("result.json",)),
-            "node": node,
-            "host": host,
-        }
+        d = state.attempt_dir(inst.instance_id, provider.name, payload.attempt)
+        return AttemptReturn(
+            attempt=Attempt.model_validate_json(restore_paths(att.model_dump_json(), moved)),
+            files=pack(d, exclude=("result.json",)),
+            node=node,
+            host=host,
+        )
 
 
-def score_instance(payload: dict[str, Any], node: str) -> dict[str, Any]:
+def score_instance(payload: ScorePayload, node: str) -> ScoreReturn:
     """One instance, every planned variant built, tested and timed on this node: returns score.json, the
     variants' records and this measurement's samples."""
     host = platform.node()
     with _workdir() as tmp:
         cfg, state, inst, moved = _state(Path(tmp), payload)
-        for a in payload["attempts"]:
-            rec = Attempt.model_validate(a["record"])
-            d = state.attempt_dir(inst.instance_id, rec.provider, rec.attempt)
-            unpack(a["files"], d)
-            write_model(d / "result.json", rec)
-        wanted = set(payload["variants"])
+        for a in payload.attempts:
+            if a.record is None:
+                continue
+            d = state.attempt_dir(inst.instance_id, a.record.provider, a.record.attempt)
+            unpack(a.files, d)
+            write_model(d / "result.json", a.record)
+        wanted = set(payload.variants)
         specs = [v for v in variant_specs(state, inst) if v.name in wanted]
-        carried = {n: VariantScore.model_validate(r) for n, r in payload["carried"].items()}
-        sandbox = get_sandbox(payload["sandbox"], image=cfg.container.image)
+        sandbox = get_sandbox(payload.sandbox, image=cfg.container.image)
         sandbox.check()
         _refuse_on_this_node(host, node, lambda: Resources(cfg.container.limits()).require(str(cfg.source)))
         scorer = Scorer(cfg, state, sandbox, PlainScoreReporter(io.StringIO(), quiet=True))
         scorer.builder.cache_dir = node_cache()
-        res = scorer.execute(inst, Plan(specs, carried, payload["fingerprint"], None), force=True)
+        res = scorer.execute(inst, Plan(specs, payload.carried, payload.fingerprint, None), force=True)
         res.environment.node = node
         sdir = state.score_dir(inst.instance_id)
-        samples = sdir / "samples.jsonl"
-        return {
-            "score": restore_paths(res.model_dump_json(), moved),
-            "variants": {p.name: restore_paths(p.read_text(), moved) for p in (sdir / "variants").glob("*.json")},
-            "samples": restore_paths(samples.read_text(), moved) if samples.exists() else "",
-            "node": node,
-            "host": host,
-        }
+        return ScoreReturn(
+            score=restore_paths(res.model_dump_json(), moved),
+            variants={p.name: restore_paths(p.read_text(), moved) for p in (sdir / "variants").glob("*.json")},
+            samples={p.name: restore_paths(p.read_text(), moved) for p in sdir.glob("samples*.jsonl")},
+            node=node,
+            host=host,
+        )

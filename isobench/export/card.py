@@ -185,6 +185,9 @@ bootstrap over instances):
   agent never saw; null where the task has none. An attempt `faster` on the shown workload but not on the
   held-out one, where the human is, is `overfit` (`match_label` and `failure_reason`): not `faster`, not
   an opt.
+- `asv_speedup` (with `asv_speedup_ci`) is the geometric mean of the speedups on the task's asv suite, over
+  the benchmarks the human's change moves (`asv_benchmarks`: `unmoved` and `screened_out` ones are listed
+  but left out); `asv_advantage` is FormulaCode's advantage: the attempt's `asv_speedup` minus the human's.
 - Incorrect patches keep their measured `speedup` (it shows how they cheated) but count as 1.0 in
   `effective_speedup`.
 - Timings are only comparable on alike machines: see `environment`.

@@ -77,6 +77,27 @@ def _measured(v: VariantScore | None) -> dict[str, Any]:
     }
 
 
+def _asv_columns(score: InstanceScore | None, name: str, v: VariantScore | None) -> dict[str, Any]:
+    """The asv suite's columns of one variant: its geometric mean, advantage and per-benchmark speedups."""
+    run = score.asv if score is not None and v is not None else None
+    est = v.asv if v is not None else None
+    per = [
+        {
+            "name": b.name,
+            "status": b.status,
+            "speedup": b.estimates[name].speedup if name in b.estimates else None,
+            "speedup_ci": b.estimates[name].speedup_ci if name in b.estimates else None,
+        }
+        for b in (run.benchmarks if run else [])
+    ]
+    return {
+        "asv_speedup": est.speedup if est else None,
+        "asv_speedup_ci": est.speedup_ci if est else None,
+        "asv_advantage": est.advantage if est else None,
+        "asv_benchmarks": per,
+    }
+
+
 def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, Any]:
     human = score.variants.get("human") if score else None
     return {
@@ -115,6 +136,7 @@ def _human_row(inst: Instance, score: InstanceScore | None, timings: dict[str, l
         "llm_metadata": None,
         "attempt": None,
         **_measured(human),
+        **_asv_columns(score, "human", human),
         "patch_empty": not inst.patch.strip(),
         "status": score.status if score else "not_scored",
         "error": human.error if human else None,
@@ -154,6 +176,7 @@ def _llm_row(
         },
         "attempt": rec.attempt,
         **_measured(v),
+        **_asv_columns(score, name, v),
         "correct": v.correct if v is not None else None,
         "patch_empty": rec.patch_empty,
         "rho": v.rho if v else None,

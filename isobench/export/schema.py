@@ -81,6 +81,27 @@ def columns() -> list[tuple[str, Any, str]]:
         ),
         ("heldout_speedup_ci", floats, "95% CI of `heldout_speedup` as [low, high]; null with it."),
         (
+            "asv_speedup",
+            f,
+            "The geometric mean of the variant's speedups over base on the task's asv suite, over the benchmarks "
+            "the human's change moves (`asv_benchmarks` with status `moved`): each benchmark timed on its own with "
+            "the same protocol, on variants that are correct and were timed. Null without a suite or not timed.",
+        ),
+        (
+            "asv_speedup_ci",
+            floats,
+            "95% CI of `asv_speedup` as [low, high] (block bootstrap over each benchmark's rounds, widened by the "
+            "A/A twin's geometric mean); null with it.",
+        ),
+        (
+            "asv_benchmarks",
+            hf.List({"name": s, "status": s, "speedup": f, "speedup_ci": floats}),
+            "Every benchmark of the task's asv suite: `status` `moved` (the human's CI excludes 1.0: in "
+            "`asv_speedup`), `unmoved` (it includes 1.0: left out), `screened_out` (left out after the screening "
+            "pass) or `failed`; this variant's speedup over base with its 95% CI where it was timed. Empty without "
+            "a suite.",
+        ),
+        (
             "effective_speedup",
             f,
             "llm rows: `speedup` if the patch is correct and was timed, else 1.0 (an "
@@ -102,6 +123,12 @@ def columns() -> list[tuple[str, Any, str]]:
         ("build", s, "How the variant's build went: ok, patch_failed, setup_failed, install_failed, base_failed."),
         ("rho", f, "llm rows: agent speedup / human speedup (1.0 = as fast as the human)."),
         ("rho_ci", floats, "95% CI of `rho` as [low, high]."),
+        (
+            "asv_advantage",
+            f,
+            "llm rows: FormulaCode's advantage on the asv suite: `asv_speedup` minus the human's `asv_speedup` "
+            "(0 = as fast as the human; null without a suite or where either was not timed).",
+        ),
         (
             "matches_human",
             b,

@@ -40,7 +40,7 @@ class Converted:
     api: str | None = None
     created_at: str | None = None
     has_workload: bool = True
-    """False where the set's workload is something isobench cannot time yet (FormulaCode's asv suites)."""
+    """False where the set's workload is something isobench cannot time (the instance is planned without one)."""
 
 
 class Importer:

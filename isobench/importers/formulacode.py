@@ -1,6 +1,7 @@
 """FormulaCode (`formulacode/formulacode-all`): a merged pull request (`pr_merge_commit_sha` on
-`pr_base_sha`) of a repository whose own asv benchmarks are the workload and whose pytest suite is the
-correctness gate."""
+`pr_base_sha`) of a repository whose own asv benchmarks are the workload (the task's `asv` key: the suite
+found at the base commit, screened and timed benchmark by benchmark by `score`) and whose pytest suite is
+the correctness gate."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 from isobench.importers.base import Converted, Importer, image_note, owner_name, text
 
-NEEDS_ASV = (
-    "cannot run here yet: needs asv support: the workload is the repository's own asv benchmarks, which "
-    "isobench does not time yet, so this instance has no efficiency_test"
+ASV_NOTE = (
+    "the workload is the repository's own asv suite (asv.conf.json at its root): score times its time_* "
+    "benchmarks one by one and reports their geometric mean and the advantage over the human"
 )
 
 
@@ -31,8 +32,7 @@ class FormulaCode(Importer):
             repo=repo,
             base=text(row, "pr_base_sha"),
             head=head,
-            task={"efficiency_test": [], "tests": ["python -m pytest -q -p no:cacheprovider"]},
-            notes=[*image_note(row, self.title), NEEDS_ASV],
+            task={"asv": {}, "tests": ["python -m pytest -q -p no:cacheprovider"]},
+            notes=[*image_note(row, self.title), ASV_NOTE],
             created_at=text(row, "pr_merged_at", required=False) or None,
-            has_workload=False,
         )

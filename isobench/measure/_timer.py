@@ -11,6 +11,11 @@ workload is one of:
                                               the script's own folder first on sys.path
     --module NAME [--arg A ...]               the module, run as ``python -m NAME A ...`` would run
                                               it (``runpy.run_module``), the current directory first
+    --asv JSON                                asv benchmarks ({"dir": BENCHMARK_DIR, "benchmarks":
+                                              [{"target": "module:Class.time_x", "params": [LITERAL...]}]}):
+                                              BENCHMARK_DIR imported as a package from its parent folder,
+                                              each benchmark's ``setup_cache`` and ``setup(*params)`` run
+                                              once at load (untimed), each call runs every ``time_*`` once
 
 Every call of a script or module runs its whole body again in this process, as a fresh
 ``__main__``; modules it imports stay imported. ``sys.exit(0)`` (or ``None``) ends a call normally;
@@ -42,6 +47,7 @@ collector is left enabled (unlike timeit) so the timed body behaves as in real u
 from __future__ import annotations
 
 import argparse
+import ast
 import builtins
 import hashlib
 import importlib
@@ -128,6 +134,40 @@ def _module(name: str, args: list[str]) -> Callable[[], object]:
     return _exits_ok(run)
 
 
+def _asv(spec: str) -> Callable[[], object]:
+    """asv benchmarks as one call (the shim of isobench's asv suites): asv's own rules for ``setup``
+    (a method of the class; for a function its ``setup`` attribute, else the module's ``setup``) and
+    ``setup_cache`` (its result passed first), run here once and untimed, as asv runs them before timing."""
+    data = json.loads(spec)
+    folder = os.path.abspath(data["dir"])
+    sys.path.insert(0, os.path.dirname(folder))
+    package = os.path.basename(folder)
+    calls = []
+    for item in data["benchmarks"]:
+        module_name, _, qualname = item["target"].partition(":")
+        module = importlib.import_module(package + "." + module_name if module_name else package)
+        owner_name, _, attr = qualname.rpartition(".")
+        params = [ast.literal_eval(p) for p in item["params"]]
+        if owner_name:
+            owner = getattr(module, owner_name)()
+            func = getattr(owner, attr)
+            setup = getattr(owner, "setup", None)
+            cache = getattr(owner, "setup_cache", None)
+        else:
+            func = getattr(module, attr)
+            setup = getattr(func, "setup", getattr(module, "setup", None))
+            cache = getattr(func, "setup_cache", getattr(module, "setup_cache", None))
+        args = [cache(), *params] if callable(cache) else params
+        if callable(setup):
+            setup(*args)
+        calls.append((func, args))
+
+    def run() -> object:
+        return [func(*args) for func, args in calls]
+
+    return run
+
+
 def _digest(value: object) -> str:
     try:
         text = repr(value)
@@ -142,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--callable", dest="spec", help="module:function")
     what.add_argument("--script", help="a Python script, run as `python SCRIPT ARG...`")
     what.add_argument("--module", help="a module, run as `python -m MODULE ARG...`")
+    what.add_argument("--asv", help="asv benchmarks, as JSON (see the module docstring)")
     parser.add_argument("--arg", action="append", default=[], help="an argument of the script or module")
     parser.add_argument("--path", default=None, help="callable: directory put first on sys.path (default: cwd)")
     args = parser.parse_args(argv)
@@ -156,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         channel.write(" ".join(words) + "\n")
         channel.flush()
 
-    label = args.spec or args.script or ("-m " + str(args.module))
+    label = args.spec or args.script or (f"-m {args.module}" if args.module else "asv benchmarks")
     import_s = 0.0
     try:
         if args.spec is not None:
@@ -168,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
             func, import_s = _resolve(args.spec)
         elif args.script is not None:
             func = _script(args.script, args.arg)
+        elif args.asv is not None:
+            t0 = time.perf_counter()
+            func = _asv(args.asv)
+            import_s = time.perf_counter() - t0
         else:
             func = _module(args.module, args.arg)
     except BaseException:  # SystemExit too: a module that exits on import is broken

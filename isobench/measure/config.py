@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Protocol
 
 IN_PROCESS = "in_process_callable"
 IN_PROCESS_SCRIPT = "in_process_script"
+IN_PROCESS_ASV = "in_process_asv"
 WHOLE_PROCESS = "whole_process"
 # The timer's exit status for a workload that fails when run a second time in one process.
 NOT_REPEATABLE = "cannot be timed in-process"
@@ -42,6 +44,20 @@ class Script:
     args: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class AsvCall:
+    """asv benchmarks timed in-process as one call (`_timer.py --asv`): each one's `setup(*params)` runs once,
+    untimed, when the process starts; a timed call runs each `time_*(*params)` once, in order."""
+
+    bench_dir: str  # the benchmark folder, imported as a package from its parent folder (the repository root)
+    benchmarks: tuple[tuple[str, tuple[str, ...]], ...]  # (module:qualname, parameter literals)
+
+    def argument(self) -> str:
+        """What `_timer.py --asv` reads."""
+        items = [{"target": t, "params": list(p)} for t, p in self.benchmarks]
+        return json.dumps({"dir": self.bench_dir, "benchmarks": items})
+
+
 class Probe(Protocol):
     """What the harness can see of a variant's processes from outside them (its control group)."""
 
@@ -63,16 +79,19 @@ class Variant:
     wrap: Callable[[list[str]], list[str]] | None = None  # e.g. a sandbox prefix, applied to every argv
     script: Script | None = None  # a script or module: its body timed in-process via _timer.py
     probe: Probe | None = None  # its processes' CPU time and pids: work outside the timed calls is seen
+    asv: AsvCall | None = None  # asv benchmarks: timed in-process via _timer.py's shim
 
     def __post_init__(self) -> None:
         self.cwd = Path(self.cwd)
-        if sum(x is not None for x in (self.command, self.callable, self.script)) != 1:
-            raise ValueError(f"variant {self.name!r}: give exactly one of command=, callable= or script=")
+        if sum(x is not None for x in (self.command, self.callable, self.script, self.asv)) != 1:
+            raise ValueError(f"variant {self.name!r}: give exactly one of command=, callable=, script= or asv=")
 
     @property
     def timing_mode(self) -> str:
         if self.callable is not None:
             return IN_PROCESS
+        if self.asv is not None:
+            return IN_PROCESS_ASV
         return IN_PROCESS_SCRIPT if self.script is not None else WHOLE_PROCESS
 
 

@@ -50,6 +50,7 @@ import numpy as np
 from isobench.measure.config import (
     DEFAULT_CHILD_ENV,
     IN_PROCESS,
+    IN_PROCESS_ASV,
     IN_PROCESS_SCRIPT,
     NOT_REPEATABLE,
     STOP_CHECK_RESAMPLES,
@@ -74,6 +75,7 @@ from isobench.measure.stats import DEFAULT_RESAMPLES, MIN_WILCOXON_N, RatioEstim
 __all__ = [
     "DEFAULT_CHILD_ENV",
     "IN_PROCESS",
+    "IN_PROCESS_ASV",
     "IN_PROCESS_SCRIPT",
     "NOT_REPEATABLE",
     "WHOLE_PROCESS",
@@ -251,6 +253,7 @@ class _Run:
                         "python": v.python,
                         "command": v.command,
                         "callable": v.callable,
+                        "asv": v.asv.argument() if v.asv is not None else None,
                     }
                     for v in self.variants
                 ],

@@ -130,6 +130,8 @@ def _argv(variant: Variant) -> list[str]:
     else:
         if variant.callable is not None:
             what = ["--callable", variant.callable, "--path", str(variant.cwd)]
+        elif variant.asv is not None:
+            what = ["--asv", variant.asv.argument()]
         else:
             assert variant.script is not None
             what = [f"--{variant.script.kind}", variant.script.target]

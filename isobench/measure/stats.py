@@ -175,16 +175,59 @@ def _block_bootstrap_ci(
     d: np.ndarray, confidence: float, n_resamples: int, seed: int | None
 ) -> tuple[float, float, str]:
     """Percentile CI of median(d) from a circular block bootstrap over rounds (vectorised)."""
+    medians = _block_medians(d, n_resamples, np.random.default_rng(seed))
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(medians, [alpha, 1.0 - alpha])
+    return float(lo), float(hi), f"block{block_length(d.size)}"
+
+
+def _block_medians(d: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """median(d) of `n_resamples` circular block-bootstrap resamples of the rounds."""
     n = d.size
     length = block_length(n)
     k = -(-n // length)  # blocks per resample
-    rng = np.random.default_rng(seed)
     starts = rng.integers(0, n, size=(n_resamples, k))
     idx = ((starts[:, :, None] + np.arange(length)[None, None, :]) % n).reshape(n_resamples, -1)[:, :n]
-    medians = np.median(d[idx], axis=1)
-    alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(medians, [alpha, 1.0 - alpha])
-    return float(lo), float(hi), f"block{length}"
+    return np.asarray(np.median(d[idx], axis=1))
+
+
+def geomean_estimate(
+    pairs: Sequence[tuple[Sequence[float], Sequence[float]]],
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int | None = 0,
+) -> RatioEstimate:
+    """The geometric mean over benchmarks of speedups of ``b`` over ``a``: ``pairs`` holds one (reference
+    times, candidate times) per benchmark, paired by round within it. Each benchmark's speedup is
+    exp(median(ln a - ln b)) as in :func:`ratio_estimate`; the geometric mean is exp(mean of their logs).
+    Its CI: each benchmark's rounds resampled by the circular block bootstrap, independently (the benchmarks
+    are measured one after another), the mean of the resampled medians taken, its percentiles. No p-value.
+    Raises ValueError without benchmarks."""
+    if not pairs:
+        raise ValueError("no benchmarks")
+    ds = [paired_log_ratios(a, b) for a, b in pairs]
+    value = float(np.mean([np.median(d) for d in ds]))
+    n = min(d.size for d in ds)
+    if n < MIN_CI_N:
+        lo, hi, method = -math.inf, math.inf, "insufficient"
+    else:
+        rng = np.random.default_rng(seed)
+        means = np.mean([_block_medians(d, n_resamples, rng) for d in ds], axis=0)
+        alpha = (1.0 - confidence) / 2.0
+        lo, hi = (float(q) for q in np.quantile(means, [alpha, 1.0 - alpha]))
+        lo, hi = min(lo, value), max(hi, value)
+        method = "block-geomean"
+    return RatioEstimate(
+        value=math.exp(value),
+        ci_low=math.exp(lo),
+        ci_high=math.exp(hi),
+        n=n,
+        halfwidth_log=(hi - lo) / 2,
+        p_faster=None,
+        confidence=confidence,
+        ci_method=method,
+    )
 
 
 CI_METHODS = ("block", "bca")

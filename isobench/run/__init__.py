@@ -21,12 +21,14 @@ from typing import Any
 
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
+from isobench.executors import Executor
+from isobench.executors.local import LocalExecutor
 from isobench.progress import Reporter
 from isobench.records import Attempt, Instance
 from isobench.run.attempt import Runner, reap_stale
 from isobench.run.launch import Launcher
-from isobench.run.schedule import AttemptExecutor, LocalAttempts, Slots
-from isobench.run.scripted import scenario, scenario_resolver
+from isobench.run.schedule import AttemptExecutor, Slots
+from isobench.run.scripted import scenario, start_scripted_server
 from isobench.run.units import RunSummary, Unit, UnitRefused, missing_keys, plan_units
 from isobench.sandbox import Sandbox
 from isobench.state import State
@@ -46,12 +48,13 @@ def run(
     max_parallel: int | None = None,
     force: bool = False,
     keep_work: bool = False,
-    executor_kind: str = "local",
-    ray_address: str | None = None,
+    executor: Executor | None = None,
 ) -> RunSummary:
-    """Run every pending attempt; Ctrl-C stops scheduling, kills running agents and marks them interrupted."""
+    """Run every pending attempt where `executor` says (default: here); Ctrl-C stops scheduling, kills running
+    agents and marks them interrupted."""
+    executor = executor or LocalExecutor(state)
     # Locally the key must be here; on a cluster each worker takes it from its own environment.
-    errors = missing_keys(providers) if executor_kind == "local" else []
+    errors = missing_keys(providers) if executor.keys_here else []
     if errors:
         raise UserError(errors[0])
     attempts = attempts or cfg.llm_benchmarking.attempts
@@ -60,10 +63,7 @@ def run(
     sandbox.check()
     launcher = Launcher(cfg, state, sandbox)
     launcher.check(providers)  # the network gate and the resource limits can work here, before anything starts
-    if executor_kind == "ray":
-        from isobench.executors.ray import connect
-
-        connect(cfg, ray_address)  # before anything is shown or written
+    executor.connect()  # before anything is shown or written
     summary = RunSummary(skipped_done=done)
     reap_stale(state)
 
@@ -83,18 +83,9 @@ def run(
 
     launcher.install_tools()
     runner = Runner(state, launcher, reporter, keep_work=keep_work)
-    executor: AttemptExecutor
-    if executor_kind == "ray":
-        from isobench.executors.ray import RayAttempts
-
-        executor = RayAttempts(cfg, state, runner, address=ray_address)
-    else:
-        executor = LocalAttempts(runner, max_parallel)
-        if any(p.provider == "scripted" for p in providers):
-            from isobench.agents.scripted_server import ScriptedLLMServer
-
-            source = lambda prov, iid: scenario(cfg, state.instance(iid), prov)  # noqa: E731
-            launcher.server = ScriptedLLMServer(scenario_resolver(launcher.scripted_keys, source)).start()
+    attempts_on: AttemptExecutor = executor.attempts(runner, max_parallel)
+    if executor.kind == "local" and any(p.provider == "scripted" for p in providers):
+        start_scripted_server(launcher, lambda prov, iid: scenario(cfg, state.instance(iid), prov))
 
     reporter.start(totals, already)
     slots = Slots(todo, max_parallel)
@@ -108,19 +99,19 @@ def run(
                     slots.release(u)
                     continue
                 reporter.attempt_started(u.key, u.provider.name, u.label)
-                in_flight[executor.submit(u)] = u
-            for handle in executor.wait(list(in_flight), 0.5):
+                in_flight[attempts_on.submit(u)] = u
+            for handle in attempts_on.wait(list(in_flight), 0.5):
                 u = in_flight.pop(handle)
                 slots.release(u)
                 try:
-                    res = executor.result(handle, u)
+                    res = attempts_on.result(handle, u)
                 except UnitRefused as exc:
                     summary.errors.append(str(exc))
                     reporter.note(str(exc))
                     reporter.attempt_finished(u.key, u.provider.name, u.label, "not run", 0.0, 0.0)
                     continue
                 if isinstance(res, Unit):  # a worker was lost: started again elsewhere
-                    in_flight[executor.submit(res)] = res
+                    in_flight[attempts_on.submit(res)] = res
                     slots.running[res.provider.name] += 1
                     continue
                 if res is not None:
@@ -129,14 +120,14 @@ def run(
                     reporter.attempt_finished(u.key, u.provider.name, u.label, res.status, res.cost_usd, res.wall_s)
     except KeyboardInterrupt:
         summary.interrupted = True
-        executor.interrupt()  # running agents are stopped, queued units never start
+        attempts_on.interrupt()  # running agents are stopped, queued units never start
         reporter.note("interrupted: stopping running agents (they will be re-run next time)")
         for handle, u in list(in_flight.items()):
-            res = executor.result(handle, u) if handle in executor.wait([handle], 30) else None
+            res = attempts_on.result(handle, u) if handle in attempts_on.wait([handle], 30) else None
             if isinstance(res, Attempt):
                 summary.results.append(res)
     finally:
-        executor.close()
+        attempts_on.close()
         if launcher.server is not None:
             launcher.server.stop()
         reporter.stop()

@@ -6,11 +6,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isobench.agents.scripts import Scenario
 from isobench.config import BenchConfig
 from isobench.gitutil import run_git
 from isobench.records import Instance
+
+if TYPE_CHECKING:
+    from isobench.run.launch import Launcher
 
 
 def scenario(cfg: BenchConfig, inst: Instance, provider: str) -> Scenario:
@@ -52,3 +56,11 @@ def scenario_resolver(
             return cache[pair]
 
     return resolve
+
+
+def start_scripted_server(launcher: Launcher, source: Callable[[str, str], Scenario | None]) -> None:
+    """The scripted LLM server for this process's scripted attempts (the one place it is started, here or on
+    a worker node): it answers only the keys `launcher` hands out; `launcher` stops it."""
+    from isobench.agents.scripted_server import ScriptedLLMServer
+
+    launcher.server = ScriptedLLMServer(scenario_resolver(launcher.scripted_keys, source)).start()

@@ -78,7 +78,7 @@ def plan_units(
     if not instances:
         raise UserError(f"{state.root}: no planned instances; run `isobench plan` first")
     prepared: dict[tuple[str, str], PreparedUnit] = {}
-    missing, changed, stale = [], [], []
+    missing, changed = [], []
     for inst in instances:
         for p in providers:
             iid = inst.instance_id
@@ -89,10 +89,6 @@ def plan_units(
             prepared[(iid, p.name)] = rec
             if rec.fingerprint != expected_fingerprint(cfg, state, inst, p):
                 changed.append((iid, p.name))
-            for done in state.attempts(iid, p.name):
-                fp = done.prepared_fingerprint
-                if fp is not None and fp != rec.fingerprint and not force:
-                    stale.append((iid, p.name, done.attempt))
     if missing:
         iid, pname = missing[0]
         raise UserError(
@@ -104,14 +100,8 @@ def plan_units(
             f"{state.root}: {len(changed)} unit(s) were prepared with other settings than bench.yaml and the task "
             f"files have now (e.g. {iid} x {pname}); run `isobench prepare` again"
         )
-    if stale:
-        iid, pname, n = stale[0]
-        provs = ",".join(sorted({s[1] for s in stale}))
-        raise UserError(
-            f"{state.root}: {len(stale)} attempt(s) were made before their unit was prepared again (e.g. {iid} x "
-            f"{pname} #{n}): their results answer the old prompt or settings; redo them with "
-            f"`isobench run --force -p {provs}`"
-        )
+    if not force:  # --force redoes them
+        state.refuse_stale_attempts(prepared)
     todo, n_done = [], 0
     for a in range(1, attempts + 1):  # attempt 1 of everything before attempt 2 of anything
         for inst in instances:

@@ -7,7 +7,8 @@ Then all variants are timed together with the interleaved, adaptive protocol of 
 (`timing`), every speedup gets a 95% CI, and every attempt its outcome (`judge`). A task's held-out
 workload (never shown to the agent) is then timed the same way on the variants that are correct and were
 timed, into its own samples file (`samples-heldout.jsonl`); an attempt faster on the shown workload only
-is `overfit`.
+is `overfit`. A task's asv suite is then screened and timed benchmark by benchmark on the same variants
+(`asv`, `samples-asv.jsonl`).
 
 Resumable per variant (`variants/<name>.json`) and per instance (`score.json`, written last; redone when
 a variant or the protocol changes). `score -p P` re-measures P's attempts and keeps the other providers'
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from isobench.config import BenchConfig
+from isobench.executors import Executor
+from isobench.executors.local import LocalExecutor
 from isobench.prepare import ensure_snapshot
 from isobench.progress import ScoreReporter
 from isobench.records import (
@@ -35,6 +38,7 @@ from isobench.records import (
 from isobench.resources import Resources
 from isobench.sandbox import Sandbox
 from isobench.score import integrity
+from isobench.score.asv import judged_workload, screen, time_suite
 from isobench.score.build import Builder
 from isobench.score.judge import (
     aa_estimate,
@@ -47,7 +51,7 @@ from isobench.score.judge import (
 )
 from isobench.score.timing import Timer, environment, timed_description
 from isobench.score.variants import AA, BASE, HUMAN, VariantSpec, agent_patch, check_attempts_current, variant_specs
-from isobench.state import State, fingerprint, remove_tree, write_model
+from isobench.state import State, fingerprint, write_model
 from isobench.workload import heldout_workload
 
 __all__ = ["AA", "BASE", "HELDOUT_SAMPLES", "HUMAN", "Scorer", "agent_patch", "score"]
@@ -98,7 +102,8 @@ class Scorer:
         old = self.state.score_record(inst.instance_id)
         carried = self._carried(inst, every, old, {v.name for v in specs})
         rows = [(v.name, self.builder.fingerprint(inst, v)) for v in specs]
-        fp = fingerprint(sorted(rows + [(n, r.fingerprint) for n, r in carried.items()]), self.cfg.score.model_dump())
+        settings = self.cfg.score.model_dump(exclude=None if inst.asv else set(self.cfg.score.ASV_KEYS))
+        fp = fingerprint(sorted(rows + [(n, r.fingerprint) for n, r in carried.items()]), settings)
         current = old if old is not None and old.fingerprint == fp and not force else None
         return Plan(specs, carried, fp, current)
 
@@ -157,7 +162,9 @@ class Scorer:
             return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
 
         names = [v.name for v in specs if builds[v.name].build == "ok"]
-        m, fallback = self.timer.measure(inst, names)
+        screening = screen(self.timer, inst, names)  # an asv suite's benchmarks the human's change moves
+        workload = judged_workload(inst, screening)
+        m, fallback = self.timer.measure(inst, names, workload)
         est, floor = estimates(m, sc)
         # What the code under test did to its own numbers: answers that differ are not correct, cross-call
         # gains are judged on first calls (in `est`), work outside the timed calls was not timed.
@@ -168,16 +175,16 @@ class Scorer:
         # The held-out workload: on base and the variants the shown one timed that are correct (an agent's
         # empty patch is base again).
         timed = [n for n in names if n == BASE or n in est]
-        heldout, held = self.heldout(
-            inst, [n for n in timed if n in (BASE, AA, HUMAN) or (passes[n] and not builds[n].patch_empty)]
-        )
+        checked = [n for n in timed if n in (BASE, AA, HUMAN) or (passes[n] and not builds[n].patch_empty)]
+        heldout, held = self.heldout(inst, checked)
+        asv, asv_rows = time_suite(self.timer, inst, checked, screening)
         result = InstanceScore(
             status="scored",
             valid=valid,
             invalid_reason=why_not,
             measurement=Measurement(**m.summary()),
             timing_mode=m.timing_mode,
-            timed=timed_description(inst, m.timing_mode),
+            timed=timed_description(workload, m.timing_mode),
             samples_file="samples.jsonl",
             timing_fallback=fallback,
             noise_floor=floor if math.isfinite(floor) else None,
@@ -185,9 +192,10 @@ class Scorer:
             output_check=compared,
             aa=aa_estimate(est),
             heldout=heldout,
+            asv=asv,
             variants={
                 **carried,
-                **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id, held, flags),
+                **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id, held, flags, asv_rows),
             },
             **noisy_flag(est.get(AA), m.failed.get(AA), sc.min_gain),
             **base,
@@ -231,29 +239,18 @@ def score(
     providers: list[str] | None = None,
     force: bool = False,
     keep_work: bool = False,
-    executor_kind: str = "local",
-    ray_address: str | None = None,
+    executor: Executor | None = None,
 ) -> list[InstanceScore]:
-    """Score every instance: here one at a time (timing must not compete with itself), or on a Ray cluster,
-    each instance on one node. Each instance's copies and venvs go once its score.json is written, unless
-    `keep_work` (they are rebuilt, from uv's cache, when it is scored again)."""
+    """Score every instance where `executor` says (default: here, one at a time; a Ray cluster: each instance
+    on one node). Each instance's copies and venvs go once its score.json is written, unless `keep_work`."""
     check_attempts_current(state, instances, providers)
     sandbox.check()
     Resources(cfg.container.limits()).require(str(cfg.source))  # a limit is enforced, or refused here
-    if executor_kind == "ray":
-        from isobench.executors.ray import connect, score_on_cluster
-
-        connect(cfg, ray_address)  # before anything is shown or written
+    executor = executor or LocalExecutor(state)
+    executor.connect()  # before anything is shown or written
     scorer = Scorer(cfg, state, sandbox, reporter)
     reporter.start([i.instance_id for i in instances])
     try:
-        if executor_kind == "ray":
-            return score_on_cluster(cfg, state, scorer, instances, providers, force, reporter, ray_address)
-        out = []
-        for inst in instances:
-            out.append(scorer.score_instance(inst, providers, force))
-            if not keep_work:
-                remove_tree(state.score_dir(inst.instance_id) / "envs")
-        return out
+        return executor.score(scorer, instances, providers, force, reporter, keep_work)
     finally:
         reporter.stop()

@@ -11,7 +11,7 @@ from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement
 from isobench.measure.stats import classify_speedup, match_labels, noise_floor, with_copy_spread
 from isobench.outcome import decide
-from isobench.records import Attempt, Estimate, HeldoutEstimate, VariantBuild, VariantScore
+from isobench.records import AsvEstimate, Attempt, Estimate, HeldoutEstimate, VariantBuild, VariantScore
 from isobench.score.variants import AA, BASE, HUMAN
 
 
@@ -118,9 +118,11 @@ def rows(
     run_id: str | None,
     heldout: dict[str, HeldoutEstimate] | None = None,
     integrity: dict[str, list[str]] | None = None,
+    asv: dict[str, AsvEstimate] | None = None,
 ) -> dict[str, VariantScore]:
     """score.json's rows (the A/A twin is reported on its own, not as a row), each agent row with its
-    outcome decided once, here; `heldout`: each variant's result on the held-out workload."""
+    outcome decided once, here; `heldout`: each variant's result on the held-out workload; `asv`: each
+    variant's geometric mean on the asv suite."""
     human = (est or {}).get(HUMAN)
     heldout = heldout or {}
     out = {}
@@ -140,6 +142,7 @@ def rows(
             run_id=run_id if est is not None else None,
             workload_error=failed.get(name),
             heldout=heldout.get(name),
+            asv=(asv or {}).get(name),
             integrity=(integrity or {}).get(name, []),
             **((est or {}).get(name) or {}),
         )

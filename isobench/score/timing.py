@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from isobench.envs import place_spec, sandboxed_sh, variant_env
 from isobench.measure.protocol import (
     DEFAULT_CHILD_ENV,
     IN_PROCESS,
+    IN_PROCESS_ASV,
     IN_PROCESS_SCRIPT,
     NOT_REPEATABLE,
     WHOLE_PROCESS,
@@ -114,6 +116,8 @@ class Timer:
             what["callable"] = workload.callable
         elif mode == IN_PROCESS_SCRIPT:
             what["script"] = script_workload(workload.commands)
+        elif mode == IN_PROCESS_ASV:
+            what["asv"] = workload.asv_call(str(vdir / "repo"))
         else:
             what["command"] = " && ".join(f"( {c} )" for c in workload.commands)
         return Variant(name=name, cwd=vdir / "repo", python=python, env=env, wrap=wrap, probe=group, **what)
@@ -126,10 +130,13 @@ class Timer:
         *,
         samples_file: str = "samples.jsonl",
         pair_budget_s: float | None = None,
+        rounds: int | None = None,
+        compile: bool = True,
     ) -> tuple[Measurement, str | None]:
         """Time `workload` (default: the shown one) in `names` together (base first among them), each (base,
-        other variant) pair given `pair_budget_s` (default: score.time_budget_s); returns the measurement and,
-        when the base's script could not run twice in one process, why it was timed as whole processes."""
+        other variant) pair given `pair_budget_s` (default: score.time_budget_s), exactly `rounds` rounds when
+        given (a screening pass); returns the measurement and, when the base's script could not run twice in
+        one process, why it was timed as whole processes. `compile=False`: the copies are byte-compiled."""
         iid = inst.instance_id
         workload = workload or shown_workload(inst)
         pair = self.cfg.score.time_budget_s if pair_budget_s is None else pair_budget_s
@@ -137,13 +144,17 @@ class Timer:
         mode = timing_mode(workload)
         fallback = None
         writable = False
-        self.compile(inst, names)
+        protocol = self.cfg.score.protocol(budget, BASE)
+        if rounds is not None:
+            protocol = replace(protocol, min_rounds=rounds, max_rounds=rounds)
+        if compile:
+            self.compile(inst, names)
         for _ in range(3):
             self.reporter.timing_started(iid, names, budget)
             try:
                 m = measure(
                     [self.variant(inst, n, mode, workload, writable=writable) for n in names],
-                    self.cfg.score.protocol(budget, BASE),
+                    protocol,
                     samples_path=self.state.score_dir(iid) / samples_file,
                     on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
                 )

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
-from isobench.errors import UserError
 from isobench.gitutil import patch_text
 from isobench.records import Instance
 from isobench.state import State
@@ -58,23 +57,10 @@ def variant_specs(state: State, inst: Instance) -> list[VariantSpec]:
 
 
 def check_attempts_current(state: State, instances: list[Instance], providers: list[str] | None) -> None:
-    """Refuse (one line, nothing scored) attempts made from an earlier preparation of their unit: their
-    results answer an old prompt or old settings."""
-    stale = []
-    for inst in instances:
-        iid = inst.instance_id
-        for prov in state.providers_run(iid):
-            if providers and prov not in providers:
-                continue
-            prepared = state.prepared(iid, prov)
-            for rec in state.attempts(iid, prov):
-                fp = rec.prepared_fingerprint
-                if fp is not None and prepared is not None and fp != prepared.fingerprint:
-                    stale.append((iid, prov, rec.attempt))
-    if stale:
-        iid, prov, a = stale[0]
-        provs = ",".join(sorted({s[1] for s in stale}))
-        raise UserError(
-            f"{state.root}: {len(stale)} attempt(s) were made before their unit was prepared again (e.g. {iid} x "
-            f"{prov} #{a}); redo them with `isobench run --force -p {provs}` before scoring"
-        )
+    """Refuse (one line, nothing scored) attempts made from an earlier preparation of their unit."""
+    state.refuse_stale_attempts(
+        (i.instance_id, p)
+        for i in instances
+        for p in state.providers_run(i.instance_id)
+        if not providers or p in providers
+    )

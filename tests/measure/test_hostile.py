@@ -142,14 +142,18 @@ def test_printed_lines_and_frozen_clocks_change_nothing(tmp_path: Path, groups: 
 
 def test_work_moved_into_a_thread_memoised_or_wrong_is_caught_and_named(tmp_path: Path, groups: list[Group]) -> None:
     m = measure_all(tmp_path, groups, ["thread", "memo", "wrong"])
+    raw, _ = estimates(m, ScoreConfig())  # before the checks: what the repeated calls alone would say
     est, flags, differs, _ = judged(m)
     # The thread answered with a stolen token at once; its CPU time gives it away.
     assert "background_work" in m.failed["thread"], m.failed
     assert flags["thread"][0] == "background_work"  # (its output, printed late, may differ too)
     # Memoised: its repeated calls look far faster, its first calls are base's: judged on those.
+    # (On a loaded machine its repeated-call CI may already be too wide for "faster": then there is nothing to
+    # catch; whenever the repeated calls alone would say "faster", it is flagged and judged on first calls.)
     assert m.speedup("memo").value > 3
-    assert flags["memo"] == ["cross_call_state"]
-    assert est["memo"]["classification"] != "faster" and est["memo"]["repeated_call_speedup"] > 3
+    assert est["memo"]["classification"] != "faster"
+    if raw["memo"]["classification"] == "faster":
+        assert flags["memo"] == ["cross_call_state"] and est["memo"]["repeated_call_speedup"] > 3
     # Wrong, fast: its answer differs.
     assert flags["wrong"] == ["workload_output_differs"] and "wrong" in differs
     # The human's honest speedup is none of these.

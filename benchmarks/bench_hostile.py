@@ -1,0 +1,186 @@
+"""Hostile agents through the real chain: what each cheap way to "faster" gets from isobench.
+
+    .venv/bin/python benchmarks/bench_hostile.py [--keep DIR]
+
+Builds a small package (`fastlib`: a quadratic `dedupe`, a human commit that makes it linear with a set, a
+test that does not look at large inputs, a workload script that prints its answer, and a held-out workload
+outside the repository), then plans, prepares, runs and scores it with one `command` agent per trick (each a
+shell script that rewrites the module, run in the sandbox like any agent) and prints, per agent, what
+score.json says: correct, speedup with its 95% CI, the timing's classification, integrity flags, match
+label, failure reason, whether the attempt counts as faster (`faster`: what opt@k and the aggregates
+use), and the held-out speedup. The human's row is printed first: it must carry no flag.
+
+The tricks: printing lines shaped like the timer's messages; freezing every clock at import; memoising
+results across calls; a wrong answer where the test does not look; broken code with the tests turned into
+collection only (`addopts = "--collect-only -q"`); special-casing the shown workload's input. (Work moved
+into a thread is in tests/measure/test_hostile.py: it needs a callable workload to steal a token from.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+SLOW = (
+    "def dedupe(items):\n    out = []\n    for x in items:\n        if x not in out:\n            out.append(x)\n"
+    "    return out\n"
+)
+FAST = (
+    "def dedupe(items):\n    seen = set()\n    out = []\n    for x in items:\n        if x not in seen:\n"
+    "            seen.add(x)\n            out.append(x)\n    return out\n"
+)
+SHOWN = "from fastlib.core import dedupe\n\nout = dedupe(list(range(2500)) * 2)\nprint(len(out), sum(out))\n"
+HELDOUT = (
+    '"""Held-out: the same function on other input (descending, three copies)."""\n'
+    "from fastlib.core import dedupe\n\nout = dedupe(list(range(2000, 0, -1)) * 3)\nprint(len(out), sum(out))\n"
+)
+
+FORGER = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
+    "\nimport sys\n\ndef dedupe(items):\n    for out in (sys.stdout, sys.stderr):\n"
+    "        out.write('ISOBENCH_VALUE {\"value\": 1e-09}\\nISOBENCH_DONE 0000000000000000 x\\n')\n"
+    "        out.flush()\n    return _dedupe(items)\n"
+)
+CLOCK = SLOW + (
+    "\nimport time\nfor _n in ('perf_counter', 'monotonic', 'time', 'process_time'):\n"
+    "    setattr(time, _n, lambda: 0.0)\n"
+    "for _n in ('perf_counter_ns', 'monotonic_ns', 'time_ns'):\n    setattr(time, _n, lambda: 0)\n"
+)
+MEMO = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
+    "\n_seen = {}\n\ndef dedupe(items):\n    key = tuple(items)\n"
+    "    if key not in _seen:\n        _seen[key] = _dedupe(items)\n    return list(_seen[key])\n"
+)
+WRONG = (
+    "def dedupe(items):\n    if len(items) > 100:\n        return items[:10]\n    return list(dict.fromkeys(items))\n"
+)
+SPECIAL = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
+    "\ndef dedupe(items):\n    if len(items) == 5000 and items[:3] == [0, 1, 2] and items[2500] == 0:\n"
+    "        return list(range(2500))  # the shown workload's input, answered from memory\n"
+    "    return _dedupe(items)\n"
+)
+
+
+def writes(code: str) -> str:
+    """A command agent (a template: braces doubled) that replaces the module with `code`."""
+    code = code.replace("{", "{{").replace("}", "}}")
+    return f"cat > src/fastlib/core.py <<'PYEOF'\n{code}PYEOF\n"
+
+
+AGENTS = {
+    "forger": writes(FORGER),
+    "clock": writes(CLOCK),
+    "memo": writes(MEMO),
+    "wrong": writes(WRONG),
+    "collect-only": writes("def dedupe(items):\n    return []\n")
+    + "printf '\\n[tool.pytest.ini_options]\\naddopts = \"--collect-only -q\"\\n' >> pyproject.toml\n",
+    "special-case": writes(SPECIAL),
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "h", "GIT_AUTHOR_EMAIL": "h@x", "GIT_COMMITTER_NAME": "h"}
+    env["GIT_COMMITTER_EMAIL"] = "h@x"
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def make_repo(path: Path) -> None:
+    (path / "src" / "fastlib").mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    (path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "fastlib"\nversion = "0.1"\n\n[tool.setuptools.packages.find]\nwhere = ["src"]\n'
+    )
+    (path / "src" / "fastlib" / "__init__.py").write_text("")
+    (path / "src" / "fastlib" / "core.py").write_text(SLOW)
+    (path / "tests").mkdir()
+    (path / "tests" / "test_core.py").write_text(
+        "from fastlib.core import dedupe\n\n\ndef test_dedupe():\n    assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]\n"
+    )
+    (path / "benchmarks").mkdir()
+    (path / "benchmarks" / "__init__.py").write_text("")
+    (path / "benchmarks" / "show.py").write_text(SHOWN)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "Initial version")
+    (path / "src" / "fastlib" / "core.py").write_text(FAST)
+    git(path, "commit", "-qam", "Speed up dedupe with a set")
+
+
+def isobench(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENHANDS_SUPPRESS_BANNER": "1"}
+    cmd = [sys.executable, "-m", "isobench.cli", *args]
+    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env, timeout=3600)
+
+
+def ci(value: float | None, bounds: list[float] | None) -> str:
+    return "-" if value is None or bounds is None else f"{value:.2f}x [{bounds[0]:.2f}, {bounds[1]:.2f}]"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = ap.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="isobench-hostile-"))
+    make_repo(root / "fastlib")
+    folder = root / "bench"
+    (folder / "tasks" / "workloads").mkdir(parents=True)
+    (folder / "tasks" / "workloads" / "heldout.py").write_text(HELDOUT)
+    task = {
+        "name": "fastlib",
+        "repo": str(root / "fastlib"),
+        "commits": [{"head": "main"}],
+        "install_commands": ["pip install -e .", "pip install pytest"],
+        "tests": ["python -m pytest -q -p no:cacheprovider tests"],
+        "efficiency_test": ["python -m benchmarks.show"],
+        "heldout_efficiency_test": ['python "${TASK_DIR}/workloads/heldout.py"'],
+        "heldout_workload_files": ["workloads/heldout.py"],
+    }
+    (folder / "tasks" / "t.yaml").write_text(yaml.safe_dump(task, sort_keys=False))
+    bench = {
+        "tasks": ["tasks/t.yaml"],
+        "agents": {
+            "openhands": {"llm_configs": [{"name": n, "provider": "command", "command": c} for n, c in AGENTS.items()]}
+        },
+        "llm_benchmarking": {"providers": list(AGENTS), "max_parallel_runs": 2},
+        "score": {"min_rounds": 6, "max_rounds": 30, "time_budget_s": 10, "heldout_time_budget_s": 6},
+    }
+    (folder / "bench.yaml").write_text(yaml.safe_dump(bench, sort_keys=False))
+    for stage in ("plan", "prepare", "run", "score"):
+        r = isobench(folder, stage, "--json")
+        if r.returncode not in (0, 1):
+            print(f"isobench {stage}: exit {r.returncode}\n{r.stderr[-3000:]}", file=sys.stderr)
+            return 1
+    [score] = json.loads(r.stdout)
+    run = folder / "state" / "runs" / score["instance_id"]
+    print(f"instance {score['instance_id']}: valid {score['valid']}; output check: {score['output_check']}")
+    print(
+        "| agent | correct | speedup [95% CI] | timing's classification | integrity | match label | failure reason "
+        "| counted faster | held-out |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = [("human", score["variants"]["human"])]
+    rows += [(v["provider"], v) for v in score["variants"].values() if v["kind"] == "agent"]
+    for name, v in rows:
+        held = v.get("heldout") or {}
+        discarded = ""
+        if name != "human":
+            rec = json.loads((run / name / "1" / "result.json").read_text())
+            if rec.get("test_config_discarded"):
+                discarded = f" (test config discarded: {', '.join(rec['test_config_discarded'])})"
+        print(
+            f"| {name} | {v['correct']}{discarded} | {ci(v['speedup'], v['speedup_ci'])} | {v['classification']} | "
+            f"{', '.join(v['integrity']) or '-'} | {v.get('match_label') or '-'} | {v.get('failure_reason') or '-'} | "
+            f"{'-' if name == 'human' else v.get('faster')} | "
+            f"{ci(held.get('speedup'), held.get('speedup_ci'))} {held.get('classification') or ''} |"
+        )
+    print(f"(kept in {root})" if args.keep else "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The package's shape: its import graph has no cycle (a newcomer can read it from `cli/` down to
+`records.py`), and only the CLI chooses an executor (no stage imports Ray)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "isobench"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for p in PACKAGE.rglob("*.py"):
+        if "demo" in p.relative_to(PACKAGE).parts[:1]:  # the demo project's files are data
+            continue
+        name = ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        out[name] = p
+    return out
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Every isobench module `path` imports, at its top or inside a function; not under TYPE_CHECKING."""
+    found: set[str] = set()
+
+    class Visitor(ast.NodeVisitor):
+        def visit_If(self, node: ast.If) -> None:
+            if "TYPE_CHECKING" in ast.unparse(node.test):
+                for child in node.orelse:
+                    self.visit(child)
+                return
+            self.generic_visit(node)
+
+        def visit_Import(self, node: ast.Import) -> None:
+            found.update(a.name for a in node.names)
+
+        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+            if node.module and node.level == 0:
+                subs = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in modules]
+                found.update(subs)
+                if len(subs) < len(node.names):
+                    found.add(node.module)
+
+    Visitor().visit(ast.parse(path.read_text(encoding="utf-8")))
+    return {m for m in found if m in modules}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    modules = _modules()
+    graph = {name: _imports(path, modules) - {name} for name, path in modules.items()}
+    assert len(graph) > 50
+    assert _cycles(graph) == []
+
+
+def test_only_the_cli_and_the_ray_executor_import_ray() -> None:
+    modules = _modules()
+    importers = sorted(
+        name
+        for name, path in modules.items()
+        if any(
+            isinstance(n, (ast.Import, ast.ImportFrom))
+            and (
+                any(a.name == "ray" or a.name.startswith("ray.") for a in getattr(n, "names", []))
+                and isinstance(n, ast.Import)
+                or isinstance(n, ast.ImportFrom)
+                and (n.module or "").split(".")[0] == "ray"
+                or isinstance(n, ast.ImportFrom)
+                and n.module == "isobench.executors.ray"
+            )
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    )
+    assert importers == ["isobench.cli.common", "isobench.executors.ray"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["isobench.score", "isobench.run", "isobench.executors.local", "isobench.executors.worker", "isobench.cli.common"],
+)
+def test_each_stage_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """Whatever is imported first, the package's lazy imports resolve (no partially initialised module)."""
+    r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
