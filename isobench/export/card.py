@@ -75,15 +75,7 @@ def results_table(correlation: Correlation | None) -> str:
     if correlation is None or not correlation.providers:
         return "No attempts yet."
 
-    def pct(x: float | None, ci: list[float] | None = None) -> str:
-        if x is None:
-            return "-"
-        return f"{x:.0%}" + (f" [{ci[0]:.0%}, {ci[1]:.0%}]" if ci else "")
-
-    def times(x: float | None, ci: list[float] | None = None) -> str:
-        if x is None:
-            return "-"
-        return f"{x:.2f}x" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+    from isobench.report.terminal import pct, times
 
     lines = [
         "| provider | attempts | correct | faster than base | opt@1 strict [95% CI] | opt@1 GSO | speedup gmean [CI] "

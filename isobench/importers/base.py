@@ -124,6 +124,17 @@ def default_id(repo: str, commit: str) -> str:
     return f"{repo.rstrip('/').removesuffix('.git').split(':')[-1].replace('/', '__')}-{commit[:10]}"
 
 
+PYTEST_ONLY = ["pip install pytest"]
+"""The install recipe of a set that names none (its container image has the project's dependencies): pytest,
+which its tests need, in the variant's venv; the project itself is imported from the repository root, as
+`python -m pytest` puts it first on sys.path. Enough for a pure-Python project; others need the task's own
+install_commands (edit the task file under state/imports/)."""
+PYTEST_ONLY_NOTE = (
+    "install_commands: only pytest (the set names no recipe: its image holds the project's dependencies); "
+    "a project that must be built or needs more packages needs its own install_commands"
+)
+
+
 def image_note(row: dict[str, Any], title: str) -> list[str]:
     """The row's container image as a note: where the set's own harness runs it."""
     for column in IMAGE_COLUMNS:

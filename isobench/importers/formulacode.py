@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from isobench.importers.base import Converted, Importer, image_note, owner_name, text
+from isobench.importers.base import PYTEST_ONLY, PYTEST_ONLY_NOTE, Converted, Importer, image_note, owner_name, text
 
 ASV_NOTE = (
     "the workload is the repository's own asv suite (asv.conf.json at its root): score times its time_* "
@@ -32,7 +32,11 @@ class FormulaCode(Importer):
             repo=repo,
             base=text(row, "pr_base_sha"),
             head=head,
-            task={"asv": {}, "tests": ["python -m pytest -q -p no:cacheprovider"]},
-            notes=[*image_note(row, self.title), ASV_NOTE],
+            task={
+                "asv": {},
+                "tests": ["python -m pytest -q -p no:cacheprovider"],
+                "install_commands": PYTEST_ONLY,
+            },
+            notes=[*image_note(row, self.title), ASV_NOTE, PYTEST_ONLY_NOTE],
             created_at=text(row, "pr_merged_at", required=False) or None,
         )

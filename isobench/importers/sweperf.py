@@ -7,7 +7,17 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from isobench.importers.base import Converted, Importer, RowError, image_note, owner_name, strings, text
+from isobench.importers.base import (
+    PYTEST_ONLY,
+    PYTEST_ONLY_NOTE,
+    Converted,
+    Importer,
+    RowError,
+    image_note,
+    owner_name,
+    strings,
+    text,
+)
 
 
 class SWEPerf(Importer):
@@ -26,7 +36,7 @@ class SWEPerf(Importer):
         # One pytest process over the node ids, timed whole (pytest cannot run twice in one process); no
         # cache written into the variant's copy.
         pytest = "python -m pytest -q -p no:cacheprovider " + " ".join(shlex.quote(i) for i in ids)
-        notes = image_note(row, self.title)
+        notes = [*image_note(row, self.title), PYTEST_ONLY_NOTE]
         human = row.get("human_performance")
         if isinstance(human, int | float):
             notes.append(f"SWE-Perf reports the human change's gain on these tests as {human:g}")
@@ -34,7 +44,12 @@ class SWEPerf(Importer):
             repo=repo,
             base=text(row, "base_commit"),
             head=head,
-            task={"efficiency_test": [pytest], "workload_timing": "whole_process", "tests": [pytest]},
+            task={
+                "efficiency_test": [pytest],
+                "workload_timing": "whole_process",
+                "tests": [pytest],
+                "install_commands": PYTEST_ONLY,
+            },
             notes=notes,
             created_at=text(row, "created_at", required=False) or None,
         )

@@ -15,13 +15,15 @@ def _ci(value: float | None, ci: list[float] | None) -> str:
     return f"{value:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
-def _pct(x: float | None, ci: list[float] | None = None) -> str:
+def pct(x: float | None, ci: list[float] | None = None) -> str:
+    """A share as a percentage, with its CI when given ("-" when there is none)."""
     if x is None:
         return "-"
     return f"{x:.0%}" + (f" [{ci[0]:.0%}, {ci[1]:.0%}]" if ci else "")
 
 
-def _x(x: float | None, ci: list[float] | None = None) -> str:
+def times(x: float | None, ci: list[float] | None = None) -> str:
+    """A speedup as "1.23x", with its CI when given ("-" when there is none)."""
     if x is None:
         return "-"
     return f"{x:.2f}x" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
@@ -90,11 +92,11 @@ def correlate_table(res: dict[str, Any]) -> Table:
             name,
             str(p["attempts"]),
             str(p["correct"]),
-            _pct(p["opt1_strict"], p["opt1_strict_ci"]),
-            _pct(p["opt1_gso"]),
-            _pct(p["optk_strict"]) + f" (k={p['k']})",
-            _x(p["speedup_gmean"], p["speedup_gmean_ci"]),
-            _x(p["rho_gmean"], p["rho_gmean_ci"]),
+            pct(p["opt1_strict"], p["opt1_strict_ci"]),
+            pct(p["opt1_gso"]),
+            pct(p["optk_strict"]) + f" (k={p['k']})",
+            times(p["speedup_gmean"], p["speedup_gmean_ci"]),
+            times(p["rho_gmean"], p["rho_gmean_ci"]),
             f"${p['total_cost_usd']:.2f}",
             "-" if p["cost_per_success"] is None else f"${p['cost_per_success']:.2f}",
             "-" if sp["rho"] is None else f"{sp['rho']:.2f} (n={sp['n']})",
