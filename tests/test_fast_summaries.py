@@ -13,8 +13,10 @@ import json
 import os
 import re
 import signal
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.test_run import Bench, processes_mentioning, wait_for
@@ -83,7 +85,8 @@ def test_the_next_command_keeps_the_state_directory_it_was_given(tmp_path: Path)
     )
 
 
-def test_an_interrupted_run_says_that_running_it_again_resumes(tmp_path: Path) -> None:
+def test_an_interrupted_run_says_that_running_it_again_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")  # a hang is reported with every thread's stack (SIGABRT)
     mark = f"slowpoke-{os.getpid()}-{tmp_path.name}"  # this test's agent, not another test's running beside it
     agent = f"true {mark} && sleep 3600 && echo never > {{out_dir}}/runner_result.json"
     b = Bench(tmp_path, [{"name": "slowpoke", "provider": "command", "model": "m", "command": agent}])
@@ -91,7 +94,11 @@ def test_an_interrupted_run_says_that_running_it_again_resumes(tmp_path: Path) -
     try:
         wait_for(lambda: processes_mentioning(mark) != [], 60, "the agent to start")
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        try:
+            out, _ = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            raise AssertionError("run did not stop on Ctrl-C:\n" + proc.communicate(timeout=30)[0][-8000:]) from None
     finally:
         proc.kill()
     assert proc.returncode == 130, out

@@ -181,6 +181,29 @@ def test_keys_never_travel_and_a_node_without_the_key_refuses_naming_itself_and_
     assert KEY not in r.stdout + r.stderr and DRIVER_ONLY_KEY not in r.stdout + r.stderr
 
 
+def test_an_agent_on_a_node_reaches_its_model_and_not_the_cluster(cluster: RayCluster, tmp_path: Path) -> None:
+    """The agent's commands on a worker node have no network: the cluster's own address (its GCS) is as
+    unreachable from there as anything else, while the agent's LLM calls go through."""
+    from isobench.agents.scripted_server import ScriptedLLMServer
+    from isobench.agents.scripts import Scenario
+
+    host, port = cluster.address.rsplit(":", 1)
+    code = (
+        f"import socket\ntry:\n    socket.create_connection(('{host}', {port}), timeout=5)\n    r = 'CONNECTED'\n"
+        "except OSError as e:\n    r = 'blocked: ' + type(e).__name__\nopen('reach.txt', 'w').write(r)\n"
+    )
+    probe = f'python -c "{code}"'
+    with ScriptedLLMServer(lambda key: Scenario(script="shell", commands=[probe])) as server:
+        b = Bench(tmp_path, [keyed("prober", server.base_url("t"))])
+        r = b.cli("run", *on_ray(cluster), "--json", env={"ISOBENCH_TEST_KEY": KEY})
+        assert server.requests  # the model was reached, from the node
+    assert r.returncode == 0, r.stdout + r.stderr
+    rec = b.result("prober")
+    assert rec and rec["status"] == "success" and rec["executor"]["node"] in cluster.node_ids(), rec
+    patch = b.attempt_file("prober", "model_patch.diff").read_text()
+    assert "+blocked: " in patch and "CONNECTED" not in patch, patch
+
+
 # --- a node dies mid-run; the driver is killed mid-run -----------------------------------------------
 
 

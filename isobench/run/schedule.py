@@ -3,8 +3,9 @@ agent) or elsewhere (`isobench.executors`), both behind the same small interface
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Protocol
 
 from isobench.records import Attempt
@@ -60,21 +61,31 @@ class AttemptExecutor(Protocol):
 
 
 class LocalAttempts:
-    """Attempts on this machine: one thread per running agent (the agent itself is a sandboxed process)."""
+    """Attempts on this machine: one thread per running agent (the agent itself is a sandboxed process).
+
+    The threads are daemons: after Ctrl-C, `run` waits a bounded time for each attempt to record itself
+    `interrupted`, and then exits whatever a thread is still doing (its agent's process group is killed and
+    dies with isobench; the attempt is redone next time). A pool's threads would hold the exit until the
+    last one returned."""
 
     name = "local"
 
     def __init__(self, runner: Runner, workers: int) -> None:
         self.runner = runner
-        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.workers = workers  # `run`'s Slots never hands out more units at once than this
 
-    def _job(self, u: Unit) -> Attempt | None:
-        if self.runner.cancel.is_set():
-            return None
-        return self.runner.run_unit(u)
+    def _job(self, u: Unit, future: Future[Attempt | None]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(None if self.runner.cancel.is_set() else self.runner.run_unit(u))
+        except BaseException as exc:  # noqa: BLE001 - handed to `result`, which raises it in the caller
+            future.set_exception(exc)
 
     def submit(self, u: Unit) -> Future[Attempt | None]:
-        return self.pool.submit(self._job, u)
+        future: Future[Attempt | None] = Future()
+        threading.Thread(target=self._job, args=(u, future), name=f"attempt {u.key}", daemon=True).start()
+        return future
 
     def wait(self, handles: list[Any], timeout: float) -> list[Any]:
         done, _ = wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)
@@ -88,4 +99,4 @@ class LocalAttempts:
         self.runner.cancel.set()  # running attempts kill their agent and record `interrupted`
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        """Nothing to wait for: every attempt `run` still waits for has been waited for."""
