@@ -30,13 +30,17 @@ def times(x: float | None, ci: list[float] | None = None) -> str:
 
 
 def score_table(r: InstanceScore) -> tuple[Table, list[str]]:
-    """One instance's variants (build, correctness, speedup and rho with CIs, label), and the notes below it."""
+    """One instance's variants (build, correctness, speedup and rho with CIs, label; the held-out workload's
+    and the asv suite's speedups when the instance has them), and the notes below it."""
     table = Table(title=f"{r.instance_id} ({r.status}, {'valid' if r.valid else 'INVALID'})")
-    for col in ("variant", "build", "correct", "speedup vs base [95% CI]", "", "rho [95% CI]", "match"):
+    cols = ["variant", "build", "correct", "speedup vs base [95% CI]", "", "rho [95% CI]", "match"]
+    cols += ["held-out [95% CI]"] if r.heldout is not None else []
+    cols += ["asv geomean [95% CI] (advantage)"] if r.asv is not None else []
+    for col in cols:
         table.add_column(col)
     for name, v in r.variants.items():
         correct = "empty" if v.kind == "agent" and v.patch_empty else ("yes" if v.correct else "NO")
-        table.add_row(
+        cells = [
             name,
             v.build,
             correct,
@@ -44,9 +48,16 @@ def score_table(r: InstanceScore) -> tuple[Table, list[str]]:
             v.classification or (v.workload_error or "-")[:40],
             _ci(v.rho, v.rho_ci),
             v.match_label or "-",
-        )
+        ]
+        if r.heldout is not None:
+            cells.append(_ci(v.heldout.speedup, v.heldout.speedup_ci) if v.heldout else "-")
+        if r.asv is not None:
+            adv = f" ({v.asv.advantage:+.2f})" if v.asv and v.asv.advantage is not None else ""
+            cells.append(_ci(v.asv.speedup, v.asv.speedup_ci) + adv if v.asv else "-")
+        table.add_row(*cells)
     if r.aa:
-        table.add_row("A/A (base vs a copy)", "", "", _ci(r.aa.speedup, r.aa.speedup_ci), r.aa.classification, "", "")
+        aa = ["A/A (base vs a copy)", "", "", _ci(r.aa.speedup, r.aa.speedup_ci), r.aa.classification or "", "", ""]
+        table.add_row(*aa, *[""] * (len(cols) - len(aa)))
     notes = [f"invalid: {r.invalid_reason}"] if not r.valid else []
     notes += [f"noisy: {r.noisy_reason}"] if r.noisy else []
     if r.decision_margin is not None:
@@ -56,6 +67,14 @@ def score_table(r: InstanceScore) -> tuple[Table, list[str]]:
         )
     notes += [f"timed as whole processes: {r.timing_fallback[-200:]}"] if r.timing_fallback else []
     notes += [f"fails on the human commit too (not counted): {c}" for c in r.excluded_tests]
+    if r.asv is not None:
+        moved = [b.name for b in r.asv.benchmarks if b.status == "moved"]
+        other = {b.status for b in r.asv.benchmarks} - {"moved"}
+        counts = ", ".join(f"{sum(b.status == st for b in r.asv.benchmarks)} {st}" for st in sorted(other))
+        notes.append(
+            f"asv suite ({r.asv.config}): {len(r.asv.benchmarks)} benchmark(s); geometric means over the "
+            f"{len(moved)} the human moved{'; ' + counts if counts else ''} (score.json's asv block has each)"
+        )
     if r.measurement:
         m = r.measurement
         notes.append(
