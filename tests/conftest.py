@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -28,6 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # An explicit -m (e.g. `-m slow`: the slow tier alone) wins over the default.
     if not config.getoption("all_tiers") and not config.option.markexpr:
         config.option.markexpr = "not slow"
+    # Started as a background job of a non-interactive shell (`cmd &`), this process ignores SIGINT, and so
+    # would every isobench it starts: the tests that press Ctrl-C on one would wait for nothing. A handler
+    # (not "ignore") is reset to the default in children, which then take Ctrl-C as a user's shell gives it.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
