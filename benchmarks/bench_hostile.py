@@ -28,15 +28,10 @@ from pathlib import Path
 
 import yaml
 
-SLOW = (
-    "def dedupe(items):\n    out = []\n    for x in items:\n        if x not in out:\n            out.append(x)\n"
-    "    return out\n"
-)
-FAST = (
-    "def dedupe(items):\n    seen = set()\n    out = []\n    for x in items:\n        if x not in seen:\n"
-    "            seen.add(x)\n            out.append(x)\n    return out\n"
-)
-SHOWN = "from fastlib.core import dedupe\n\nout = dedupe(list(range(2500)) * 2)\nprint(len(out), sum(out))\n"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.conftest import SLOW  # noqa: E402
+from tests.test_hostile_agents import COLLECT_ONLY, MEMO, WRONG, repo, writes  # noqa: E402
+
 HELDOUT = (
     '"""Held-out: the same function on other input (descending, three copies)."""\n'
     "from fastlib.core import dedupe\n\nout = dedupe(list(range(2000, 0, -1)) * 3)\nprint(len(out), sum(out))\n"
@@ -52,13 +47,6 @@ CLOCK = SLOW + (
     "    setattr(time, _n, lambda: 0.0)\n"
     "for _n in ('perf_counter_ns', 'monotonic_ns', 'time_ns'):\n    setattr(time, _n, lambda: 0)\n"
 )
-MEMO = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
-    "\n_seen = {}\n\ndef dedupe(items):\n    key = tuple(items)\n"
-    "    if key not in _seen:\n        _seen[key] = _dedupe(items)\n    return list(_seen[key])\n"
-)
-WRONG = (
-    "def dedupe(items):\n    if len(items) > 100:\n        return items[:10]\n    return list(dict.fromkeys(items))\n"
-)
 SPECIAL = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
     "\ndef dedupe(items):\n    if len(items) == 5000 and items[:3] == [0, 1, 2] and items[2500] == 0:\n"
     "        return list(range(2500))  # the shown workload's input, answered from memory\n"
@@ -66,49 +54,14 @@ SPECIAL = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
 )
 
 
-def writes(code: str) -> str:
-    """A command agent (a template: braces doubled) that replaces the module with `code`."""
-    code = code.replace("{", "{{").replace("}", "}}")
-    return f"cat > src/fastlib/core.py <<'PYEOF'\n{code}PYEOF\n"
-
-
 AGENTS = {
     "forger": writes(FORGER),
     "clock": writes(CLOCK),
     "memo": writes(MEMO),
     "wrong": writes(WRONG),
-    "collect-only": writes("def dedupe(items):\n    return []\n")
-    + "printf '\\n[tool.pytest.ini_options]\\naddopts = \"--collect-only -q\"\\n' >> pyproject.toml\n",
+    "collect-only": COLLECT_ONLY,
     "special-case": writes(SPECIAL),
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "h", "GIT_AUTHOR_EMAIL": "h@x", "GIT_COMMITTER_NAME": "h"}
-    env["GIT_COMMITTER_EMAIL"] = "h@x"
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
-
-
-def make_repo(path: Path) -> None:
-    (path / "src" / "fastlib").mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        '[project]\nname = "fastlib"\nversion = "0.1"\n\n[tool.setuptools.packages.find]\nwhere = ["src"]\n'
-    )
-    (path / "src" / "fastlib" / "__init__.py").write_text("")
-    (path / "src" / "fastlib" / "core.py").write_text(SLOW)
-    (path / "tests").mkdir()
-    (path / "tests" / "test_core.py").write_text(
-        "from fastlib.core import dedupe\n\n\ndef test_dedupe():\n    assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]\n"
-    )
-    (path / "benchmarks").mkdir()
-    (path / "benchmarks" / "__init__.py").write_text("")
-    (path / "benchmarks" / "show.py").write_text(SHOWN)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "Initial version")
-    (path / "src" / "fastlib" / "core.py").write_text(FAST)
-    git(path, "commit", "-qam", "Speed up dedupe with a set")
 
 
 def isobench(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -126,7 +79,7 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="isobench-hostile-"))
-    make_repo(root / "fastlib")
+    repo(root / "fastlib")  # the package of tests/test_hostile_agents.py
     folder = root / "bench"
     (folder / "tasks" / "workloads").mkdir(parents=True)
     (folder / "tasks" / "workloads" / "heldout.py").write_text(HELDOUT)

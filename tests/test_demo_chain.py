@@ -90,7 +90,8 @@ def test_human_commits_are_significant_and_ordered_by_design(chain: dict[str, An
     for tag, h in human.items():
         assert scores[tag]["valid"], scores[tag]["invalid_reason"]
         assert h["classification"] == "faster" and h["speedup_ci"][0] > 1.1, (tag, h)
-        assert scores[tag]["measurement"]["rounds"] >= 5  # the time budget may stop a round short of min_rounds, never below 5
+        # The time budget may stop short of min_rounds, never below 5 rounds.
+        assert scores[tag]["measurement"]["rounds"] >= 5
     # Both timing modes: three workload callables in-process, the n-gram commit as a whole process.
     modes = {tag: s["timing_mode"] for tag, s in scores.items()}
     assert modes == {

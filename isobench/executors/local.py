@@ -30,7 +30,7 @@ class LocalExecutor:
     def attempts(self, runner: Runner, max_parallel: int) -> LocalAttempts:
         from isobench.run.schedule import LocalAttempts  # here: `run` imports this module
 
-        return LocalAttempts(runner, max_parallel)
+        return LocalAttempts(runner)
 
     def score(
         self,

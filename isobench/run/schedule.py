@@ -70,9 +70,8 @@ class LocalAttempts:
 
     name = "local"
 
-    def __init__(self, runner: Runner, workers: int) -> None:
-        self.runner = runner
-        self.workers = workers  # `run`'s Slots never hands out more units at once than this
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner  # how many run at once is `run`'s Slots' to decide
 
     def _job(self, u: Unit, future: Future[Attempt | None]) -> None:
         if not future.set_running_or_notify_cancel():
