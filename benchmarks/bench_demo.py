@@ -65,7 +65,7 @@ def main() -> int:
         widest = max((v.get("halfwidth_log") or 0) for v in s["variants"].values())
         m = s.get("measurement") or {}
         labels = {
-            v["provider"]: v.get("match_label") or v.get("failure_reason")
+            v["provider"]: v["outcome"]["match_label"] or v["outcome"]["failure_reason"]
             for v in s["variants"].values()
             if v["kind"] == "agent"
         }

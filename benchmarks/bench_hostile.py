@@ -120,15 +120,16 @@ def main() -> int:
     rows += [(v["provider"], v) for v in score["variants"].values() if v["kind"] == "agent"]
     for name, v in rows:
         held = v.get("heldout") or {}
+        o = v.get("outcome") or v  # an agent's credit; the human's row is its own
         discarded = ""
         if name != "human":
             rec = json.loads((run / name / "1" / "result.json").read_text())
             if rec.get("test_config_discarded"):
                 discarded = f" (test config discarded: {', '.join(rec['test_config_discarded'])})"
         print(
-            f"| {name} | {v['correct']}{discarded} | {ci(v['speedup'], v['speedup_ci'])} | {v['classification']} | "
-            f"{', '.join(v['integrity']) or '-'} | {v.get('match_label') or '-'} | {v.get('failure_reason') or '-'} | "
-            f"{'-' if name == 'human' else v.get('faster')} | "
+            f"| {name} | {o['correct']}{discarded} | {ci(v['speedup'], v['speedup_ci'])} | {v['classification']} | "
+            f"{', '.join(v['integrity']) or '-'} | {o.get('match_label') or '-'} | {o.get('failure_reason') or '-'} | "
+            f"{'-' if name == 'human' else o.get('faster')} | "
             f"{ci(held.get('speedup'), held.get('speedup_ci'))} {held.get('classification') or ''} |"
         )
     print(f"(kept in {root})" if args.keep else "")

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from isobench.config import BenchConfig
-from isobench.errors import UserError
 from isobench.gitutil import GitError, patch_bytes, run_git
 from isobench.metrics import AttemptResult, per_instance, provider_metrics, spearman
 from isobench.outcome import Outcome, unscored
@@ -67,23 +66,9 @@ def commit_agent_patch(inst: Instance, provider: str, attempt: int, patch: str, 
 def _outcome(rec: Attempt, score: InstanceScore | None) -> tuple[Outcome, dict[str, Any]]:
     """The attempt's outcome as score decided it (read from its row), and the row's measured values."""
     row = score.variants.get(f"{rec.provider}#{rec.attempt}") if score else None
-    if row is None or row.valid_patch is None:  # not scored, or scored by an isobench that decided no outcome
+    if row is None or row.outcome is None:  # not scored (yet)
         return unscored(rec), {}
-    return Outcome(
-        scored=True,
-        empty_patch=row.patch_empty,
-        valid_patch=bool(row.valid_patch),
-        correct=row.correct,
-        timed=row.speedup is not None and row.correct,
-        effective_speedup=row.effective_speedup or 1.0,
-        effective_rho=row.effective_rho,
-        faster=bool(row.faster),
-        opt_strict=bool(row.opt_strict),
-        opt_gso=bool(row.opt_gso),
-        beats_human=bool(row.beats_human),
-        match_label=row.match_label,
-        failure_reason=row.failure_reason,
-    ), {
+    return row.outcome, {
         **row.model_dump(include={"speedup", "speedup_ci", "classification", "rho", "rho_ci", "build"}),
         "asv_advantage": row.asv.advantage if row.asv else None,
     }
@@ -91,9 +76,7 @@ def _outcome(rec: Attempt, score: InstanceScore | None) -> tuple[Outcome, dict[s
 
 def compute(cfg: BenchConfig, state: State) -> Correlation:
     """Every attempt against its human commit and the per-provider metrics (reads only; no git)."""
-    instances = state.instances()
-    if not instances:
-        raise UserError(f"{state.root}: no planned instances; run `isobench plan` first")
+    instances = state.select_instances(None)
     p = cfg.score.match_threshold
     entries: list[InstanceCorrelation] = []
     results: dict[str, list[AttemptResult]] = {}
@@ -141,7 +124,7 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
                         attempt=rec.attempt,
                         status=rec.status,
                         **measured,
-                        **outcome.model_dump(exclude={"timed"}),
+                        outcome=outcome,
                         cost_usd=rec.cost_usd,
                         wall_s=rec.wall_s,
                         iterations=rec.iterations,
@@ -149,7 +132,7 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
                     )
                 )
             entry.llm_attempts[prov] = rows
-            rhos = [r.effective_rho for r in rows if r.effective_rho is not None]
+            rhos = [r.outcome.effective_rho for r in rows if r.outcome.effective_rho is not None]
             entry.best_rho[prov] = max(rhos) if rhos else None
         entries.append(entry)
 
@@ -171,11 +154,11 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
         instances=entries,
         providers=providers,
         between_providers=between,
-        seed_metrics=seed_metrics(state, entries, [r for rs in results.values() for r in rs]),
+        design_metrics=design_metrics(state, entries, [r for rs in results.values() for r in rs]),
     )
 
 
-def seed_metrics(state: State, entries: list[InstanceCorrelation], results: list[AttemptResult]) -> dict[str, Any]:
+def design_metrics(state: State, entries: list[InstanceCorrelation], results: list[AttemptResult]) -> dict[str, Any]:
     """The original design's success metrics, on this state, with the targets that design set."""
     with_attempt = sum(1 for e in entries if any(e.llm_attempts.values()))
     nonempty = [r for r in results if not r.outcome.empty_patch]

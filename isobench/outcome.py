@@ -1,8 +1,8 @@
 """What an attempt achieved: decided once, here, from its records.
 
-`score` calls `decide` for every attempt it scores and writes the result into the attempt's row of
-score.json; `correlate`, `export`, the report and the dataset card only read those fields (an attempt
-that was never scored gets `unscored`). The README's metric definitions are these docstrings.
+`score` calls `decide` for every attempt it scores and sets the result, one `Outcome`, as the `outcome` of
+the attempt's row of score.json; `correlate`, `export`, the report and the dataset card only read it (an
+attempt that was never scored gets `unscored`). The README's metric definitions are these docstrings.
 
 Definitions, for one agent attempt:
 
@@ -38,32 +38,12 @@ Definitions, for one agent attempt:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from isobench.records import Attempt, HeldoutEstimate, Outcome, VariantScore
 
-from isobench.records import Attempt, HeldoutEstimate, VariantScore
+__all__ = ["GSO_MIN_SPEEDUP", "Outcome", "decide", "overfit", "unscored"]
 
 GSO_MIN_SPEEDUP = 1.2
 """GSO's opt threshold on the speedup over base (point estimate)."""
-
-
-class Outcome(BaseModel):
-    """The decisions about one attempt (see the module docstring for each definition)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    scored: bool
-    empty_patch: bool
-    valid_patch: bool
-    correct: bool
-    timed: bool
-    effective_speedup: float
-    effective_rho: float | None
-    faster: bool
-    opt_strict: bool
-    opt_gso: bool
-    beats_human: bool
-    match_label: str | None
-    failure_reason: str | None
 
 
 def overfit(row: VariantScore, human_heldout: HeldoutEstimate | None) -> bool:
@@ -141,6 +121,8 @@ def decide(
         opt_strict=strict,
         opt_gso=gso,
         beats_human=timed and not overfitted and bool(row.beats_human),
+        matches_human=timed and bool(row.matches_human_strict),
+        matches_human_gso=timed and bool(row.matches_human_gso),
         match_label=label,
         failure_reason=None if strict else _failure(attempt, row, empty, correct, timed, faster, overfitted),
     )

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Stamped in every record; bumped when a record's shape or meaning changes (see `migrate`)."""
 
 AttemptStatus = Literal[
@@ -67,7 +67,7 @@ ScoreStatus = Literal["scored", "base_failed", "human_failed", "human_tests_fail
 class Record(BaseModel):
     """A record on disk: unknown keys are errors (a typo must not pass), `schema_version` stamped."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, use_attribute_docstrings=True)
 
     schema_version: int = SCHEMA_VERSION
 
@@ -75,7 +75,7 @@ class Record(BaseModel):
 class Part(BaseModel):
     """A nested part of a record."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -287,6 +287,29 @@ class Estimate(Part):
     halfwidth_log: float
 
 
+class RhoLabels(Part):
+    """An agent's rho (its speedup / the human's) with its 95% CI, and rho's labels against the match threshold
+    as measured (`measure.stats.match_labels`), before the outcome's gates."""
+
+    rho: float | None = None
+    rho_ci: list[float] | None = None
+    matches_human_strict: bool | None = None
+    matches_human_gso: bool | None = None
+    beats_human: bool | None = None
+    match_label: MatchLabel | None = None
+
+
+class VariantEstimate(Estimate, RhoLabels):
+    """A timed variant's estimate as `score.judge.estimates` makes it (`score.integrity` may judge it again on
+    its first calls): its speedup against base and, for an agent, rho against the human with rho's labels.
+    These are the measured fields of its score row (`VariantScore`)."""
+
+    speedup_ci: list[float] | None  # type: ignore[assignment]
+    """None when its first calls were too few to judge (`cross_call_state`)."""
+    repeated_call_speedup: float | None = None
+    """With `cross_call_state`: the speedup its repeated calls showed (`speedup` is then its first calls')."""
+
+
 class HeldoutEstimate(Part):
     """A variant's result on the task's held-out workload (never shown to the agent): its speedup against
     base with the 95% CI and the same rule's decision, and for an agent rho against the human's; or why its
@@ -300,9 +323,38 @@ class HeldoutEstimate(Part):
     error: str | None = None
 
 
-class VariantScore(Part):
-    """One row of score.json: a variant's build, correctness, measurement, and the outcome decided from
-    them (`outcome.decide`; correlate, export and the report only read these)."""
+class Outcome(Part):
+    """What one agent attempt achieved, decided once by `outcome.decide` (or `outcome.unscored` for an
+    attempt not scored yet); the definitions are `isobench/outcome.py`'s docstring. correlate, export and
+    the report read it as it is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    scored: bool
+    empty_patch: bool
+    valid_patch: bool
+    correct: bool
+    """Valid, and its tests pass as on the human commit (never for an empty patch)."""
+    timed: bool
+    effective_speedup: float
+    """Its speedup if correct and timed, else 1.0 (counts as no change)."""
+    effective_rho: float | None
+    """Its rho if correct and timed, else 1 / the human's speedup (None when that is unknown)."""
+    faster: bool
+    opt_strict: bool
+    opt_gso: bool
+    beats_human: bool
+    matches_human: bool = False
+    """Timed, and rho's CI lower end reaches the match threshold."""
+    matches_human_gso: bool = False
+    """Timed, and rho's point estimate reaches the match threshold (GSO's label)."""
+    match_label: str | None
+    failure_reason: str | None
+
+
+class VariantScore(RhoLabels):
+    """One row of score.json: a variant's build, tests and measurement as measured and, on an agent's row,
+    the outcome decided from them (`outcome`; correlate, export and the report read that)."""
 
     kind: Literal["base", "human", "aa", "agent"]
     provider: str | None = None
@@ -310,6 +362,7 @@ class VariantScore(Part):
     build: Build
     error: str | None = None
     correct: bool
+    """It builds and its tests pass as on the human commit (an agent's credit is `outcome.correct`)."""
     tests: list[TestRun] = Field(default_factory=list)
     patch_empty: bool
     fingerprint: str
@@ -321,20 +374,8 @@ class VariantScore(Part):
     classification: Classification | None = None
     halfwidth_log: float | None = None
     workload_error: str | None = None
-    rho: float | None = None
-    rho_ci: list[float] | None = None
-    matches_human_strict: bool | None = None
-    matches_human_gso: bool | None = None
-    beats_human: bool | None = None
-    match_label: MatchLabel | None = None
-    # The outcome of an agent's attempt, decided by `outcome.decide` (None on base and human rows).
-    valid_patch: bool | None = None
-    faster: bool | None = None
-    opt_strict: bool | None = None
-    opt_gso: bool | None = None
-    failure_reason: str | None = None
-    effective_speedup: float | None = None
-    effective_rho: float | None = None
+    outcome: Outcome | None = None
+    """An agent's attempt: what it achieved (`outcome.decide`); None on base and human rows."""
     heldout: HeldoutEstimate | None = None
     """Its result on the held-out workload (None: the task has none, or this variant was not timed on it:
     only correct variants are)."""
@@ -351,19 +392,27 @@ class Environment(Part):
     """Where an instance was scored: numbers are comparable on alike machines only."""
 
     host: str | None = None
+    """The host name."""
     node: str | None = None
     """The Ray node id, when a cluster scored it."""
     lost_nodes: int = 0
     """Nodes that died while scoring it before this one did (all variants were measured again)."""
     cpu: str | None = None
+    """The CPU model."""
     cores: int | None = None
     """The cores this process may use (its CPU affinity)."""
     memory_gb: float | None = None
+    """The machine's memory, GB."""
     platform: str | None = None
+    """The OS platform."""
     python: str | None = None
+    """The Python that ran isobench."""
     isobench_version: str | None = None
+    """isobench's version."""
     openhands_version: str | None = None
+    """OpenHands' version."""
     sandbox: str | None = None
+    """The sandbox candidate code ran in (bubblewrap, docker, podman or none)."""
 
 
 class Measurement(Part):
@@ -494,6 +543,8 @@ def migrate(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     version = int(data.get("schema_version", 1))
     if version < 2:
         data = _v1_to_v2(kind, data)
+    if version < 3:
+        data = _v2_to_v3(kind, data)
     data["schema_version"] = SCHEMA_VERSION
     return data
 
@@ -524,6 +575,64 @@ def _v1_to_v2(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+_V2_OUTCOME = ("valid_patch", "faster", "opt_strict", "opt_gso", "failure_reason", "effective_speedup", "effective_rho")
+"""The outcome's fields v2 wrote flat into a score row, beside the measured ones."""
+
+
+def _v2_to_v3(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """v2 wrote an attempt's outcome flat into its score row and its correlation entry; v3 nests it as one
+    `outcome` object (and calls the original design's success metrics `design_metrics`)."""
+    data = dict(data)
+    if kind == "score":
+        data["variants"] = {name: _nest_score_row(row) for name, row in (data.get("variants") or {}).items()}
+    elif kind == "correlation":
+        if "seed_metrics" in data:
+            data["design_metrics"] = data.pop("seed_metrics")
+        data["instances"] = [
+            {**e, "llm_attempts": {p: [_nest_correlated(a) for a in rows] for p, rows in e["llm_attempts"].items()}}
+            for e in data.get("instances") or []
+        ]
+    return data
+
+
+def _nest_score_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    flat = {k: row.pop(k, None) for k in _V2_OUTCOME}
+    if flat["valid_patch"] is None:  # base, human, or an agent row scored before outcomes were decided
+        return row
+    timed = bool(row.get("correct")) and row.get("speedup") is not None
+    row["outcome"] = {
+        **flat,
+        "scored": True,
+        "empty_patch": bool(row.get("patch_empty")),
+        "correct": bool(row.get("correct")),
+        "timed": timed,
+        "faster": bool(flat["faster"]),
+        "opt_strict": bool(flat["opt_strict"]),
+        "opt_gso": bool(flat["opt_gso"]),
+        "effective_speedup": flat["effective_speedup"] or 1.0,
+        "beats_human": bool(row.get("beats_human")),
+        "matches_human": bool(row.get("matches_human_strict")),
+        "matches_human_gso": bool(row.get("matches_human_gso")),
+        "match_label": row.get("match_label"),
+    }
+    return row
+
+
+_V2_CORRELATED = (
+    "scored", "empty_patch", "valid_patch", "correct", "faster", "opt_strict", "opt_gso", "beats_human",
+    "match_label", "failure_reason", "effective_speedup", "effective_rho",
+)  # fmt: skip
+
+
+def _nest_correlated(entry: dict[str, Any]) -> dict[str, Any]:
+    entry = dict(entry)
+    flat = {k: entry.pop(k, None) for k in _V2_CORRELATED}
+    timed = bool(flat["correct"]) and entry.get("speedup") is not None
+    entry["outcome"] = {**flat, "timed": timed, "effective_speedup": flat["effective_speedup"] or 1.0}
+    return entry
+
+
 # --------------------------------------------------------------------------------------------------
 # correlate
 
@@ -543,18 +652,8 @@ class CorrelatedAttempt(Part):
     asv_advantage: float | None = None
     """On an asv suite: FormulaCode's advantage (its geometric-mean speedup minus the human's)."""
     build: str | None = None
-    scored: bool
-    empty_patch: bool
-    valid_patch: bool
-    correct: bool
-    faster: bool
-    opt_strict: bool
-    opt_gso: bool
-    beats_human: bool
-    match_label: str | None = None
-    failure_reason: str | None = None
-    effective_speedup: float
-    effective_rho: float | None = None
+    outcome: Outcome
+    """What it achieved, as score decided it (`outcome.unscored` if not scored yet)."""
     cost_usd: float
     wall_s: float
     iterations: int
@@ -623,4 +722,4 @@ class Correlation(Record):
     instances: list[InstanceCorrelation]
     providers: dict[str, ProviderMetrics]
     between_providers: list[dict[str, Any]]
-    seed_metrics: dict[str, Any]
+    design_metrics: dict[str, Any]

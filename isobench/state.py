@@ -157,13 +157,13 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path)
 
 
-class State:
-    """Paths into one state directory. Creating it does not touch the disk."""
+class StateLayout:
+    """Where each unit's files lie in one state directory (the layout above). Computing a path does not touch
+    the disk."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
 
-    # --- layout -----------------------------------------------------------------------------------
     @property
     def plan_dir(self) -> Path:
         return self.root / "plan"
@@ -190,6 +190,11 @@ class State:
     def correlate_path(self) -> Path:
         return self.root / "correlate" / "correlation.json"
 
+
+class State(StateLayout):
+    """One state directory: its paths (`StateLayout`), the records in it, and its lock. Creating it does not
+    touch the disk."""
+
     # --- records ----------------------------------------------------------------------------------
     def instances(self) -> list[Instance]:
         """Every planned instance, in plan order (then by id)."""
@@ -209,18 +214,18 @@ class State:
         return rec
 
     def select_instances(self, ids: list[str] | None) -> list[Instance]:
-        """The instances named (exact id or unique prefix), or all of them."""
+        """The instances named (exact id or unique prefix), or all of them; refused when none is planned."""
         all_ = self.instances()
-        if not ids:
-            return all_
+        if not all_:
+            raise UserError(f"{self.root}: no planned instances; run `isobench plan` first")
         out = []
-        for want in ids:
+        for want in ids or []:
             hits = [r for r in all_ if r.instance_id == want] or [r for r in all_ if r.instance_id.startswith(want)]
             if len(hits) != 1:
                 what = "matches no" if not hits else "matches more than one"
                 raise UserError(f"--instances: {want!r} {what} planned instance in {self.root}")
             out.append(hits[0])
-        return out
+        return out or all_
 
     def prepared(self, iid: str, provider: str) -> PreparedUnit | None:
         return read_model(self.prepared_dir(iid, provider) / "prepared.json", PreparedUnit)

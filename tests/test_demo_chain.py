@@ -111,12 +111,15 @@ def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: di
     for tag, s in by_head(chain).items():
         v = s["variants"]
         oracle, noop, saboteur = v["oracle#1"], v["noop#1"], v["saboteur#1"]
-        assert oracle["correct"] and not oracle["patch_empty"], tag
+        # what each attempt is credited with: its outcome, as score decided it
+        o_oracle, o_noop, o_saboteur = oracle["outcome"], noop["outcome"], saboteur["outcome"]
+        assert o_oracle["correct"] and not oracle["patch_empty"], tag
         assert oracle["rho_ci"][0] < 1.0 < oracle["rho_ci"][1] or abs(oracle["rho"] - 1) < 0.05, (tag, oracle)
         assert noop["patch_empty"] and noop["classification"] != "faster", (tag, noop)
-        assert noop["correct"] is False and noop["effective_speedup"] == 1.0 and noop["match_label"] == "empty_patch"
-        assert not saboteur["patch_empty"] and saboteur["correct"] is False, (tag, saboteur)
-        assert saboteur["effective_speedup"] == 1.0 and saboteur["match_label"] == "incorrect"
+        assert o_noop["correct"] is False and o_noop["effective_speedup"] == 1.0, (tag, o_noop)
+        assert o_noop["match_label"] == "empty_patch", (tag, o_noop)
+        assert not saboteur["patch_empty"] and o_saboteur["correct"] is False, (tag, saboteur)
+        assert o_saboteur["effective_speedup"] == 1.0 and o_saboteur["match_label"] == "incorrect"
         # The A/A twin of base: never a false verdict. (The README's measured run says "no difference" on every
         # instance, and that on a busy machine the short look can leave it "inconclusive": that is all a test
         # on a shared machine can hold it to.)
@@ -124,7 +127,7 @@ def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: di
         assert aa["classification"] in ("no_difference", "inconclusive"), (tag, aa)
         assert s["noisy"] is (aa["classification"] != "no_difference"), (tag, s["noisy_reason"])
         # The oracle applies the human's patch: never labelled worse than the human, whatever the noise.
-        assert oracle["match_label"] in ("confident_pass", "inconclusive"), (tag, oracle)
+        assert o_oracle["match_label"] in ("confident_pass", "inconclusive"), (tag, oracle)
 
 
 def test_the_state_keeps_results_not_checkouts(chain: dict[str, Any]) -> None:

@@ -176,8 +176,9 @@ def test_strict_targets_scores_a_patch_outside_the_targets_as_invalid(tmp_path: 
     r = b.cli("score", "--json", timeout=900)
     assert r.returncode == 0, r.stderr
     v = json.loads(r.stdout)[0]["variants"]["sprawl#1"]
-    assert v["build"] == "outside_targets" and v["correct"] is False and v["match_label"] == "outside_targets"
-    assert "lib/extra.py" in v["error"] and v["effective_speedup"] == 1.0
+    o = v["outcome"]
+    assert v["build"] == "outside_targets" and o["correct"] is False and o["match_label"] == "outside_targets"
+    assert "lib/extra.py" in v["error"] and o["effective_speedup"] == 1.0
 
 
 @pytest.mark.slow

@@ -291,11 +291,13 @@ def test_an_attempt_fast_only_on_the_shown_input_is_labelled_overfit_and_the_hum
     assert overfitter["correct"] and overfitter["classification"] == "faster", overfitter
     assert overfitter["heldout"]["classification"] != "faster", overfitter["heldout"]
     assert overfitter["heldout"]["rho_ci"][1] < overfitter["rho_ci"][0], overfitter
-    assert (overfitter["match_label"], overfitter["failure_reason"]) == ("overfit", "overfit")
-    assert overfitter["faster"] is False and overfitter["opt_strict"] is False and overfitter["opt_gso"] is False
+    o = overfitter["outcome"]
+    assert (o["match_label"], o["failure_reason"]) == ("overfit", "overfit")
+    assert o["faster"] is False and o["opt_strict"] is False and o["opt_gso"] is False
     # The human's change, made by an agent, is faster on both.
-    assert honest["correct"] and honest["faster"] and honest["heldout"]["classification"] == "faster", honest
-    assert honest["match_label"] != "overfit" and honest["failure_reason"] != "overfit"
+    o = honest["outcome"]
+    assert o["correct"] and o["faster"] and honest["heldout"]["classification"] == "faster", honest
+    assert o["match_label"] != "overfit" and o["failure_reason"] != "overfit"
     # The reader changed nothing: not timed on the held-out workload.
     assert res["variants"]["reader#1"]["heldout"] is None
 

@@ -100,12 +100,14 @@ def test_hostile_agents_are_caught_and_labelled_and_the_human_is_not(tmp_path: P
     assert res["output_check"].startswith("compared")
     rows = {v["provider"]: v for v in res["variants"].values() if v["kind"] == "agent"}
     assert res["variants"]["human"]["classification"] == "faster" and not res["variants"]["human"]["integrity"]
-    for name, row in rows.items():
-        assert not row["faster"] and not row["opt_strict"] and not row["beats_human"], (name, row)
-    assert rows["memo"]["integrity"] == ["cross_call_state"] and rows["memo"]["failure_reason"] == "cross_call_state"
+    outcomes = {name: row["outcome"] for name, row in rows.items()}
+    for name, o in outcomes.items():
+        assert not o["faster"] and not o["opt_strict"] and not o["beats_human"], (name, rows[name])
+    assert rows["memo"]["integrity"] == ["cross_call_state"]
+    assert outcomes["memo"]["failure_reason"] == "cross_call_state"
     assert rows["memo"]["repeated_call_speedup"] > 2 and rows["memo"]["classification"] != "faster"
-    assert rows["wrong"]["integrity"] == ["workload_output_differs"] and not rows["wrong"]["correct"]
-    assert rows["wrong"]["match_label"] == "workload_output_differs"
+    assert rows["wrong"]["integrity"] == ["workload_output_differs"] and not outcomes["wrong"]["correct"]
+    assert outcomes["wrong"]["match_label"] == "workload_output_differs"
     # The tests ran as the task says (its addopts discarded), so the broken code fails them.
-    assert not rows["collect"]["correct"]
-    assert rows["collect"]["failure_reason"] in ("incorrect", "workload_output_differs")
+    assert not outcomes["collect"]["correct"]
+    assert outcomes["collect"]["failure_reason"] in ("incorrect", "workload_output_differs")

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from isobench.cli import app
 from isobench.metrics import AttemptResult, gmean_ci, median_ci, opt_at_k, provider_metrics
 from isobench.outcome import decide, unscored
-from isobench.records import VariantScore
+from isobench.records import Outcome, VariantScore
 from isobench.score.judge import with_outcome
 from isobench.state import State, write_model
 from tests import factories
@@ -65,18 +65,21 @@ CASES: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any] | None, str | 
 }
 
 
-def decided(case: tuple[str, int], human: float = 2.0) -> VariantScore:
+def decided(case: tuple[str, int], human: float = 2.0) -> tuple[VariantScore, Outcome]:
+    """The score row of a case with its outcome set in it, and that outcome."""
     over_attempt, over_row, _ = CASES[case]
     rec = factories.attempt("t-a", case[0], case[1], **over_attempt)
     assert over_row is not None
-    return with_outcome(factories.row(provider=case[0], attempt=case[1], **over_row), rec, human, P)
+    row = with_outcome(factories.row(provider=case[0], attempt=case[1], **over_row), rec, human, P)
+    assert row.outcome is not None
+    return row, row.outcome
 
 
 # ---------------------------------------------------------------- the outcome rules
 
 
 def test_a_correct_faster_attempt_that_matches_the_human_is_a_strict_and_gso_opt() -> None:
-    r = decided(("p1", 1))
+    _, r = decided(("p1", 1))
     assert (r.correct, r.valid_patch, r.faster, r.opt_strict, r.opt_gso) == (True, True, True, True, True)
     assert r.failure_reason is None and r.match_label == "confident_pass" and r.effective_speedup == 2.0
     assert r.effective_rho == 1.0
@@ -84,7 +87,7 @@ def test_a_correct_faster_attempt_that_matches_the_human_is_a_strict_and_gso_opt
 
 @pytest.mark.parametrize("case", [c for c in CASES if CASES[c][1] is not None and CASES[c][2] is not None])
 def test_every_other_outcome_names_its_one_reason(case: tuple[str, int]) -> None:
-    r = decided(case)
+    _, r = decided(case)
     assert r.failure_reason == CASES[case][2]
     assert not r.opt_strict
     if r.failure_reason not in ("not_faster", "below_human"):
@@ -94,14 +97,14 @@ def test_every_other_outcome_names_its_one_reason(case: tuple[str, int]) -> None
 
 
 def test_an_empty_patch_is_never_correct_even_if_its_tests_pass() -> None:
-    r = decided(("p2", 2))
+    _, r = decided(("p2", 2))
     assert r.correct is False and r.valid_patch is False and r.match_label == "empty_patch"
 
 
 def test_an_incorrect_patch_keeps_its_measured_speedup_but_counts_as_no_change() -> None:
-    r = decided(("p2", 1))
-    assert r.speedup == 3.0 and r.effective_speedup == 1.0 and r.match_label == "incorrect"
-    assert r.matches_human_strict is False and r.matches_human_gso is False
+    row, r = decided(("p2", 1))
+    assert row.speedup == 3.0 and r.effective_speedup == 1.0 and r.match_label == "incorrect"
+    assert r.matches_human is False and r.matches_human_gso is False
 
 
 def test_gso_is_the_point_estimate_rule_and_strict_the_interval_rule() -> None:
@@ -143,7 +146,7 @@ def test_geometric_means_and_medians_over_instances_come_with_bootstrap_cis() ->
 
 
 def result(iid: str, n: int, row_case: tuple[str, int], human: float = 2.0) -> AttemptResult:
-    row = decided(row_case, human)
+    row, _ = decided(row_case, human)
     o = decide(factories.attempt(iid, "p", n, **CASES[row_case][0]), row, human, P)
     return AttemptResult(iid, "p", n, "success", o, cost_usd=1.0, wall_s=10.0, iterations=3)
 
@@ -288,3 +291,67 @@ def test_every_outcome_counts_the_same_in_correlate_the_export_the_card_and_the_
         assert cells[7].startswith(f"{m['opt1_strict']:.0%}")
         reasons = dict(re.findall(r"([a-z ]+): (\d+)", cells[10]))
         assert {k.strip().replace(" ", "_"): int(v) for k, v in reasons.items()} == m["failure_reasons"]
+
+
+# ---------------------------------------------------------------- a state written by isobench 2
+
+
+V2_STATE = Path(__file__).parent / "data" / "state-v2"
+"""A state written by isobench with record schema 2 (`make_state` above, `correlate` run), where an attempt's
+outcome was flat in its score row and its correlation entry; `export-v2.jsonl` holds that isobench's export
+decision columns."""
+
+
+def test_a_schema_2_state_reads_with_its_outcomes_nested_and_counts_the_same(tmp_path: Path) -> None:
+    import shutil
+
+    from isobench.records import SCHEMA_VERSION, Correlation
+    from isobench.state import read_model
+
+    shutil.copytree(V2_STATE, tmp_path / "v2")
+    state = State(tmp_path / "v2" / "state")
+    old_corr = json.loads(state.correlate_path.read_text())
+    assert old_corr["schema_version"] == 2 and SCHEMA_VERSION == 3
+    flat = json.loads((state.score_dir("t-a") / "score.json").read_text())["variants"]
+
+    # score.json: each agent row's outcome is one object, the same values the flat fields held
+    score = state.score_record("t-a")
+    assert score is not None
+    for name, row in score.variants.items():
+        if row.kind != "agent":
+            assert row.outcome is None
+            continue
+        assert row.outcome is not None
+        for key in ("valid_patch", "faster", "opt_strict", "opt_gso", "failure_reason", "effective_speedup"):
+            assert getattr(row.outcome, key) == flat[name][key], (name, key)
+        assert row.outcome.match_label == flat[name]["match_label"]
+
+    # correlation.json as isobench 2 wrote it reads too, each attempt's outcome nested
+    corr = read_model(state.correlate_path, Correlation)
+    assert corr is not None and corr.design_metrics == old_corr["seed_metrics"]
+    old_attempts = {
+        (e["instance_id"], p, a["attempt"]): a
+        for e in old_corr["instances"]
+        for p, rs in e["llm_attempts"].items()
+        for a in rs
+    }
+    for e in corr.instances:
+        for p, rs in e.llm_attempts.items():
+            for a in rs:
+                old = old_attempts[(e.instance_id, p, a.attempt)]
+                assert (a.outcome.opt_strict, a.outcome.failure_reason) == (old["opt_strict"], old["failure_reason"])
+
+    # correlate and export on the old state give what isobench 2 gave
+    base = ["--config", str(tmp_path / "v2" / "bench.yaml"), "--state-dir", str(state.root)]
+    r = CliRunner().invoke(app, [*base, "correlate", "--json", "--no-branches"])
+    assert r.exit_code == 0, r.output
+    new_providers = json.loads(r.stdout)["providers"]
+    assert new_providers == old_corr["providers"]
+    r = CliRunner().invoke(app, [*base, "export", "--out", str(tmp_path / "out"), "--format", "jsonl"])
+    assert r.exit_code == 0, r.output
+    expected = [json.loads(x) for x in (V2_STATE / "export-v2.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in (tmp_path / "out" / "data.jsonl").read_text().splitlines()]
+    assert len(rows) == len(expected) == 13
+    for got, want in zip(rows, expected, strict=True):
+        got = {**got, "provider": (got["llm_metadata"] or {}).get("provider")}
+        assert {k: got[k] for k in want} == want

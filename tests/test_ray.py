@@ -104,8 +104,8 @@ def test_the_cluster_gives_the_chain_the_local_executor_gives(ray_chain: dict[st
             if name == "human":
                 labels[(tag, name)] = (v["classification"], v["correct"])
             elif "#" in name:
-                failed = v["match_label"] in ("incorrect", "empty_patch")
-                labels[(tag, name)] = (v["correct"], v["patch_empty"], failed)
+                failed = v["outcome"]["match_label"] in ("incorrect", "empty_patch")
+                labels[(tag, name)] = (v["outcome"]["correct"], v["patch_empty"], failed)
     assert labels == DEMO_LABELS
     providers = ray_chain["correlate"]["providers"]
     assert {p: v["correct"] for p, v in providers.items()} == DEMO_CORRECT

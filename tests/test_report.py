@@ -77,7 +77,7 @@ def correlation(**providers: dict[str, Any]) -> dict[str, Any]:
         "instances": [],
         "providers": providers,
         "between_providers": [{"a": "alpha", "b": "beta", "spearman": 0.65, "p": 0.04, "n": 9}],
-        "seed_metrics": {
+        "design_metrics": {
             "commits_with_llm_attempt": 1.0,
             "llm_patches_passing_validation": 0.375,
             "cost_per_commit": 3.21,

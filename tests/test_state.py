@@ -105,7 +105,8 @@ def test_a_record_of_a_newer_isobench_is_refused_with_one_line_and_an_older_one_
     p = tmp_path / "result.json"
     newer = {**attempt("x-1", "oracle").model_dump(), "schema_version": SCHEMA_VERSION + 1}
     p.write_text(json.dumps(newer))
-    with pytest.raises(UserError, match=r"result.json: written by a newer isobench \(record schema 3"):
+    newer_schema = rf"result.json: written by a newer isobench \(record schema {SCHEMA_VERSION + 1}"
+    with pytest.raises(UserError, match=newer_schema):
         read_model(p, Attempt)
     # Schema 1 named the attempt's files by absolute paths; they are read as names in its folder.
     old = {**attempt("x-1", "oracle").model_dump(), "schema_version": 1}

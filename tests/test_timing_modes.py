@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from isobench.measure.protocol import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, Script
+from isobench.records import Classification, Estimate
 from isobench.score.judge import noisy_flag
 from isobench.score.timing import script_workload, timing_mode
 from tests.factories import instance
@@ -37,8 +38,8 @@ def test_timing_mode_prefers_the_callable_then_the_script_and_honours_the_opt_ou
     assert timing_mode(instance(efficiency_test=["make bench"])) == WHOLE_PROCESS
 
 
-def aa(value: float, lo: float, hi: float, label: str) -> dict:
-    return {"speedup": value, "speedup_ci": [lo, hi], "classification": label}
+def aa(value: float, lo: float, hi: float, label: Classification) -> Estimate:
+    return Estimate(speedup=value, speedup_ci=[lo, hi], classification=label, halfwidth_log=0.01)
 
 
 def test_an_instance_whose_a_a_twin_is_not_no_difference_is_flagged_noisy() -> None:

@@ -13,8 +13,9 @@ each as plain JSON, or as that API's server-sent events when the request has ``"
 
 :meth:`ScriptedLLMServer.base_url` is the base an OpenAI client takes (``.../<key>/v1``),
 :meth:`ScriptedLLMServer.anthropic_base_url` the one an Anthropic client takes (``.../<key>``: LiteLLM's
-``anthropic/`` route and the ``anthropic`` SDK append ``/v1/messages``). The Messages and Responses APIs'
-translations are in :mod:`isobench.agents.anthropic_wire` and :mod:`isobench.agents.responses_wire`.
+``anthropic/`` route and the ``anthropic`` SDK append ``/v1/messages``). Each API's answers are shaped in
+:mod:`isobench.agents.openai_wire`, :mod:`isobench.agents.anthropic_wire` and
+:mod:`isobench.agents.responses_wire`, the last two with the translation of their requests.
 
 ``resolve(key)`` returns the :class:`~isobench.agents.scripts.Scenario` to play, or ``None``
 (404). `isobench run` makes a random key per scripted attempt and gives it to that attempt's agent
@@ -32,15 +33,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from isobench.agents import anthropic_wire, responses_wire
+from isobench.agents import anthropic_wire, openai_wire, responses_wire
 from isobench.agents.scripts import SCRIPTS, History, Scenario, ToolCall
 
 Resolver = Callable[[str], Scenario | None]
@@ -87,6 +88,18 @@ class Exchange:
     """The usage reported to the client (0 when it got an error)."""
     at: float = field(default_factory=time.monotonic)
     """When the request arrived (``time.monotonic``): the spacing of a client's retries."""
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """What the server answers one chat request: an HTTP error (``status``, with ``why`` set) or the scenario's
+    next tool call (``name``, ``args``) with the usage reported for it (prompt, completion tokens)."""
+
+    status: int
+    why: str | None = None
+    name: str = ""
+    args: dict[str, Any] = field(default_factory=dict)
+    tokens: tuple[int, int] = (0, 0)
 
 
 class ScriptedLLMServer:
@@ -169,8 +182,33 @@ class ScriptedLLMServer:
             self._served[key] += 1
         return int(scenario.params.get("status", 429)) if served < fail_first else None
 
+    def _play(self, key: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], raw: bytes) -> _Turn:
+        """The key's scenario's turn for one chat request: refused (an unknown key or script, a scripted
+        failure), or, after the scenario's response delay, its next tool call fitted to the request's tools."""
+        scenario = self.resolve(key)
+        if scenario is None:
+            return _Turn(404, "not found")
+        script = SCRIPTS.get(scenario.script)
+        if script is None:
+            return _Turn(400, f"unknown script {scenario.script!r}")
+        status = self._failure(key, scenario)
+        if status is not None:
+            return _Turn(status, "scripted failure")
+        sleep_s = float(scenario.params.get("response_delay_s", 0))
+        if sleep_s > 0:
+            time.sleep(sleep_s)
+        name, args = _fit_to_tools(script(scenario, History(messages)), tools)
+        tokens = (
+            int(scenario.params.get("usage_tokens", max(1, len(raw) // 4))),
+            max(1, len(json.dumps(args)) // 4),
+        )
+        return _Turn(200, name=name, args=args, tokens=tokens)
+
 
 class _Handler(BaseHTTPRequestHandler):
+    """One HTTP request to the server: routed by its key and endpoint, played by the key's scenario
+    (:meth:`ScriptedLLMServer._play`), recorded, and answered in the endpoint's wire format."""
+
     server_obj: ScriptedLLMServer
     protocol_version = "HTTP/1.1"
 
@@ -210,76 +248,44 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_error(wire, 400, "the body is not a JSON object")
             return
-        if wire in _TRANSLATORS:
-            messages, tools = _TRANSLATORS[wire](body)
-        else:
-            messages, tools = body.get("messages") or [], body.get("tools") or []
-        seen = Exchange(
-            key=key,
-            wire=wire,
-            n_messages=len(messages),
-            stream=bool(body.get("stream")),
-            credential=next((h for h in ("authorization", "x-api-key") if self.headers.get(h)), None),
-            anthropic_version=self.headers.get("anthropic-version"),
-            status=0,
+        messages, tools = _conversation(wire, body)
+        seen = _exchange(key, wire, body, len(messages), self.headers)
+        turn = self.server_obj._play(key, messages, tools, raw)
+        prompt_tokens, completion_tokens = turn.tokens
+        self.server_obj._record(
+            replace(seen, status=turn.status, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         )
-        scenario = self.server_obj.resolve(key)
-        if scenario is None:
-            self._refuse(seen, 404, "not found")
-            return
-        script = SCRIPTS.get(scenario.script)
-        if script is None:
-            self._refuse(seen, 400, f"unknown script {scenario.script!r}")
-            return
-        status = self.server_obj._failure(key, scenario)
-        if status is not None:
-            self._refuse(seen, status, "scripted failure")
-            return
-        sleep_s = float(scenario.params.get("response_delay_s", 0))
-        if sleep_s > 0:
-            time.sleep(sleep_s)
-        name, args = _fit_to_tools(script(scenario, History(messages)), tools)
-        tokens = (
-            int(scenario.params.get("usage_tokens", max(1, len(raw) // 4))),
-            max(1, len(json.dumps(args)) // 4),
-        )
-        self.server_obj._record(replace(seen, status=200, prompt_tokens=tokens[0], completion_tokens=tokens[1]))
-        model = str(body.get("model") or MODEL_NAME)
-        if wire == "anthropic":
-            block = anthropic_wire.tool_use_block(name, args)
-            self._answer(body, anthropic_wire.message(block, model, *tokens), anthropic_wire.stream_events, block)
-        elif wire == "responses":
-            item = responses_wire.function_call(name, args)
-            self._answer(body, responses_wire.response(item, model, *tokens), responses_wire.stream_events, item)
+        if turn.why is not None:
+            self._send_error(wire, turn.status, turn.why)
         else:
-            self._answer_openai(body, model, name, args, tokens)
-
-    def _refuse(self, seen: Exchange, status: int, why: str) -> None:
-        self.server_obj._record(replace(seen, status=status))
-        self._send_error(seen.wire, status, why)
+            self._send_call(wire, body, turn)
 
     # ------------------------------------------------------------ responses
 
-    def _answer_openai(
-        self, body: dict[str, Any], model: str, name: str, args: dict[str, Any], tokens: tuple[int, int]
-    ) -> None:
-        message = _assistant_message(name, args)
-        usage = {"prompt_tokens": tokens[0], "completion_tokens": tokens[1], "total_tokens": sum(tokens)}
-        if body.get("stream"):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._send_stream(model, message, usage if include_usage else None)
+    def _send_call(self, wire: str, body: dict[str, Any], turn: _Turn) -> None:
+        """The turn's tool call as ``wire`` answers it: as JSON, or as server-sent events when the request streams."""
+        model = str(body.get("model") or MODEL_NAME)
+        if wire == "anthropic":
+            block = anthropic_wire.tool_use_block(turn.name, turn.args)
+            self._answer(body, anthropic_wire.message(block, model, *turn.tokens), anthropic_wire.stream_events, block)
+        elif wire == "responses":
+            item = responses_wire.function_call(turn.name, turn.args)
+            self._answer(body, responses_wire.response(item, model, *turn.tokens), responses_wire.stream_events, item)
+        else:
+            self._answer_openai(body, model, turn)
+
+    def _answer_openai(self, body: dict[str, Any], model: str, turn: _Turn) -> None:
+        """The Chat Completions answer: a ``chat.completion``, or its chunks as server-sent events then [DONE]."""
+        message = openai_wire.assistant_message(turn.name, turn.args)
+        if not body.get("stream"):
+            self._send_json(200, openai_wire.completion(message, model, *turn.tokens))
             return
-        self._send_json(
-            200,
-            {
-                "id": f"chatcmpl-{uuid.uuid4().hex}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": model,
-                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
-                "usage": usage,
-            },
-        )
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        self._start_events()
+        for chunk in openai_wire.stream_chunks(message, model, *turn.tokens, include_usage=include_usage):
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+        self._end_events()
 
     def _answer(self, body: dict[str, Any], whole: dict[str, Any], events: _Events, part: dict[str, Any]) -> None:
         """The Anthropic or Responses API answer: ``whole`` as JSON, or the SSE ``events`` that stream ``part``."""
@@ -301,13 +307,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_error(self, wire: str, status: int, message: str) -> None:
+        """An error in the wire's own shape (Anthropic's for the Messages API, else OpenAI's)."""
         if wire == "anthropic":
             self._send_json(status, anthropic_wire.error_body(status, message))
-            return
-        kind = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}.get(
-            status, "server_error" if status >= 500 else "invalid_request_error"
-        )
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
+        else:
+            self._send_json(status, openai_wire.error_body(status, message))
 
     def _start_events(self) -> None:
         self.send_response(200)
@@ -320,49 +324,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
-    def _send_stream(self, model: str, message: dict[str, Any], usage: dict[str, int] | None) -> None:
-        """Server-sent events: the tool call in one delta, then finish_reason, usage, [DONE]."""
-        cid = f"chatcmpl-{uuid.uuid4().hex}"
-        base = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
-        tool_calls = [{"index": i, **tc} for i, tc in enumerate(message["tool_calls"])]
-        chunks: list[dict[str, Any]] = [
-            {
-                **base,
-                "choices": [
-                    {
-                        "index": 0,
-                        "delta": {"role": "assistant", "content": None, "tool_calls": tool_calls},
-                        "finish_reason": None,
-                    }
-                ],
-            },
-            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
-        ]
-        if usage is not None:
-            chunks.append({**base, "choices": [], "usage": usage})
-        self._start_events()
-        for chunk in chunks:
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        self.wfile.write(b"data: [DONE]\n\n")
-        self._end_events()
+
+# ---------------------------------------------------------------- reading a request
+
+
+def _conversation(wire: str, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A chat request's conversation and tools, as OpenAI chat messages and tools (what the scripts read)."""
+    if wire in _TRANSLATORS:
+        return _TRANSLATORS[wire](body)
+    return body.get("messages") or [], body.get("tools") or []
+
+
+def _exchange(key: str, wire: str, body: dict[str, Any], n_messages: int, headers: Message) -> Exchange:
+    """The record of a chat request as it arrives (status 0 until it is answered); of its headers, only which
+    one carried a key and the ``anthropic-version`` date."""
+    return Exchange(
+        key=key,
+        wire=wire,
+        n_messages=n_messages,
+        stream=bool(body.get("stream")),
+        credential=next((h for h in ("authorization", "x-api-key") if headers.get(h)), None),
+        anthropic_version=headers.get("anthropic-version"),
+        status=0,
+    )
 
 
 # ---------------------------------------------------------------- tool-call shaping
-
-
-def _assistant_message(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """One OpenAI assistant message carrying one tool call."""
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": f"call_{uuid.uuid4().hex[:24]}",
-                "type": "function",
-                "function": {"name": name, "arguments": json.dumps(args)},
-            }
-        ],
-    }
 
 
 def _fit_to_tools(call: ToolCall, tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:

@@ -43,21 +43,12 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
     ) -> None:
         """Export every instance and attempt as a Hugging Face dataset, predictions and an HTML report."""
-        from isobench.errors import UserError
-        from isobench.export import FORMATS, default_out, export, hub_token
+        from isobench.export import FORMATS, default_out, export
 
         c = ctx_of(ctx)
-        chosen = split_csv(formats) or list(FORMATS)
-        bad = [f for f in chosen if f not in FORMATS]
-        if bad:
-            raise UserError(f"--format: {bad[0]!r} is not one of {', '.join(FORMATS)}")
-        if push_to_hub and not hub_token():  # before anything is read or written
-            raise UserError("--push-to-hub needs a Hugging Face token in HF_TOKEN")
         cfg = c.config()
-        state = c.state()
-        if not state.instances():
-            raise UserError(f"{state.root}: no planned instances, nothing to export; run `isobench plan` first")
-        res = export(cfg, state, out or default_out(cfg), chosen, push_to_hub)
+        # export checks the formats, the hub token and the state before it reads or writes anything
+        res = export(cfg, c.state(), out or default_out(cfg), split_csv(formats) or list(FORMATS), push_to_hub)
         if json_out:
             print_json(res)
             return

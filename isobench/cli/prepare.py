@@ -29,7 +29,6 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
     ) -> None:
         """Make a history-free snapshot of each base commit, and the prompt and agent config per unit."""
-        from isobench.errors import UserError
         from isobench.prepare import prepare
 
         c = ctx_of(ctx)
@@ -37,8 +36,6 @@ def register(app: typer.Typer) -> None:
         state = c.state()
         provs = cfg.select_providers(split_csv(providers))
         insts = state.select_instances(split_csv(instances))
-        if not insts:
-            raise UserError(f"{state.root}: no planned instances; run `isobench plan` first")
         with state.lock("prepare"):
             done = prepare(cfg, state, insts, provs, force=force)
         if json_out:

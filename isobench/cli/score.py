@@ -38,7 +38,6 @@ def register(app: typer.Typer) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
         from isobench.cli.summary import echo as echo_summary
         from isobench.cli.summary import score_line
-        from isobench.errors import UserError
         from isobench.progress import make_score_reporter
         from isobench.report.terminal import score_table
         from isobench.score import score
@@ -48,8 +47,6 @@ def register(app: typer.Typer) -> None:
         state = c.state()
         on = executor_for(cfg, state, executor, ray_address)
         insts = state.select_instances(split_csv(instances))
-        if not insts:
-            raise UserError(f"{state.root}: no planned instances; run `isobench plan` first")
         sandbox = sandbox_for(cfg, no_sandbox)
         with state.lock("score"):
             results = score(

@@ -54,8 +54,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
     token = hub_token()
     if push_to_hub and not token:
         raise UserError("--push-to-hub needs a Hugging Face token in HF_TOKEN")
-    if not state.instances():
-        raise UserError(f"{state.root}: no planned instances, nothing to export; run `isobench plan` first")
+    state.select_instances(None)  # refuses an empty state before anything is written
     recorded = state.correlation()  # for the agents' branches, if correlate made them
     correlation = compute(cfg, state)
     rows = build_rows(cfg, state, recorded)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from isobench import __version__
-from isobench.export.schema import FIELD_DOCS, column_docs, features
+from isobench.export.schema import column_docs, features, nested_docs
 from isobench.records import Correlation
 from isobench.state import atomic_write_text
 
@@ -117,7 +117,7 @@ def dataset_card(
         }
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     cols = "\n".join(f"| `{n}` | `{t}` | {d.replace('|', '/')} |" for n, t, d in column_docs())
-    nested = "\n".join(f"- `{k}`: {v}" for k, v in FIELD_DOCS.items())
+    nested = "\n".join(f"- `{k}`: {v}" for k, v in nested_docs().items())
     providers = ", ".join(f"`{p}`" for p in counts["providers"]) or "none"
     load = (
         'load_dataset("<user>/<repo>")'

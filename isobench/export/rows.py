@@ -1,8 +1,9 @@
 """The dataset's rows: per planned instance one human row, then one row per recorded LLM attempt.
 
-Every decision on a row (correct, the match labels, the opt flags, the failure reason, the effective
-speedup) is read from score.json, where `outcome.decide` put it; an attempt not scored yet gets
-`outcome.unscored`. Nothing is recomputed here.
+Every decision on an llm row (correct, the match labels, the opt flags, the failure reason, the effective
+speedup) is its score row's `outcome`, where `outcome.decide` put it; an attempt not scored yet gets
+`outcome.unscored`. Nothing is recomputed here. Each row is an `ExportRow` (`schema`), its columns typed
+and documented there.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 from isobench.config import BenchConfig
 from isobench.errors import UserError
-from isobench.export.schema import columns
+from isobench.export.schema import ExportRow
 from isobench.gitutil import patch_functions, readable_patch
-from isobench.outcome import unscored
+from isobench.outcome import Outcome, unscored
 from isobench.records import Attempt, Correlation, Instance, InstanceScore, VariantScore
 from isobench.score import agent_patch
 from isobench.state import State
@@ -55,17 +56,9 @@ def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list
 
 
 def _measured(v: VariantScore | None) -> dict[str, Any]:
-    """The measured columns of one score row (nulls: not scored)."""
+    """The measured columns of one score row (none, so nulls: not scored)."""
     if v is None:
-        return {
-            "speedup": None,
-            "speedup_ci": None,
-            "heldout_speedup": None,
-            "heldout_speedup_ci": None,
-            "classification": None,
-            "correct": None,
-            "build": None,
-        }
+        return {}
     return {
         "speedup": v.speedup,
         "speedup_ci": v.speedup_ci,
@@ -74,6 +67,8 @@ def _measured(v: VariantScore | None) -> dict[str, Any]:
         "classification": v.classification,
         "correct": v.correct,
         "build": v.build,
+        "rho": v.rho,
+        "rho_ci": v.rho_ci,
     }
 
 
@@ -90,17 +85,19 @@ def _asv_columns(score: InstanceScore | None, name: str, v: VariantScore | None)
         }
         for b in (run.benchmarks if run else [])
     ]
+    if est is None:
+        return {"asv_benchmarks": per}
     return {
-        "asv_speedup": est.speedup if est else None,
-        "asv_speedup_ci": est.speedup_ci if est else None,
-        "asv_advantage": est.advantage if est else None,
+        "asv_speedup": est.speedup,
+        "asv_speedup_ci": est.speedup_ci,
+        "asv_advantage": est.advantage,
         "asv_benchmarks": per,
     }
 
 
 def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, Any]:
-    human = score.variants.get("human") if score else None
-    return {
+    """The columns every row of an instance shares: the task's, and the score's when it was scored."""
+    cols: dict[str, Any] = {
         "repo": inst.repo,
         "instance_id": inst.instance_id,
         "created_at": inst.created_at,
@@ -108,21 +105,27 @@ def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, 
         "head_commit": inst.head_commit,
         "test_patch": readable_patch(inst.test_patch),
         "efficiency_test": inst.efficiency_test,
-        "human_performance": human.speedup if human else None,
         "test_functions": inst.test_functions,
         "api": inst.api,
         "gt_commit_message": inst.gt_commit_message,
         "setup_commands": inst.setup_commands,
         "install_commands": inst.install_commands,
         "notes": inst.notes,
-        "valid_instance": score.valid if score else None,
-        "invalid_reason": score.invalid_reason if score else None,
-        "noisy": score.noisy if score else None,
-        "noisy_reason": score.noisy_reason if score else None,
-        "noise_floor": score.noise_floor if score else None,
-        "timing_mode": score.timing_mode if score else None,
-        "environment": score.environment.model_dump() if score else None,
         "setting": inst.setting,
+    }
+    if score is None:
+        return cols
+    human = score.variants.get("human")
+    return {
+        **cols,
+        "human_performance": human.speedup if human else None,
+        "valid_instance": score.valid,
+        "invalid_reason": score.invalid_reason,
+        "noisy": score.noisy,
+        "noisy_reason": score.noisy_reason,
+        "noise_floor": score.noise_floor,
+        "timing_mode": score.timing_mode,
+        "environment": score.environment,
     }
 
 
@@ -133,13 +136,24 @@ def _human_row(inst: Instance, score: InstanceScore | None, timings: dict[str, l
         "duration_changes": _durations(timings, None),
         "patch_functions": inst.patch_functions,
         "record_type": "human",
-        "llm_metadata": None,
-        "attempt": None,
         **_measured(human),
+        "rho": None,
+        "rho_ci": None,
         **_asv_columns(score, "human", human),
         "patch_empty": not inst.patch.strip(),
         "status": score.status if score else "not_scored",
         "error": human.error if human else None,
+    }
+
+
+def _credited(o: Outcome) -> dict[str, Any]:
+    """What a scored attempt is credited with: its outcome, as score decided it."""
+    return {
+        "correct": o.correct,
+        "matches_human": o.matches_human,
+        "matches_human_gso": o.matches_human_gso,
+        "beats_human": o.beats_human,
+        "effective_speedup": o.effective_speedup,
     }
 
 
@@ -153,12 +167,12 @@ def _llm_row(
 ) -> dict[str, Any]:
     name = f"{rec.provider}#{rec.attempt}"
     v = score.variants.get(name) if score else None
-    if v is not None and v.valid_patch is None:
+    if v is not None and v.outcome is None:
         v = None  # scored by an isobench that decided no outcome: as if not scored
     patch = readable_patch(agent_patch(state, inst.instance_id, rec.provider, rec.attempt))
     if v is not None and score is not None and v.run_id and score.measurement and v.run_id != score.measurement.run_id:
         timings = load_timings(state, inst.instance_id, v.run_id)  # a row kept from an earlier measurement
-    decided = v.model_dump() if v is not None else unscored(rec).model_dump()
+    o = v.outcome if v is not None and v.outcome is not None else unscored(rec)
     return {
         "patch": patch,
         "duration_changes": _durations(timings, name),
@@ -177,20 +191,14 @@ def _llm_row(
         "attempt": rec.attempt,
         **_measured(v),
         **_asv_columns(score, name, v),
-        "correct": v.correct if v is not None else None,
+        **(_credited(o) if v is not None else {"correct": None}),
         "patch_empty": rec.patch_empty,
-        "rho": v.rho if v else None,
-        "rho_ci": v.rho_ci if v else None,
-        "matches_human": v.matches_human_strict if v else None,
-        "matches_human_gso": v.matches_human_gso if v else None,
-        "beats_human": v.beats_human if v else None,
-        "match_label": decided.get("match_label"),
-        "valid_patch": decided.get("valid_patch"),
-        "faster": decided.get("faster"),
-        "opt_strict": decided.get("opt_strict"),
-        "opt_gso": decided.get("opt_gso"),
-        "failure_reason": decided.get("failure_reason"),
-        "effective_speedup": decided.get("effective_speedup") if v else None,
+        "match_label": o.match_label,
+        "valid_patch": o.valid_patch,
+        "faster": o.faster,
+        "opt_strict": o.opt_strict,
+        "opt_gso": o.opt_gso,
+        "failure_reason": o.failure_reason,
         "status": rec.status,
         "error": rec.error,
         "tokens": {"prompt": rec.prompt_tokens, "completion": rec.completion_tokens},
@@ -199,14 +207,13 @@ def _llm_row(
 
 
 def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) -> list[dict[str, Any]]:
-    """Every row of the dataset, in the schema's column order (human rows carry nulls in llm columns)."""
+    """Every row of the dataset (`ExportRow`, in its column order; human rows carry nulls in llm columns)."""
     branches: dict[tuple[str, str, int], dict[str, Any]] = {}
     for entry in correlation.instances if correlation else []:
         for prov, attempts in entry.llm_attempts.items():
             for a in attempts:
                 branches[(entry.instance_id, prov, a.attempt)] = a.model_dump(include={"agent_branch", "agent_commit"})
-    names = [name for name, _, _ in columns()]
-    rows: list[dict[str, Any]] = []
+    rows: list[ExportRow] = []
     for inst in state.instances():
         iid = inst.instance_id
         score = state.score_record(iid)
@@ -214,9 +221,9 @@ def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) 
             load_timings(state, iid, score.measurement.run_id if score and score.measurement else None) if score else {}
         )
         common = _instance_columns(inst, score)
-        rows.append({**dict.fromkeys(names), **common, **_human_row(inst, score, timings)})
+        rows.append(ExportRow(**common, **_human_row(inst, score, timings)))
         for provider in recorded_providers(cfg, state, iid):
             for rec in state.attempts(iid, provider):
                 branch = branches.get((iid, provider, rec.attempt), {})
-                rows.append({**dict.fromkeys(names), **common, **_llm_row(state, inst, rec, score, timings, branch)})
-    return [{name: row[name] for name in names} for row in rows]
+                rows.append(ExportRow(**common, **_llm_row(state, inst, rec, score, timings, branch)))
+    return [r.model_dump() for r in rows]

@@ -210,6 +210,49 @@ def _timing_mode(variants: list[Variant], config: ProtocolConfig) -> str:
     return modes.pop()
 
 
+def _header(variants: list[Variant], config: ProtocolConfig, timing_mode: str, core: int | None) -> dict[str, Any]:
+    """The first line of samples.jsonl: how the measurement was set up, and what each variant runs."""
+    return {
+        "type": "header",
+        "created_at": time.time(),
+        "reference": config.reference,
+        "timing_mode": timing_mode,
+        "pinned_core": core,
+        "host": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "config": asdict(config),
+        "variants": [
+            {
+                "name": v.name,
+                "cwd": str(v.cwd),
+                "python": v.python,
+                "command": v.command,
+                "callable": v.callable,
+                "asv": v.asv.argument() if v.asv is not None else None,
+            }
+            for v in variants
+        ],
+    }
+
+
+def _round_samples(
+    timing_mode: str,
+    order: list[str],
+    by_name: dict[str, Variant],
+    envs: dict[str, dict[str, str]],
+    config: ProtocolConfig,
+    core: int | None,
+) -> dict[str, Sample]:
+    """One round's samples, every variant of ``order`` once, run the way the timing mode and ``interleave``
+    say: calls interleaved across the variants' processes, whole processes alternating ABBA, or each
+    variant's process run to the end in turn."""
+    if timing_mode != WHOLE_PROCESS and config.interleave == "calls":
+        return run_round_interleaved(order, by_name, envs, config, core)
+    if timing_mode == WHOLE_PROCESS:
+        return run_round_processes(order, by_name, envs, config, core)
+    return {n: run_sample(by_name[n], envs[n], config, core) for n in order}
+
+
 class _Run:
     """One measurement in progress: the samples so far, who failed, and when to stop."""
 
@@ -236,29 +279,8 @@ class _Run:
         self.warmup_s = 0.0
 
     def header(self) -> None:
-        self.log.write(
-            {
-                "type": "header",
-                "created_at": time.time(),
-                "reference": self.ref,
-                "timing_mode": self.timing_mode,
-                "pinned_core": self.core,
-                "host": platform.node(),
-                "cpu_count": os.cpu_count(),
-                "config": asdict(self.config),
-                "variants": [
-                    {
-                        "name": v.name,
-                        "cwd": str(v.cwd),
-                        "python": v.python,
-                        "command": v.command,
-                        "callable": v.callable,
-                        "asv": v.asv.argument() if v.asv is not None else None,
-                    }
-                    for v in self.variants
-                ],
-            }
-        )
+        """Write the header line of samples.jsonl."""
+        self.log.write(_header(self.variants, self.config, self.timing_mode, self.core))
 
     def warm_up(self) -> None:
         """One untimed sample per variant: fills caches, writes .pyc files, catches a broken variant."""
@@ -294,13 +316,7 @@ class _Run:
         t0 = time.perf_counter()
         by_name = {v.name: v for v in self.active}
         order = round_order(list(by_name), r, self.config.seed)
-        envs = self._round_envs(r)
-        if self.timing_mode != WHOLE_PROCESS and self.config.interleave == "calls":
-            results = run_round_interleaved(order, by_name, envs, self.config, self.core)
-        elif self.timing_mode == WHOLE_PROCESS:
-            results = run_round_processes(order, by_name, envs, self.config, self.core)
-        else:
-            results = {n: run_sample(by_name[n], envs[n], self.config, self.core) for n in order}
+        results = _round_samples(self.timing_mode, order, by_name, self._round_envs(r), self.config, self.core)
         got: dict[str, Sample] = {}
         for pos, name in enumerate(order):
             s = results[name]

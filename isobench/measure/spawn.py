@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 from isobench.measure.config import (
     DEFAULT_CHILD_ENV,
     SAMPLE_STATS,
     STDERR_TAIL,
+    Probe,
     ProtocolConfig,
     Variant,
 )
@@ -219,36 +221,78 @@ class _ChildFailed(Exception):
     """A timer process failed; the message is what the sample records as its error."""
 
 
-class _Worker:
-    """One variant's fresh ``_timer.py`` process, asked for one call at a time and timed by the harness.
+class _Stderr:
+    """A timer process's stderr: its answers (lines holding ``ISOBENCH_``) kept for the harness to read, and
+    the rest, the workload's own stderr, kept as a tail for error messages."""
 
-    Every value is the harness's own clock from writing a request to reading its answer (the process under
-    test cannot touch it); ``busy_s`` adds up the time the harness waits on this child (start-up, each call,
-    exit), so over a round the workers' wall times are the children's own time. Failures are recorded in
-    ``error``, never raised.
-    """
-
-    def __init__(self, variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> None:
-        self.variant = variant
-        self.timeout_s = config.timeout_s
-        self.started_at = time.time()
-        self.values: list[float] = []
-        self.first_s: float | None = None
-        self.outputs: list[str] = []
-        self.import_s: float | None = None
-        self.wall_s = 0.0
-        self.cpu_start: float | None = None
-        self.cpu_in: float | None = None  # CPU time inside the calls (request to answer), from the first call on
-        self.cpu_out: float | None = None
-        self.error: str | None = None
-        self.proc: subprocess.Popen[bytes] | None = None
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self._pipe = pipe
         self._buf = b""
         self._answers: list[bytes] = []
-        self._stderr_text = bytearray()
+        self._text = bytearray()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(pipe, selectors.EVENT_READ)
+
+    def tail(self) -> str:
+        """The end of what the workload wrote to its stderr."""
+        return _tail(self._text.decode(errors="replace"))
+
+    def drain(self) -> None:
+        """Take in what is already there to read, without waiting."""
+        while self._selector.select(0):
+            chunk = os.read(self._pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            self._take(chunk)
+
+    def _take(self, chunk: bytes) -> None:
+        self._buf += chunk
+        # Everything that is not an answer is the workload's stderr (kept for error messages).
+        *lines, self._buf = self._buf.split(b"\n")
+        for line in lines:
+            if b"ISOBENCH_" not in line:
+                self._text += line + b"\n"
+                del self._text[: max(0, len(self._text) - 4 * STDERR_TAIL)]
+            else:
+                self._answers.append(line)
+
+    def answer(self, marker: bytes, timeout_s: float) -> bytes | None:
+        """The rest of the first answer line holding ``marker`` (e.g. b"ISOBENCH_DONE <token>"), or None when
+        the process closed its stderr first (it exited or is exiting). Raises ``_ChildFailed`` after
+        ``timeout_s`` without it."""
+        deadline = time.perf_counter() + timeout_s
+        while True:
+            for i, line in enumerate(self._answers):
+                at = line.find(marker)
+                if at >= 0:
+                    del self._answers[: i + 1]
+                    return line[at + len(marker) :].strip()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise _ChildFailed(f"timeout after {timeout_s} s")
+            if not self._selector.select(remaining):
+                continue
+            chunk = os.read(self._pipe.fileno(), 1 << 16)
+            if not chunk:
+                return None
+            self._take(chunk)
+
+    def close(self) -> None:
+        """Stop watching the pipe (the pipe itself is closed with the process's others)."""
+        self._selector.close()
+
+
+class _TimerProcess:
+    """A fresh ``_timer.py`` process of one variant, in its own process group, pinned to ``core``: requests go
+    to its stdin, its answers come back on its stderr, and what the workload prints goes to a file. It raises
+    ``_ChildFailed`` when the process cannot start, dies, or does not answer within ``timeout_s``.
+    """
+
+    def __init__(self, variant: Variant, env: dict[str, str], core: int | None, timeout_s: float) -> None:
+        """Start the process."""
+        self.timeout_s = timeout_s
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close()): the workload's stdout
         self._out_pos = 0
-        self._selector = selectors.DefaultSelector()
-        t0 = time.perf_counter()
         try:
             with _pinned(core):
                 self.proc = subprocess.Popen(
@@ -262,110 +306,174 @@ class _Worker:
                     start_new_session=True,  # its own process group, so a kill takes grandchildren too
                 )
         except (OSError, subprocess.SubprocessError) as exc:
-            self.error = f"spawn: {exc}"
-            return
-        finally:
-            self.wall_s += time.perf_counter() - t0
+            self._out.close()
+            raise _ChildFailed(f"spawn: {exc}") from None
+        except BaseException:
+            self._out.close()
+            raise
         assert self.proc.stderr is not None
-        self._selector.register(self.proc.stderr, selectors.EVENT_READ)
+        self.stderr = _Stderr(self.proc.stderr)
 
-    def _stderr_tail(self) -> str:
-        return _tail(self._stderr_text.decode(errors="replace"))
+    def request(self, token: bytes) -> None:
+        """Ask for one call of the workload; its answer will hold ``token``."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(b"call " + token + b"\n")
+        except BrokenPipeError:
+            raise _ChildFailed(self._exit_error()) from None
+
+    def answer(self, marker: bytes) -> bytes:
+        """The rest of the first answer line holding ``marker`` (e.g. b"ISOBENCH_DONE <token>")."""
+        line = self.stderr.answer(marker, self.timeout_s)
+        if line is None:
+            raise _ChildFailed(self._exit_error())
+        return line
+
+    def printed(self) -> bytes:
+        """What the workload printed since the last time this was asked."""
+        self._out.seek(0, os.SEEK_END)
+        end = self._out.tell()
+        self._out.seek(self._out_pos)
+        printed = self._out.read(end - self._out_pos)
+        self._out_pos = end
+        return printed
 
     def _exit_error(self) -> str:
-        assert self.proc is not None
+        """Why the process stopped answering: its exit status and stderr, or a timeout (it is then killed)."""
         try:
             rc = self.proc.wait(timeout=self.timeout_s)
         except subprocess.TimeoutExpired:
             kill_group(self.proc, wait_s=None)
             return f"timeout after {self.timeout_s} s"
-        self._drain()
-        return f"exit status {rc}: {self._stderr_tail()}"
+        self.stderr.drain()
+        return f"exit status {rc}: {self.stderr.tail()}"
 
-    def _drain(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        while self._selector.select(0):
-            chunk = os.read(self.proc.stderr.fileno(), 1 << 16)
-            if not chunk:
-                break
-            self._take(chunk)
+    def end(self) -> None:
+        """Close the process's stdin and wait for it to exit cleanly."""
+        assert self.proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
+        try:
+            rc = self.proc.wait(timeout=self.timeout_s)
+        except subprocess.TimeoutExpired:
+            raise _ChildFailed(f"timeout after {self.timeout_s} s") from None
+        self.stderr.drain()
+        if rc != 0:
+            raise _ChildFailed(f"exit status {rc}: {self.stderr.tail()}")
 
-    def _take(self, chunk: bytes) -> None:
-        self._buf += chunk
-        # Everything that is not an answer is the workload's stderr (kept for error messages).
-        *lines, self._buf = self._buf.split(b"\n")
-        for line in lines:
-            if b"ISOBENCH_" not in line:
-                self._stderr_text += line + b"\n"
-                del self._stderr_text[: max(0, len(self._stderr_text) - 4 * STDERR_TAIL)]
-            else:
-                self._answers.append(line)
+    def kill(self) -> None:
+        """Kill the process's group if it is still running."""
+        if self.proc.poll() is None:
+            kill_group(self.proc, wait_s=None)
+            self.proc.wait()
 
-    def _read(self, marker: bytes) -> bytes:
-        """The rest of the first answer line holding ``marker`` (e.g. b"ISOBENCH_DONE <token>")."""
-        assert self.proc is not None and self.proc.stderr is not None
-        deadline = time.perf_counter() + self.timeout_s
-        while True:
-            for i, line in enumerate(self._answers):
-                at = line.find(marker)
-                if at >= 0:
-                    del self._answers[: i + 1]
-                    return line[at + len(marker) :].strip()
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                raise _ChildFailed(f"timeout after {self.timeout_s} s")
-            if not self._selector.select(remaining):
-                continue
-            chunk = os.read(self.proc.stderr.fileno(), 1 << 16)
-            if not chunk:  # the child closed its stderr: it exited or is exiting
-                raise _ChildFailed(self._exit_error())
-            self._take(chunk)
+    def close(self) -> None:
+        """Kill the process if it is still running and release the pipes and files."""
+        self.kill()
+        self.stderr.close()
+        for fh in (self.proc.stdin, self.proc.stderr):
+            if fh is not None:
+                with contextlib.suppress(OSError):
+                    fh.close()
+        self._out.close()
 
-    def _step(self, step: Callable[[], None]) -> None:
-        if self.error is not None or self.proc is None:
+
+class _CpuSplit:
+    """The CPU time of a variant's process tree from its first timed call to its exit, split into the time
+    inside its calls (request to answer) and the time between them; None where there is no probe to read
+    it from."""
+
+    def __init__(self, probe: Probe | None) -> None:
+        self.probe = probe
+        self.start: float | None = None
+        self.inside: float | None = None
+        self.outside: float | None = None
+
+    def _now(self) -> float | None:
+        return self.probe.cpu_seconds() if self.probe is not None else None
+
+    def begin(self) -> None:
+        """Start counting, just before the first call."""
+        self.start = self._now()
+        self.inside = 0.0 if self.start is not None else None
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        """Count the CPU time spent in the block (one call) as inside the calls."""
+        cpu0 = self._now()
+        yield
+        cpu1 = self._now()
+        if self.inside is not None and cpu0 is not None and cpu1 is not None:
+            self.inside += cpu1 - cpu0
+
+    def end(self) -> None:
+        """Stop counting, before the process is told to exit: the rest since ``begin`` was between the calls."""
+        if self.start is not None and self.inside is not None:
+            now = self._now()
+            self.outside = None if now is None else now - self.start - self.inside
+
+
+class _Worker:
+    """One variant's fresh ``_timer.py`` process, asked for one call at a time and timed by the harness.
+
+    Every value is the harness's own clock from writing a request to reading its answer (the process under
+    test cannot touch it); ``wall_s`` adds up the time the harness waits on this child (start-up, each call,
+    exit), so over a round the workers' wall times are the children's own time. Failures are recorded in
+    ``error``, never raised.
+    """
+
+    def __init__(self, variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> None:
+        self.variant = variant
+        self.started_at = time.time()
+        self.values: list[float] = []
+        self.first_s: float | None = None
+        self.outputs: list[str] = []
+        self.import_s: float | None = None
+        self.wall_s = 0.0
+        self.cpu = _CpuSplit(variant.probe)
+        self.error: str | None = None
+        self.child: _TimerProcess | None = None
+        t0 = time.perf_counter()
+        try:
+            self.child = _TimerProcess(variant, env, core, config.timeout_s)
+        except _ChildFailed as exc:
+            self.error = str(exc)
+        finally:
+            self.wall_s += time.perf_counter() - t0
+
+    def _step(self, step: Callable[[_TimerProcess], None]) -> None:
+        """Run one step with the child, timed into ``wall_s``; a failure is recorded and kills the child."""
+        if self.error is not None or self.child is None:
             return
         t0 = time.perf_counter()
         try:
-            step()
+            step(self.child)
         except _ChildFailed as exc:
             self.error = str(exc)
-            self.kill()
+            self.child.kill()
         except (ValueError, KeyError, TypeError) as exc:  # a malformed protocol line
-            self.error = f"unreadable timer answer ({exc}): {self._stderr_tail()}"
-            self.kill()
+            self.error = f"unreadable timer answer ({exc}): {self.child.stderr.tail()}"
+            self.child.kill()
         finally:
             self.wall_s += time.perf_counter() - t0
 
     def ready(self) -> None:
         """Wait until the child has loaded the workload."""
 
-        def step() -> None:
-            self.import_s = float(json.loads(self._read(b"ISOBENCH_READY "))["import_s"])
+        def step(child: _TimerProcess) -> None:
+            self.import_s = float(json.loads(child.answer(b"ISOBENCH_READY "))["import_s"])
 
         self._step(step)
 
-    def _timed_call(self) -> float:
+    def _timed_call(self, child: _TimerProcess) -> float:
         """One call, timed by the harness: returns its seconds; the output digest goes to ``outputs``."""
-        assert self.proc is not None and self.proc.stdin is not None
         token = secrets.token_hex(8).encode()
-        probe = self.variant.probe
-        cpu0 = probe.cpu_seconds() if probe is not None else None
-        t0 = time.perf_counter()
-        try:
-            self.proc.stdin.write(b"call " + token + b"\n")
-        except BrokenPipeError:
-            raise _ChildFailed(self._exit_error()) from None
-        result = self._read(b"ISOBENCH_DONE " + token).decode(errors="replace")
-        elapsed = time.perf_counter() - t0
-        cpu1 = probe.cpu_seconds() if probe is not None else None
-        if self.cpu_in is not None and cpu0 is not None and cpu1 is not None:
-            self.cpu_in += cpu1 - cpu0
-        self._out.seek(0, os.SEEK_END)
-        end = self._out.tell()
-        self._out.seek(self._out_pos)
-        printed = self._out.read(end - self._out_pos)
-        self._out_pos = end
-        self.outputs.append(hashlib.sha256(printed + b"\0" + result.encode()).hexdigest())
+        with self.cpu.call():
+            t0 = time.perf_counter()
+            child.request(token)
+            result = child.answer(b"ISOBENCH_DONE " + token).decode(errors="replace")
+            elapsed = time.perf_counter() - t0
+        self.outputs.append(hashlib.sha256(child.printed() + b"\0" + result.encode()).hexdigest())
         if not elapsed > 0:
             raise ValueError(f"bad time {elapsed}")
         return elapsed
@@ -373,61 +481,37 @@ class _Worker:
     def first_calls(self, warmup: int) -> None:
         """The first call after import, timed on its own (``first_s``), then the rest of the warm-up."""
 
-        def step() -> None:
-            if self.variant.probe is not None:
-                self.cpu_start = self.variant.probe.cpu_seconds()
-                self.cpu_in = 0.0 if self.cpu_start is not None else None
-            self.first_s = self._timed_call()
+        def step(child: _TimerProcess) -> None:
+            self.cpu.begin()
+            self.first_s = self._timed_call(child)
             for _ in range(max(0, warmup - 1)):
-                self._timed_call()
+                self._timed_call(child)
 
         self._step(step)
 
     def call(self) -> None:
         """Have the child run one timed call of the workload."""
-        self._step(lambda: self.values.append(self._timed_call()))
+        self._step(lambda child: self.values.append(self._timed_call(child)))
 
     def finish(self) -> None:
         """Close the child's stdin, wait for it to exit cleanly, and check its CPU time."""
 
-        def step() -> None:
-            assert self.proc is not None and self.proc.stdin is not None
-            if self.variant.probe is not None and self.cpu_start is not None and self.cpu_in is not None:
-                now = self.variant.probe.cpu_seconds()
-                self.cpu_out = None if now is None else now - self.cpu_start - self.cpu_in
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-            try:
-                rc = self.proc.wait(timeout=self.timeout_s)
-            except subprocess.TimeoutExpired:
-                raise _ChildFailed(f"timeout after {self.timeout_s} s") from None
-            self._drain()
-            if rc != 0:
-                raise _ChildFailed(f"exit status {rc}: {self._stderr_tail()}")
-            background = background_error(self.cpu_in, self.cpu_out) or _leftovers(self.variant)
+        def step(child: _TimerProcess) -> None:
+            self.cpu.end()
+            child.end()
+            background = background_error(self.cpu.inside, self.cpu.outside) or _leftovers(self.variant)
             if background is not None:
                 raise _ChildFailed(background)
 
         self._step(step)
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            kill_group(self.proc, wait_s=None)
-            self.proc.wait()
-
     def close(self) -> None:
         """Kill the child if it is still running and release the pipes and files."""
-        self.kill()
-        self._selector.close()
-        if self.proc is not None:
-            for fh in (self.proc.stdin, self.proc.stderr):
-                if fh is not None:
-                    with contextlib.suppress(OSError):
-                        fh.close()
-        self._out.close()
+        if self.child is not None:
+            self.child.close()
 
     def sample(self, config: ProtocolConfig) -> Sample:
-        pid = self.proc.pid if self.proc is not None else None
+        pid = self.child.proc.pid if self.child is not None else None
         if self.error is not None:
             return Sample(False, None, None, None, self.wall_s, pid, self.started_at, self.error)
         value = SAMPLE_STATS[config.sample_stat](self.values)
@@ -441,8 +525,8 @@ class _Worker:
             self.started_at,
             first_s=self.first_s,
             outputs=list(self.outputs),
-            cpu_s=self.cpu_in,
-            cpu_outside_s=self.cpu_out,
+            cpu_s=self.cpu.inside,
+            cpu_outside_s=self.cpu.outside,
         )
 
 

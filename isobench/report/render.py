@@ -2,7 +2,7 @@
 
 Nothing is computed here. Each number shown is a field of an export row (one `human` row per instance,
 one `llm` row per attempt) or of `correlate`'s output (`correlation["providers"][name]`,
-`between_providers`, `seed_metrics`); this module only picks, orders and formats them. Without a
+`between_providers`, `design_metrics`); this module only picks, orders and formats them. Without a
 correlation the page shows what the rows alone give (the speedup scatter and the instance table) and
 says to run `isobench correlate` for the per-provider aggregates.
 """
@@ -224,10 +224,10 @@ def _row_view(r: dict[str, Any], colours: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _seed_metrics(correlation: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """correlate's `seed_metrics` (the original design's success metrics) with their targets, as (name, value,
+def _design_metrics(correlation: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """correlate's `design_metrics` (the original design's success metrics) with their targets, as (name, value,
     target) rows."""
-    sm = (correlation or {}).get("seed_metrics") or {}
+    sm = (correlation or {}).get("design_metrics") or {}
     targets = sm.get("targets") or {}
     out = []
     for key, value in sm.items():
@@ -255,14 +255,14 @@ def build_context(
     for r in llm:
         models.setdefault(r["llm_metadata"]["provider"], r["llm_metadata"].get("model"))
     providers = [_provider_view(p, models.get(p), colours[p], entries.get(p)) for p in colours]
-    seed = _seed_metrics(correlation)
+    design = _design_metrics(correlation)
     cards = [
         ("instances", fmt_count(len(human))),
         ("valid instances", fmt_count(sum(1 for r in human if r.get("valid_instance")))),
         ("providers", fmt_count(len(providers))),
         ("LLM attempts", fmt_count(len(llm))),
     ]
-    by_key = {s["key"]: s["value"] for s in seed}
+    by_key = {s["key"]: s["value"] for s in design}
     if "llm_patches_passing_validation" in by_key:
         cards.append(("patches passing validation", fmt_pct(by_key["llm_patches_passing_validation"])))
     if "cost_per_commit" in by_key:
@@ -292,7 +292,7 @@ def build_context(
         "providers": providers,
         "instances": [_row_view(r, colours) for r in rows],
         "between_providers": pairs,
-        "seed_metrics": seed,
+        "design_metrics": design,
     }
 
 

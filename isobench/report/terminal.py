@@ -39,7 +39,9 @@ def score_table(r: InstanceScore) -> tuple[Table, list[str]]:
     for col in cols:
         table.add_column(col)
     for name, v in r.variants.items():
-        correct = "empty" if v.kind == "agent" and v.patch_empty else ("yes" if v.correct else "NO")
+        o = v.outcome  # an agent's attempt: what it is credited with
+        credited = o.correct if o else v.correct
+        correct = "empty" if v.kind == "agent" and v.patch_empty else ("yes" if credited else "NO")
         cells = [
             name,
             v.build,
@@ -47,7 +49,7 @@ def score_table(r: InstanceScore) -> tuple[Table, list[str]]:
             _ci(v.speedup, v.speedup_ci),
             v.classification or (v.workload_error or "-")[:40],
             _ci(v.rho, v.rho_ci),
-            v.match_label or "-",
+            (o.match_label if o else v.match_label) or "-",
         ]
         if r.heldout is not None:
             cells.append(_ci(v.heldout.speedup, v.heldout.speedup_ci) if v.heldout else "-")

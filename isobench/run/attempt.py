@@ -10,7 +10,7 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,96 @@ class Outcome:
     denied: list[str] = field(default_factory=list)
 
 
+def make_work(state: State, u: Unit) -> Path:
+    """A fresh, neutral work folder for one attempt (`state/work/<random>`): the agent's home, its output
+    folder holding its prompt, and its checkout of the instance's snapshot."""
+    iid, pname = u.inst.instance_id, u.provider.name
+    work = state.root / "work" / secrets.token_hex(8)
+    for sub in ("home", "out"):
+        (work / sub).mkdir(parents=True)
+    clone_worktree(state.snapshot_dir(iid), work / "workspace")
+    shutil.copy(state.prepared_dir(iid, pname) / "prompt.md", work / "out" / "prompt.md")
+    return work
+
+
+def agent_status(u: Unit, runner: dict[str, Any], code: int | None) -> str:
+    """How the agent ended, when isobench did not stop it: the runner's own result; for a `command` agent
+    without one (a wrapped CLI agent writes none), its exit code: 0 success, else agent_error."""
+    if runner.get("status") in ATTEMPT_STATUSES:
+        return str(runner["status"])
+    if u.provider.provider == "command" and "status" not in runner:
+        return "success" if code == 0 else "agent_error"
+    return "runtime_error"
+
+
+def ending(
+    u: Unit, runner: dict[str, Any], code: int | None, stopped: str | None, timeout_s: float
+) -> tuple[str, str | None]:
+    """The agent's status (`stopped` when isobench stopped it, else `agent_status`) and its error: the
+    runner's own, or one that says what happened and where to look."""
+    status = stopped or agent_status(u, runner, code)
+    error = runner.get("error")
+    if status == "runtime_error" and not error:
+        error = f"the agent process exited with code {code} and left no result; see agent.log"
+    if status == "agent_error" and not error and u.provider.provider == "command":
+        error = f"the agent command exited with code {code}; see agent.log"
+    if status == "timeout":
+        error = f"wall-time limit of {timeout_s:.0f} s reached"
+    return status, error
+
+
+def keep_outputs(work: Path, d: Path, workspace: bool) -> None:
+    """Move the runner's outputs that are kept (`KEPT_OUTPUTS`) into the attempt's folder `d`, and the agent's
+    workspace too when `workspace` (`--keep-work`)."""
+    for name in KEPT_OUTPUTS:
+        if (work / "out" / name).exists():
+            remove_tree(d / name)
+            shutil.move(str(work / "out" / name), str(d / name))
+    if workspace:
+        shutil.move(str(work / "workspace"), str(d / "workspace"))
+
+
+def attempt_record(
+    u: Unit, launcher: Launcher, o: Outcome, patch: dict[str, Any], env: EnvResult, oom: int, started: str
+) -> Attempt:
+    """The attempt's record: how it ended, what the agent's runner reported (iterations, tokens, cost), its
+    patch, its environment's build, and the network, resources, sandbox and limits it ran under."""
+    runner = o.runner
+    limits = launcher.resources.limits
+    return Attempt(
+        status=o.status,
+        instance_id=u.inst.instance_id,
+        provider=u.provider.name,
+        attempt=u.attempt,
+        prepared_fingerprint=u.prepared.fingerprint,
+        model=u.provider.litellm_model,
+        agent="command" if u.provider.provider == "command" else "openhands",
+        exit_code=o.exit_code,
+        wall_s=round(o.wall_s, 3),
+        iterations=int(runner.get("iterations", 0)),
+        prompt_tokens=int(runner.get("prompt_tokens", 0)),
+        completion_tokens=int(runner.get("completion_tokens", 0)),
+        cost_usd=float(runner.get("cost_usd", 0.0)),
+        openhands_version=runner.get("openhands_version"),
+        isobench_version=__version__,
+        error=o.error,
+        finish_message=runner.get("finish_message"),
+        **patch,
+        env_build_s=env.seconds,
+        env_steps=env.steps,
+        network=launcher.network,
+        network_denied=o.denied,
+        resources={"cpus": limits.cpus, "memory_bytes": limits.memory, "oom_kills": oom} if limits else None,
+        sandbox=launcher.sandbox.name,
+        setting=u.inst.setting,
+        limits=dict(
+            zip(("max_iterations", "time_limit_s", "max_budget_usd"), launcher.limits(u.provider), strict=True)
+        ),
+        started_at=started,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
 class Runner:
     """Runs attempts; safe to call from several worker threads."""
 
@@ -78,15 +168,10 @@ class Runner:
 
     def run_unit(self, u: Unit) -> Attempt:
         """One attempt, start to finish; always returns (and, unless cancelled first, writes) a result."""
-        iid, pname = u.inst.instance_id, u.provider.name
-        d = self.state.attempt_dir(iid, pname, u.attempt)
+        d = self.state.attempt_dir(u.inst.instance_id, u.provider.name, u.attempt)
         remove_tree(d)  # a partial attempt is redone from scratch
         d.mkdir(parents=True)
-        work = self.state.root / "work" / secrets.token_hex(8)
-        for sub in ("home", "out"):
-            (work / sub).mkdir(parents=True)
-        clone_worktree(self.state.snapshot_dir(iid), work / "workspace")
-        shutil.copy(self.state.prepared_dir(iid, pname) / "prompt.md", work / "out" / "prompt.md")
+        work = make_work(self.state, u)
         started = datetime.now(UTC).isoformat(timespec="seconds")
         (d / "work.json").write_text(json.dumps({"pgid": None, "work": str(work.relative_to(self.state.root))}))
         with self.launcher.resources.tree() as group:
@@ -110,60 +195,59 @@ class Runner:
         base_url = self.launcher.base_url(u)
         gate = self.launcher.gate(u, base_url)
         t0 = time.monotonic()
-        status = None
         try:
             with open(d / "agent.log", "wb") as log:
                 proc = self.launcher.start(u, work, log, gate, base_url, group)
                 (d / "work.json").write_text(
                     json.dumps({"pgid": proc.pid, "work": str(work.relative_to(self.state.root))})
                 )
-                last_progress = 0.0
-                while proc.poll() is None:
-                    if self.cancel.is_set():
-                        status = "interrupted"
-                    elif time.monotonic() - t0 > timeout_s:
-                        status = "timeout"
-                    if status:
-                        kill_group(proc)
-                        break
-                    time.sleep(0.2)
-                    if time.monotonic() - last_progress > 1.0:
-                        last_progress = time.monotonic()
-                        prog = read_json(work / "out" / "progress.json")
-                        if prog:
-                            self.reporter.attempt_progress(
-                                u.key, int(prog.get("iterations", 0)), float(prog.get("cost_usd", 0.0))
-                            )
+                stopped = self._watch(u, proc, work, t0, timeout_s)
         finally:
             if gate is not None:
                 gate.close()
         wall = time.monotonic() - t0
         runner = read_json(work / "out" / "runner_result.json") or read_json(work / "out" / "progress.json") or {}
-        if status is None:
-            status = self._status(u, runner, proc.returncode)
-        error = runner.get("error")
-        if status == "runtime_error" and not error:
-            error = f"the agent process exited with code {proc.returncode} and left no result; see agent.log"
-        if status == "agent_error" and not error and u.provider.provider == "command":
-            error = f"the agent command exited with code {proc.returncode}; see agent.log"
-        if status == "timeout":
-            error = f"wall-time limit of {timeout_s:.0f} s reached"
+        status, error = ending(u, runner, proc.returncode, stopped, timeout_s)
         denied = list(dict.fromkeys(gate.denied)) if gate is not None else []
         return Outcome(status, proc.returncode, wall, runner, error, denied)
 
-    @staticmethod
-    def _status(u: Unit, runner: dict[str, Any], code: int | None) -> str:
-        """How the agent ended, when isobench did not stop it: the runner's own result; for a `command` agent
-        without one (a wrapped CLI agent writes none), its exit code: 0 success, else agent_error."""
-        if runner.get("status") in ATTEMPT_STATUSES:
-            return str(runner["status"])
-        if u.provider.provider == "command" and "status" not in runner:
-            return "success" if code == 0 else "agent_error"
-        return "runtime_error"
+    def _watch(self, u: Unit, proc: Any, work: Path, t0: float, timeout_s: float) -> str | None:
+        """Wait for the agent to end, showing its progress; kill it on Ctrl-C or at the wall-time limit and say
+        which (`interrupted`, `timeout`; None: it ended by itself)."""
+        last_progress = 0.0
+        while proc.poll() is None:
+            status = None
+            if self.cancel.is_set():
+                status = "interrupted"
+            elif time.monotonic() - t0 > timeout_s:
+                status = "timeout"
+            if status:
+                kill_group(proc)
+                return status
+            time.sleep(0.2)
+            if time.monotonic() - last_progress > 1.0:
+                last_progress = time.monotonic()
+                prog = read_json(work / "out" / "progress.json")
+                if prog:
+                    self.reporter.attempt_progress(
+                        u.key, int(prog.get("iterations", 0)), float(prog.get("cost_usd", 0.0))
+                    )
+        return None
 
     def _record(self, u: Unit, work: Path, d: Path, started: str, env: EnvResult, o: Outcome, oom: int) -> Attempt:
         """Collect the patch, keep the logs, write the attempt's record (last), remove the work folder."""
-        iid, pname = u.inst.instance_id, u.provider.name
+        patch, o = self._collect(u, work, d, o, oom)
+        keep_outputs(work, d, self.keep_work)
+        result = attempt_record(u, self.launcher, o, patch, env, oom, started)
+        # An interrupted attempt is kept for the user (interrupted.json) but its unit stays pending.
+        write_model(d / ("interrupted.json" if o.status == "interrupted" else "result.json"), result)
+        (d / "work.json").unlink(missing_ok=True)
+        remove_tree(work)
+        return result
+
+    def _collect(self, u: Unit, work: Path, d: Path, o: Outcome, oom: int) -> tuple[dict[str, Any], Outcome]:
+        """The agent's patch, and the outcome with what collecting it adds: isobench's own failure to collect
+        it (a runtime error), and the memory limit's kills as the cause of a runtime error."""
         status, error = o.status, o.error
         try:
             patch = collect_patch(self.launcher, u, work, d)
@@ -174,48 +258,4 @@ class Runner:
                 error = f"isobench could not collect the agent's patch: {exc}"
         if oom and status == "runtime_error":
             error = f"{memory_killed_message(self.launcher.resources.limits)}; {error}"
-        for name in KEPT_OUTPUTS:
-            if (work / "out" / name).exists():
-                remove_tree(d / name)
-                shutil.move(str(work / "out" / name), str(d / name))
-        if self.keep_work:
-            shutil.move(str(work / "workspace"), str(d / "workspace"))
-        runner = o.runner
-        limits = self.launcher.resources.limits
-        result = Attempt(
-            status=status,
-            instance_id=iid,
-            provider=pname,
-            attempt=u.attempt,
-            prepared_fingerprint=u.prepared.fingerprint,
-            model=u.provider.litellm_model,
-            agent="command" if u.provider.provider == "command" else "openhands",
-            exit_code=o.exit_code,
-            wall_s=round(o.wall_s, 3),
-            iterations=int(runner.get("iterations", 0)),
-            prompt_tokens=int(runner.get("prompt_tokens", 0)),
-            completion_tokens=int(runner.get("completion_tokens", 0)),
-            cost_usd=float(runner.get("cost_usd", 0.0)),
-            openhands_version=runner.get("openhands_version"),
-            isobench_version=__version__,
-            error=error,
-            finish_message=runner.get("finish_message"),
-            **patch,
-            env_build_s=env.seconds,
-            env_steps=env.steps,
-            network=self.launcher.network,
-            network_denied=o.denied,
-            resources={"cpus": limits.cpus, "memory_bytes": limits.memory, "oom_kills": oom} if limits else None,
-            sandbox=self.launcher.sandbox.name,
-            setting=u.inst.setting,
-            limits=dict(
-                zip(("max_iterations", "time_limit_s", "max_budget_usd"), self.launcher.limits(u.provider), strict=True)
-            ),
-            started_at=started,
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        # An interrupted attempt is kept for the user (interrupted.json) but its unit stays pending.
-        write_model(d / ("interrupted.json" if status == "interrupted" else "result.json"), result)
-        (d / "work.json").unlink(missing_ok=True)
-        remove_tree(work)
-        return result
+        return patch, replace(o, status=status, error=error)

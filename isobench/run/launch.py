@@ -33,7 +33,6 @@ for _v in $ISOBENCH_STRIP_ENV; do unset "$_v"; done
 unset _v ISOBENCH_STRIP_ENV
 exec /bin/bash "$@"
 """
-# Files an agent's commands leave behind that are never part of its patch.
 
 
 def provider_secrets(p: ProviderConfig) -> dict[str, Any]:
@@ -43,6 +42,125 @@ def provider_secrets(p: ProviderConfig) -> dict[str, Any]:
         out["api_key"] = os.environ.get(p.api_key_env)
     out["env"] = {k: os.environ[k] for k in p.env_passthrough if k in os.environ}
     return out
+
+
+def install_tools(tools: Path) -> None:
+    """Copy the runner and its relay into `tools` and write the agent's shell there."""
+    tools.mkdir(parents=True, exist_ok=True)
+    for tool in (RUNNER, NETRELAY):
+        shutil.copy(tool, tools / tool.name)
+    shell = tools / "agent-shell"
+    shell.write_text(AGENT_SHELL)
+    shell.chmod(0o755)
+
+
+def check_gate(cfg: BenchConfig, sandbox: str, providers: list[ProviderConfig]) -> None:
+    """Refuse (UserError, one line) a network gate that cannot be enforced here: in a container engine, or for
+    a provider whose endpoint the gate cannot tell."""
+    if sandbox not in ("bwrap", "none"):
+        raise UserError(
+            f"{cfg.source}: container.network_policy: off is enforced with the bwrap sandbox; with "
+            f"{sandbox}, set container.network_policy: on (the container then shares the host's network)"
+        )
+    for p in providers:
+        if p.provider != "scripted":  # the scripted server's address is known once it runs
+            endpoints_for(p.name, p.provider, p.litellm_model, p.base_url, p.network_allow)
+
+
+def secrets_pipe(p: ProviderConfig) -> int:
+    """A pipe holding the provider's secrets (`provider_secrets`, as JSON): its read end, for the agent to
+    inherit; the write end is already closed."""
+    read_fd, write_fd = os.pipe()
+    # A few hundred bytes: the pipe buffer holds them until the runner reads.
+    os.write(write_fd, json.dumps(provider_secrets(p)).encode())
+    os.close(write_fd)
+    return read_fd
+
+
+def runner_spec(
+    p: ProviderConfig,
+    work: Path,
+    tools: Path,
+    iters: int,
+    budget: float | None,
+    secrets_fd: int | None,
+    base_url: str | None,
+    gate_fd: int | None,
+) -> dict[str, Any]:
+    """What the OpenHands runner reads from spec.json: the attempt's folders, its limits, where its secrets
+    and its way to the network gate are, the shell its terminal uses, and how to reach its model."""
+    prices = (p.input_cost_per_token, p.output_cost_per_token)
+    if any(x is not None for x in prices):  # LiteLLM applies custom prices only when both are set
+        prices = tuple(x or 0.0 for x in prices)  # type: ignore[assignment]
+    return {
+        "workspace": str(work / "workspace"),
+        "prompt_file": str(work / "out" / "prompt.md"),
+        "out_dir": str(work / "out"),
+        "max_iterations": iters,
+        "max_budget_usd": budget,
+        "secrets_fd": secrets_fd,
+        "net_gate_fd": gate_fd,
+        "agent_shell": str(tools / "agent-shell"),
+        "strip_env": sorted({*p.env_passthrough, *PROXY_VARS, "NO_PROXY", "no_proxy"}),
+        "llm": {
+            "model": p.litellm_model,
+            "base_url": base_url,
+            "api_key_env": None if p.provider == "scripted" else p.api_key_env,
+            "input_cost_per_token": prices[0],
+            "output_cost_per_token": prices[1],
+            "num_retries": p.num_retries,
+            "retry_min_wait": p.retry_min_wait,
+            "retry_max_wait": p.retry_max_wait,
+            "temperature": p.temperature,
+            "reasoning_effort": p.reasoning_effort,
+            "extra": {},
+        },
+    }
+
+
+def agent_env(p: ProviderConfig, work: Path, fd_secrets: bool) -> dict[str, str]:
+    """A clean base, the agent's own HOME and the task's environment active (its venv first on PATH, so
+    `python`, `pip` and the test tools are the project's). A non-OpenHands command agent (or a sandbox that
+    cannot pass a pipe) gets its key and passthrough variables here; the OpenHands runner never does."""
+    venv = work / "env"
+    extra = {
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "OPENHANDS_SUPPRESS_BANNER": "1",
+        "HOME": str(work / "home"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "VIRTUAL_ENV": str(venv),
+        "ISOBENCH_PYTHON": str(venv / "bin" / "python"),
+    }
+    if not fd_secrets:
+        sec = provider_secrets(p)
+        if sec["api_key"] and p.api_key_env:
+            extra[p.api_key_env] = sec["api_key"]
+        extra.update(sec["env"])
+    env = minimal_env(extra)
+    env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+    return env
+
+
+def command_argv(p: ProviderConfig, work: Path, iters: int, tools: Path, gate_fd: int | None) -> list[str]:
+    """A `command` agent's command line: the provider's command with the attempt's paths, model and limit
+    filled in; with a network gate, run behind the relay (its processes reach its model, nothing else)."""
+    cmd = (p.command or "").format(
+        prompt_file=shlex.quote(str(work / "out" / "prompt.md")),
+        workspace=shlex.quote(str(work / "workspace")),
+        out_dir=shlex.quote(str(work / "out")),
+        model=shlex.quote(p.model),
+        max_iterations=iters,
+    )
+    if gate_fd is None:
+        return ["/bin/sh", "-c", cmd]
+    return [sys.executable, str(tools / NETRELAY.name), "--gate-fd", str(gate_fd), "--", "/bin/sh", "-c", cmd]
+
+
+def in_agent_process(group: Group | None) -> None:
+    """Run in the agent's process before it starts: it dies with isobench, and joins its resource group."""
+    set_pdeathsig()
+    if group is not None:
+        group.join()
 
 
 class Launcher:
@@ -67,12 +185,7 @@ class Launcher:
 
     def install_tools(self) -> None:
         """Copies of the runner, its relay and the agent's shell outside the package: agents never see isobench."""
-        self.tools.mkdir(parents=True, exist_ok=True)
-        for tool in (RUNNER, NETRELAY):
-            shutil.copy(tool, self.tools / tool.name)
-        shell = self.tools / "agent-shell"
-        shell.write_text(AGENT_SHELL)
-        shell.chmod(0o755)
+        install_tools(self.tools)
 
     def endpoints(self, p: ProviderConfig, base_url: str | None) -> list[tuple[str, int]]:
         """Where this provider's attempts may connect with network_policy off (UserError when unknown)."""
@@ -82,23 +195,18 @@ class Launcher:
         """Refuse (one line, before anything starts) what cannot be enforced here: the resource limits, the
         network gate in a container engine, a provider whose endpoint the gate cannot tell."""
         self.resources.require(str(self.cfg.source))
-        if self.network != "off":
-            return
-        if self.sandbox.name not in ("bwrap", "none"):
-            raise UserError(
-                f"{self.cfg.source}: container.network_policy: off is enforced with the bwrap sandbox; with "
-                f"{self.sandbox.name}, set container.network_policy: on (the container then shares the host's network)"
-            )
-        for p in providers:
-            if p.provider != "scripted":  # the scripted server's address is known once it runs
-                self.endpoints(p, p.base_url)
+        if self.network == "off":
+            check_gate(self.cfg, self.sandbox.name, providers)
 
     def limits(self, p: ProviderConfig) -> tuple[int, float, float | None]:
+        """The provider's limits (its own, else `agents.openhands`'s): iterations, wall time (s), budget (USD)."""
         oh = self.cfg.agents.openhands
         budget = p.max_budget_per_task if p.max_budget_per_task is not None else oh.max_budget_per_task
         return (p.max_iterations or oh.max_iterations, 60.0 * (p.time_budget_minutes or oh.time_budget_minutes), budget)
 
     def base_url(self, u: Unit) -> str | None:
+        """Where the attempt's agent finds its model: the provider's base_url, or for a scripted provider a new,
+        unguessable address on the scripted server that leads to this attempt's scenario alone."""
         p = u.provider
         if p.provider != "scripted":
             return p.base_url
@@ -109,81 +217,19 @@ class Launcher:
     def spec(
         self, u: Unit, work: Path, secrets_fd: int | None, base_url: str | None, gate_fd: int | None
     ) -> dict[str, Any]:
+        """The runner's spec.json for this attempt (see `runner_spec`), with the provider's limits."""
         iters, _, budget = self.limits(u.provider)
-        p = u.provider
-        prices = (p.input_cost_per_token, p.output_cost_per_token)
-        if any(x is not None for x in prices):  # LiteLLM applies custom prices only when both are set
-            prices = tuple(x or 0.0 for x in prices)  # type: ignore[assignment]
-        return {
-            "workspace": str(work / "workspace"),
-            "prompt_file": str(work / "out" / "prompt.md"),
-            "out_dir": str(work / "out"),
-            "max_iterations": iters,
-            "max_budget_usd": budget,
-            "secrets_fd": secrets_fd,
-            "net_gate_fd": gate_fd,
-            "agent_shell": str(self.tools / "agent-shell"),
-            "strip_env": sorted({*p.env_passthrough, *PROXY_VARS, "NO_PROXY", "no_proxy"}),
-            "llm": {
-                "model": p.litellm_model,
-                "base_url": base_url,
-                "api_key_env": None if p.provider == "scripted" else p.api_key_env,
-                "input_cost_per_token": prices[0],
-                "output_cost_per_token": prices[1],
-                "num_retries": p.num_retries,
-                "retry_min_wait": p.retry_min_wait,
-                "retry_max_wait": p.retry_max_wait,
-                "temperature": p.temperature,
-                "reasoning_effort": p.reasoning_effort,
-                "extra": {},
-            },
-        }
+        return runner_spec(u.provider, work, self.tools, iters, budget, secrets_fd, base_url, gate_fd)
 
     def env(self, p: ProviderConfig, work: Path, fd_secrets: bool) -> dict[str, str]:
-        """A clean base, the agent's own HOME and the task's environment active (its venv first on PATH, so
-        `python`, `pip` and the test tools are the project's). A non-OpenHands command agent (or a sandbox that
-        cannot pass a pipe) gets its key and passthrough variables here; the OpenHands runner never does."""
-        venv = work / "env"
-        extra = {
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-            "OPENHANDS_SUPPRESS_BANNER": "1",
-            "HOME": str(work / "home"),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "VIRTUAL_ENV": str(venv),
-            "ISOBENCH_PYTHON": str(venv / "bin" / "python"),
-        }
-        if not fd_secrets:
-            sec = provider_secrets(p)
-            if sec["api_key"] and p.api_key_env:
-                extra[p.api_key_env] = sec["api_key"]
-            extra.update(sec["env"])
-        env = minimal_env(extra)
-        env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
-        return env
+        """The agent's environment (see `agent_env`)."""
+        return agent_env(p, work, fd_secrets)
 
     def argv(self, u: Unit, work: Path, gate_fd: int | None) -> list[str]:
+        """The agent's command line: a `command` agent's own command (see `command_argv`), else the runner."""
         if u.provider.provider == "command":
             iters, _, _ = self.limits(u.provider)
-            cmd = (u.provider.command or "").format(
-                prompt_file=shlex.quote(str(work / "out" / "prompt.md")),
-                workspace=shlex.quote(str(work / "workspace")),
-                out_dir=shlex.quote(str(work / "out")),
-                model=shlex.quote(u.provider.model),
-                max_iterations=iters,
-            )
-            if gate_fd is None:
-                return ["/bin/sh", "-c", cmd]
-            # The whole command is the agent: its processes reach its model through the relay, nothing else.
-            return [
-                sys.executable,
-                str(self.tools / NETRELAY.name),
-                "--gate-fd",
-                str(gate_fd),
-                "--",
-                "/bin/sh",
-                "-c",
-                cmd,
-            ]
+            return command_argv(u.provider, work, iters, self.tools, gate_fd)
         return [sys.executable, str(self.tools / RUNNER.name), str(work / "out" / "spec.json")]
 
     def readable(self, u: Unit) -> list[Path]:
@@ -192,6 +238,7 @@ class Launcher:
         return [Path(sys.prefix), self.tools, *map(Path, u.inst.workload_files or []), *self.cfg.mounts()]
 
     def sandbox_spec(self, u: Unit, work: Path, env: dict[str, str], network: bool) -> SandboxSpec:
+        """What the sandbox shows the agent: its work folder writable, `readable`, isobench's state hidden."""
         return SandboxSpec(
             writable=[work],
             readable=self.readable(u),
@@ -211,12 +258,7 @@ class Launcher:
         """Start the agent in the sandbox; its secrets go through a pipe it inherits (never argv or env), and
         so does its way to the network gate."""
         fd_secrets = u.provider.provider != "command" and self.sandbox.name in ("bwrap", "none")
-        read_fd = None
-        if fd_secrets:
-            read_fd, write_fd = os.pipe()
-            # A few hundred bytes: the pipe buffer holds them until the runner reads.
-            os.write(write_fd, json.dumps(provider_secrets(u.provider)).encode())
-            os.close(write_fd)
+        read_fd = secrets_pipe(u.provider) if fd_secrets else None
         gate_fd = gate.child_fd if gate is not None else None
         try:
             runner_gate = gate_fd if u.provider.provider != "command" else None
@@ -225,18 +267,12 @@ class Launcher:
             env = self.env(u.provider, work, fd_secrets)
             network = self.network != "off"
             cmd = self.sandbox.wrap(self.argv(u, work, gate_fd), self.sandbox_spec(u, work, env, network=network))
-
-            def start() -> None:
-                set_pdeathsig()
-                if group is not None:
-                    group.join()
-
             return cmd.popen(
                 stdout=log,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=start,
+                preexec_fn=lambda: in_agent_process(group),
                 pass_fds=tuple(fd for fd in (read_fd, gate_fd) if fd is not None),
             )
         finally:

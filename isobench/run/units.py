@@ -75,8 +75,6 @@ def plan_units(
     than bench.yaml has now, or holds attempts made from an earlier preparation (their results would be
     scored as if they answered the current one).
     """
-    if not instances:
-        raise UserError(f"{state.root}: no planned instances; run `isobench plan` first")
     prepared: dict[tuple[str, str], PreparedUnit] = {}
     missing, changed = [], []
     for inst in instances:

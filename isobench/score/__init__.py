@@ -33,6 +33,7 @@ from isobench.records import (
     Instance,
     InstanceScore,
     Measurement,
+    VariantBuild,
     VariantScore,
 )
 from isobench.resources import Resources
@@ -40,11 +41,11 @@ from isobench.sandbox import Sandbox
 from isobench.score import integrity
 from isobench.score.asv import judged_workload, screen, time_suite
 from isobench.score.build import Builder
+from isobench.score.heldout import HELDOUT_SAMPLES, time_heldout
 from isobench.score.judge import (
     aa_estimate,
     correctness,
     estimates,
-    heldout_estimates,
     noisy_flag,
     rows,
     validity,
@@ -52,12 +53,8 @@ from isobench.score.judge import (
 from isobench.score.timing import Timer, environment, timed_description
 from isobench.score.variants import AA, BASE, HUMAN, VariantSpec, agent_patch, check_attempts_current, variant_specs
 from isobench.state import State, fingerprint, write_model
-from isobench.workload import heldout_workload
 
 __all__ = ["AA", "BASE", "HELDOUT_SAMPLES", "HUMAN", "Scorer", "agent_patch", "score"]
-
-HELDOUT_SAMPLES = "samples-heldout.jsonl"
-"""The held-out workload's raw samples, beside the shown workload's samples.jsonl."""
 
 
 @dataclass
@@ -66,6 +63,50 @@ class Plan:
     carried: dict[str, VariantScore]
     fingerprint: str
     current: InstanceScore | None  # the last score.json, when it still holds
+
+
+def carried_rows(
+    builder: Builder, inst: Instance, every: list[VariantSpec], old: InstanceScore | None, fresh: set[str]
+) -> dict[str, VariantScore]:
+    """Rows of the last score.json kept for variants not re-measured now, while each still describes its
+    attempt (same fingerprint)."""
+    if old is None:
+        return {}
+    return {
+        v.name: old.variants[v.name]
+        for v in every
+        if v.name not in fresh
+        and v.name in old.variants
+        and old.variants[v.name].fingerprint == builder.fingerprint(inst, v)
+    }
+
+
+def attempt_records(state: State, iid: str, specs: list[VariantSpec]) -> dict[str, Attempt]:
+    """The run's record of each agent variant's attempt, by variant name (`score` only takes recorded ones)."""
+    attempts: dict[str, Attempt] = {}
+    for v in specs:
+        if v.kind == "agent":
+            assert v.provider is not None and v.attempt is not None
+            rec = state.attempt_result(iid, v.provider, v.attempt)
+            assert rec is not None
+            attempts[v.name] = rec
+    return attempts
+
+
+def unjudgeable(builds: dict[str, VariantBuild], excluded: list[str], no_gate: bool) -> tuple[str, str] | None:
+    """Why nothing of an instance can be judged, as (status, reason): base, the human or the A/A twin does not
+    build, or no correctness test passes on the human commit. None: it can be timed and judged."""
+    broken = next((n for n in (BASE, HUMAN, AA) if builds[n].build != "ok"), None)
+    if broken is not None:
+        status = "human_failed" if broken == HUMAN else "base_failed"
+        return status, f"{broken} does not build: {builds[broken].error}"
+    if no_gate:
+        failing = "; ".join(f"`{c}`" for c in excluded)
+        return "human_tests_failed", (
+            f"no correctness test passes on the human commit (failing: {failing}): nothing can be judged "
+            "correct; fix the task's `tests` or its install_commands"
+        )
+    return None
 
 
 class Scorer:
@@ -78,21 +119,6 @@ class Scorer:
         self.builder = Builder(cfg, state, sandbox, reporter)
         self.timer = Timer(cfg, state, self.builder, reporter)
 
-    def _carried(
-        self, inst: Instance, every: list[VariantSpec], old: InstanceScore | None, fresh: set[str]
-    ) -> dict[str, VariantScore]:
-        """Rows of the last score.json kept for variants not re-measured now, while each still describes its
-        attempt (same fingerprint)."""
-        if old is None:
-            return {}
-        return {
-            v.name: old.variants[v.name]
-            for v in every
-            if v.name not in fresh
-            and v.name in old.variants
-            and old.variants[v.name].fingerprint == self.builder.fingerprint(inst, v)
-        }
-
     def plan(self, inst: Instance, providers: list[str] | None, force: bool) -> Plan:
         """What scoring an instance takes now: its variants to build and time (those of `providers`, with
         base, human and the A/A twin), the other providers' rows kept from the last score.json, and
@@ -100,7 +126,7 @@ class Scorer:
         every = variant_specs(self.state, inst)
         specs = [v for v in every if v.kind != "agent" or not providers or v.provider in providers]
         old = self.state.score_record(inst.instance_id)
-        carried = self._carried(inst, every, old, {v.name for v in specs})
+        carried = carried_rows(self.builder, inst, every, old, {v.name for v in specs})
         rows = [(v.name, self.builder.fingerprint(inst, v)) for v in specs]
         settings = self.cfg.score.model_dump(exclude=None if inst.asv else set(self.cfg.score.ASV_KEYS))
         fp = fingerprint(sorted(rows + [(n, r.fingerprint) for n, r in carried.items()]), settings)
@@ -123,13 +149,7 @@ class Scorer:
         ensure_snapshot(self.state, inst)  # scoring base and human needs no `prepare`
         builds = {v.name: self.builder.variant(inst, v, force) for v in specs}
 
-        attempts: dict[str, Attempt] = {}
-        for v in specs:
-            if v.kind == "agent":
-                assert v.provider is not None and v.attempt is not None
-                rec = self.state.attempt_result(iid, v.provider, v.attempt)
-                assert rec is not None
-                attempts[v.name] = rec
+        attempts = attempt_records(self.state, iid, specs)
         passes, excluded, no_gate = correctness(builds)
         base = {
             "instance_id": iid,
@@ -138,20 +158,9 @@ class Scorer:
             "environment": environment(self.builder.sandbox.name),
             "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        broken = next((n for n in (BASE, HUMAN, AA) if builds[n].build != "ok"), None)
-        if broken is not None or no_gate:
-            if broken is not None:
-                status, reason = (
-                    ("human_failed" if broken == HUMAN else "base_failed"),
-                    f"{broken} does not build: {builds[broken].error}",
-                )
-            else:
-                status = "human_tests_failed"
-                failing = "; ".join(f"`{c}`" for c in excluded)
-                reason = (
-                    f"no correctness test passes on the human commit (failing: {failing}): nothing can be judged "
-                    "correct; fix the task's `tests` or its install_commands"
-                )
+        why = unjudgeable(builds, excluded, no_gate)
+        if why is not None:
+            status, reason = why
             result = InstanceScore(
                 status=status,
                 valid=False,
@@ -203,26 +212,8 @@ class Scorer:
         return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
 
     def heldout(self, inst: Instance, names: list[str]) -> tuple[HeldoutRun | None, dict[str, HeldoutEstimate]]:
-        """Time the instance's held-out workload, if it has one, on `names` (base first): its measurement and
-        each variant's result (nothing when there is no other variant than base)."""
-        workload = heldout_workload(inst)
-        if workload is None or BASE not in names or len(names) < 2:
-            return None, {}
-        sc = self.cfg.score
-        m, fallback = self.timer.measure(
-            inst, names, workload, samples_file=HELDOUT_SAMPLES, pair_budget_s=sc.heldout_time_budget_s
-        )
-        held, floor, aa = heldout_estimates(m, sc)
-        run = HeldoutRun(
-            measurement=Measurement(**m.summary()),
-            timing_mode=m.timing_mode,
-            timed=timed_description(workload, m.timing_mode),
-            samples_file=HELDOUT_SAMPLES,
-            timing_fallback=fallback,
-            noise_floor=floor if math.isfinite(floor) else None,
-            aa=aa,
-        )
-        return run, held
+        """Time the instance's held-out workload on `names`, base first (see `time_heldout`)."""
+        return time_heldout(self.timer, inst, names)
 
     def _done(self, record: InstanceScore) -> InstanceScore:
         self.reporter.instance_done(record.instance_id, record.model_dump())

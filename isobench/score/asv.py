@@ -28,7 +28,7 @@ from isobench.config import ScoreConfig
 from isobench.measure.protocol import IN_PROCESS_ASV, Measurement
 from isobench.measure.stats import classify_speedup, geomean_estimate, noise_floor, with_copy_spread
 from isobench.records import AsvBenchmark, AsvBenchmarkRun, AsvEstimate, AsvRun, HeldoutEstimate, Instance
-from isobench.score.judge import estimates
+from isobench.score.judge import as_heldout, estimates
 from isobench.score.timing import Timer
 from isobench.score.variants import AA, BASE, HUMAN
 from isobench.workload import Workload, asv_workload, shown_workload
@@ -146,10 +146,9 @@ def full_pass(run: AsvBenchmarkRun, m: Measurement, sc: ScoreConfig) -> AsvBench
         who = BASE if BASE in m.failed else HUMAN
         return run.model_copy(update={**done, "status": "failed", "reason": f"{who}: {m.failed[who][-400:]}"})
     est, floor = estimates(m, sc)
-    keys = HeldoutEstimate.model_fields
-    out = {name: HeldoutEstimate(**{k: v for k, v in e.items() if k in keys}) for name, e in est.items()}
+    out = {name: as_heldout(e) for name, e in est.items()}
     out.update({name: HeldoutEstimate(error=error) for name, error in m.failed.items()})
-    lo, hi = est[HUMAN]["speedup_ci"]
+    lo, hi = est[HUMAN].speedup_ci or (0.0, math.inf)
     unmoved = lo <= 1.0 <= hi
     return run.model_copy(
         update={

@@ -22,6 +22,40 @@ from isobench.score.variants import VariantSpec
 from isobench.state import State, fingerprint, remove_tree, write_model
 
 
+def _apply_patches(repo: Path, patches: list[tuple[str, str]]) -> str | None:
+    """Apply each (name, patch) to the copy in `repo`, in turn; why the first that does not apply fails, or
+    None. An empty patch is skipped."""
+    for what, patch in patches:
+        if not patch.strip():
+            continue
+        try:
+            run_git(["apply", "--whitespace=nowarn", "--binary", "-"], cwd=repo, input=patch_bytes(patch))
+        except Exception as exc:
+            return f"{what} does not apply: {exc}"
+    return None
+
+
+def _new_record(v: VariantSpec, fp: str) -> VariantBuild:
+    """A variant's record before it is built. A patch that changes files outside the target files
+    (optimization_contract.strict_targets) is refused here: it is neither built nor scored."""
+    rec = VariantBuild(
+        status="built",
+        variant=v.name,
+        kind=v.kind,
+        provider=v.provider,
+        attempt=v.attempt,
+        fingerprint=fp,
+        patch_empty=not v.patch.strip(),
+        build="ok",
+    )
+    if v.outside_targets:
+        rec.build, rec.error = (
+            "outside_targets",
+            f"changes files outside the target files: {', '.join(v.outside_targets)}",
+        )
+    return rec
+
+
 class Builder:
     """Builds and tests the variants of instances, and says what candidate code may see."""
 
@@ -65,14 +99,10 @@ class Builder:
         self.reporter.variant_step(iid, v.name, "copy and patch")
         clone_worktree(self.state.snapshot_dir(iid), vdir / "repo")
         failed: Build | None = "base_failed" if v.kind in ("base", "aa") else None
-        for what, patch in (("patch", v.patch), ("test_patch", inst.test_patch)):
-            if not patch.strip():
-                continue
-            try:
-                run_git(["apply", "--whitespace=nowarn", "--binary", "-"], cwd=vdir / "repo", input=patch_bytes(patch))
-            except Exception as exc:
-                rec.build, rec.error = failed or "patch_failed", f"{what} does not apply: {exc}"
-                return
+        error = _apply_patches(vdir / "repo", [("patch", v.patch), ("test_patch", inst.test_patch)])
+        if error is not None:
+            rec.build, rec.error = failed or "patch_failed", error
+            return
         res = build_environment(
             self.sandbox,
             self.resources,
@@ -132,22 +162,8 @@ class Builder:
         if old and old.fingerprint == fp and not force and (vdir / "repo").exists():
             self.reporter.variant_done(iid, v.name, old.build, reused=True)
             return old
-        rec = VariantBuild(
-            status="built",
-            variant=v.name,
-            kind=v.kind,
-            provider=v.provider,
-            attempt=v.attempt,
-            fingerprint=fp,
-            patch_empty=not v.patch.strip(),
-            build="ok",
-        )
-        if v.outside_targets:  # optimization_contract.strict_targets: such a patch is not scored
-            rec.build, rec.error = (
-                "outside_targets",
-                f"changes files outside the target files: {', '.join(v.outside_targets)}",
-            )
-        else:
+        rec = _new_record(v, fp)
+        if rec.build == "ok":  # not refused before its build
             self._build(inst, v, vdir, rec)
         if rec.build == "ok":
             rec.tests = self.test(inst, v, vdir)

@@ -28,6 +28,7 @@ from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement
 from isobench.measure.spawn import BACKGROUND
 from isobench.measure.stats import classify_speedup, match_labels, noise_floor, with_copy_spread
+from isobench.records import VariantEstimate
 from isobench.score.variants import AA, BASE, HUMAN
 
 BACKGROUND_WORK = BACKGROUND
@@ -86,7 +87,7 @@ def output_check(m: Measurement, compare: bool) -> tuple[dict[str, str], str]:
     return differs, f"compared: {ref[:12]} on base and the human, every call"
 
 
-def cross_call(m: Measurement, est: dict[str, dict[str, Any]], sc: ScoreConfig, floor: float) -> list[str]:
+def cross_call(m: Measurement, est: dict[str, VariantEstimate], sc: ScoreConfig, floor: float) -> list[str]:
     """Flag the agents whose speed came from state kept across calls, and judge them on their first calls
     (updates `est` in place); returns the flagged names."""
     if not m.first.get(BASE):
@@ -98,17 +99,17 @@ def cross_call(m: Measurement, est: dict[str, dict[str, Any]], sc: ScoreConfig, 
     aa_first = m.first_call_speedup(AA) if AA in m.first else None
     floor = max(floor, noise_floor(aa_first)) if aa_first is not None else math.inf
     flagged = []
-    for name, e in est.items():
-        if name in (HUMAN, AA) or e.get("classification") != "faster" or not _keeps_little(m, name):
+    for name, e in list(est.items()):
+        if name in (HUMAN, AA) or e.classification != "faster" or not _keeps_little(m, name):
             continue
         flagged.append(name)
         first = m.first_call_speedup(name)
         first = with_copy_spread(first, aa_first) if first is not None else None
-        e["repeated_call_speedup"] = e["speedup"]
+        again: dict[str, Any] = {"repeated_call_speedup": e.speedup}
         if first is None:  # too few rounds to judge the first calls: nothing can be said
-            e.update(classification="inconclusive", speedup_ci=None)
+            est[name] = e.model_copy(update={**again, "classification": "inconclusive", "speedup_ci": None})
             continue
-        e.update(
+        again.update(
             speedup=first.value,
             speedup_ci=[first.ci_low, first.ci_high],
             p_faster=first.p_faster,
@@ -118,16 +119,14 @@ def cross_call(m: Measurement, est: dict[str, dict[str, Any]], sc: ScoreConfig, 
         rho = m.first_call_rho(name) if HUMAN not in m.failed else None
         rho = with_copy_spread(rho, aa_first) if rho is not None else None
         if rho is not None:
-            e.update(
-                rho=rho.value,
-                rho_ci=[rho.ci_low, rho.ci_high],
-                **match_labels(rho, sc.match_threshold, sc.min_gain, floor),
-            )
+            again.update(rho=rho.value, rho_ci=[rho.ci_low, rho.ci_high])
+            again.update(match_labels(rho, sc.match_threshold, sc.min_gain, floor))
+        est[name] = e.model_copy(update=again)
     return flagged
 
 
 def flags(
-    m: Measurement, est: dict[str, dict[str, Any]], sc: ScoreConfig, floor: float, compare: bool
+    m: Measurement, est: dict[str, VariantEstimate], sc: ScoreConfig, floor: float, compare: bool
 ) -> tuple[dict[str, list[str]], dict[str, str], str]:
     """Every check on one measurement: (variant -> its flags, variant -> why its answer differs, what the
     output check compared). Judges cross-call variants on their first calls (in `est`)."""

@@ -11,7 +11,15 @@ from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement
 from isobench.measure.stats import classify_speedup, match_labels, noise_floor, with_copy_spread
 from isobench.outcome import decide
-from isobench.records import AsvEstimate, Attempt, Estimate, HeldoutEstimate, VariantBuild, VariantScore
+from isobench.records import (
+    AsvEstimate,
+    Attempt,
+    Estimate,
+    HeldoutEstimate,
+    VariantBuild,
+    VariantEstimate,
+    VariantScore,
+)
 from isobench.score.variants import AA, BASE, HUMAN
 
 
@@ -28,59 +36,62 @@ def correctness(builds: dict[str, VariantBuild]) -> tuple[dict[str, bool], list[
     return passes, excluded, no_gate
 
 
-def estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, dict[str, Any]], float]:
+def estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, VariantEstimate], float]:
     """Per timed variant: speedup, CI, classification (beyond max(min_gain, the A/A noise floor)) and, for
     agents, rho and the match labels; and the noise floor itself."""
     aa = m.speedup(AA) if AA in m.samples and AA not in m.failed else None
     # Without a timed A/A twin nothing bounds what identical code may show here: an infinite floor, so
     # every decision is "inconclusive" (never a floor of 0, which would let noise pass for a speedup).
     floor = noise_floor(aa) if aa is not None else (math.inf if AA in m.variants else 0.0)
-    est: dict[str, dict[str, Any]] = {}
+    est: dict[str, VariantEstimate] = {}
     for name in m.variants:
         if name == BASE or name in m.failed:
             continue
         # Every CI carries the copy-to-copy spread the A/A twin measured (see stats.with_copy_spread).
         s = m.speedup(name) if name == AA else with_copy_spread(m.speedup(name), aa)
-        est[name] = {
-            "speedup": s.value,
-            "speedup_ci": [s.ci_low, s.ci_high],
-            "p_faster": s.p_faster,
-            # The A/A twin is judged against min_gain alone: it is the floor.
-            "classification": classify_speedup(s, min_gain=sc.min_gain, floor=0.0 if name == AA else floor),
-            "halfwidth_log": s.halfwidth_log,
-        }
+        rho: dict[str, Any] = {}
         if name not in (HUMAN, AA) and HUMAN not in m.failed:
             r = with_copy_spread(m.rho(name), aa)
-            est[name].update(
-                rho=r.value, rho_ci=[r.ci_low, r.ci_high], **match_labels(r, sc.match_threshold, sc.min_gain, floor)
-            )
+            rho = {"rho": r.value, "rho_ci": [r.ci_low, r.ci_high]}
+            rho.update(match_labels(r, sc.match_threshold, sc.min_gain, floor))
+        est[name] = VariantEstimate(
+            speedup=s.value,
+            speedup_ci=[s.ci_low, s.ci_high],
+            p_faster=s.p_faster,
+            # The A/A twin is judged against min_gain alone: it is the floor.
+            classification=classify_speedup(s, min_gain=sc.min_gain, floor=0.0 if name == AA else floor),
+            halfwidth_log=s.halfwidth_log,
+            **rho,
+        )
     return est, floor
 
 
-def validity(est: dict[str, dict[str, Any]], m: Measurement, sc: ScoreConfig, margin: float) -> tuple[bool, str | None]:
+def validity(
+    est: dict[str, VariantEstimate], m: Measurement, sc: ScoreConfig, margin: float
+) -> tuple[bool, str | None]:
     """An instance counts only when its human speedup is `faster` by the rule and its CI low reaches
     `admission_min_speedup`; else the reason."""
     human = est.get(HUMAN)
     if human is None:
         return False, f"the human variant failed to run its workload: {m.failed.get(HUMAN, 'no samples')}"
-    if human["classification"] == "faster" and human["speedup_ci"][0] >= sc.admission_min_speedup:
+    lo, hi = human.speedup_ci or (0.0, math.inf)
+    if human.classification == "faster" and lo >= sc.admission_min_speedup:
         return True, None
-    lo, hi = human["speedup_ci"]
     return False, (
-        f"the human speedup is not established over {m.rounds} rounds: {human['speedup']:.3f}, 95% CI "
+        f"the human speedup is not established over {m.rounds} rounds: {human.speedup:.3f}, 95% CI "
         f"[{lo:.3f}, {hi:.3f}]; admission needs the whole CI above {1 + margin:.3f} (the larger of min_gain "
         f"and the A/A noise floor) and above admission_min_speedup {sc.admission_min_speedup}"
     )
 
 
-def noisy_flag(aa: dict[str, Any] | None, aa_error: str | None, min_gain: float) -> dict[str, Any]:
+def noisy_flag(aa: Estimate | None, aa_error: str | None, min_gain: float) -> dict[str, Any]:
     """An instance whose A/A twin (identical code) does not come out "no difference" is flagged noisy."""
     if aa is None:
         return {"noisy": True, "noisy_reason": f"the A/A twin could not be timed: {aa_error}"}
-    lo, hi = aa["speedup_ci"]
-    if aa["classification"] in ("faster", "slower"):
-        why = f"the A/A twin (identical code) came out {aa['classification']}: {aa['speedup']:.3f} [{lo:.3f}, {hi:.3f}]"
-    elif aa["classification"] != "no_difference":
+    lo, hi = aa.speedup_ci or (0.0, math.inf)
+    if aa.classification in ("faster", "slower"):
+        why = f"the A/A twin (identical code) came out {aa.classification}: {aa.speedup:.3f} [{lo:.3f}, {hi:.3f}]"
+    elif aa.classification != "no_difference":
         why = (
             f"the A/A twin's CI [{lo:.3f}, {hi:.3f}] reaches beyond +-{min_gain:.0%}: differences smaller than "
             "its far end are not resolved (the decision margin is raised to it)"
@@ -97,22 +108,27 @@ def heldout_estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, Heldou
     if BASE in m.failed:
         return {}, 0.0, None
     est, floor = estimates(m, sc)
-    keys = HeldoutEstimate.model_fields
-    out = {name: HeldoutEstimate(**{k: v for k, v in e.items() if k in keys}) for name, e in est.items()}
+    out = {name: as_heldout(e) for name, e in est.items()}
     out.update({name: HeldoutEstimate(error=error) for name, error in m.failed.items()})
     return out, floor, aa_estimate(est)
 
 
-def aa_estimate(est: dict[str, dict[str, Any]]) -> Estimate | None:
+def as_heldout(e: VariantEstimate) -> HeldoutEstimate:
+    """An estimate as a held-out (or asv benchmark's) result: speedup, CI, decision, rho."""
+    return HeldoutEstimate(**e.model_dump(include=set(HeldoutEstimate.model_fields)))
+
+
+def aa_estimate(est: dict[str, VariantEstimate]) -> Estimate | None:
+    """The A/A twin's estimate, as score.json's `aa` holds it."""
     e = est.get(AA)
-    return Estimate(**{k: e[k] for k in Estimate.model_fields}) if e else None
+    return Estimate(**e.model_dump(include=set(Estimate.model_fields))) if e else None
 
 
 def rows(
     builds: dict[str, VariantBuild],
     passes: dict[str, bool],
     attempts: dict[str, Attempt],
-    est: dict[str, dict[str, Any]] | None,
+    est: dict[str, VariantEstimate] | None,
     failed: dict[str, str],
     match_threshold: float,
     run_id: str | None,
@@ -144,11 +160,11 @@ def rows(
             heldout=heldout.get(name),
             asv=(asv or {}).get(name),
             integrity=(integrity or {}).get(name, []),
-            **((est or {}).get(name) or {}),
+            **(e.model_dump(exclude_none=True) if (e := (est or {}).get(name)) else {}),
         )
         if b.kind == "agent":
             row = with_outcome(
-                row, attempts[name], human["speedup"] if human else None, match_threshold, heldout.get(HUMAN)
+                row, attempts[name], human.speedup if human else None, match_threshold, heldout.get(HUMAN)
             )
         out[name] = row
     return out
@@ -161,21 +177,5 @@ def with_outcome(
     match_threshold: float,
     human_heldout: HeldoutEstimate | None = None,
 ) -> VariantScore:
-    """An agent's measured row with its outcome (`outcome.decide`) written into it."""
-    o = decide(attempt, row, human_speedup, match_threshold, human_heldout)
-    return row.model_copy(
-        update={
-            "correct": o.correct,
-            "valid_patch": o.valid_patch,
-            "faster": o.faster,
-            "opt_strict": o.opt_strict,
-            "opt_gso": o.opt_gso,
-            "beats_human": o.beats_human,
-            "matches_human_strict": bool(row.matches_human_strict) and o.timed,
-            "matches_human_gso": bool(row.matches_human_gso) and o.timed,
-            "match_label": o.match_label,
-            "failure_reason": o.failure_reason,
-            "effective_speedup": o.effective_speedup,
-            "effective_rho": o.effective_rho,
-        }
-    )
+    """An agent's measured row with its outcome (`outcome.decide`) set in it."""
+    return row.model_copy(update={"outcome": decide(attempt, row, human_speedup, match_threshold, human_heldout)})

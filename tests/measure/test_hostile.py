@@ -11,13 +11,13 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement, ProtocolConfig, Variant, measure
 from isobench.measure.stats import classify_speedup
+from isobench.records import VariantEstimate
 from isobench.resources import Group, Limits, Resources
 from isobench.score import integrity
 from isobench.score.judge import estimates
@@ -120,7 +120,7 @@ def measure_all(tmp_path: Path, groups: list[Group], names: list[str]) -> Measur
     return measure(vs, ProtocolConfig(min_rounds=6, max_rounds=6, time_budget_s=60, values=3))
 
 
-def judged(m: Measurement) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]], dict[str, str], str]:
+def judged(m: Measurement) -> tuple[dict[str, VariantEstimate], dict[str, list[str]], dict[str, str], str]:
     sc = ScoreConfig()
     est, floor = estimates(m, sc)
     flags, differs, compared = integrity.flags(m, est, sc, floor, compare=True)
@@ -131,7 +131,7 @@ def test_printed_lines_and_frozen_clocks_change_nothing(tmp_path: Path, groups: 
     m = measure_all(tmp_path, groups, ["forger", "clock"])
     assert not m.failed, m.failed
     est, flags, differs, compared = judged(m)
-    assert est["human"]["classification"] == "faster"  # the protocol still sees a real speedup
+    assert est["human"].classification == "faster"  # the protocol still sees a real speedup
     for name in ("forger", "clock"):
         s = m.speedup(name)
         assert classify_speedup(s) != "faster" and 0.8 < s.value < 1.25, (name, s)
@@ -151,10 +151,10 @@ def test_work_moved_into_a_thread_memoised_or_wrong_is_caught_and_named(tmp_path
     # (On a loaded machine its repeated-call CI may already be too wide for "faster": then there is nothing to
     # catch; whenever the repeated calls alone would say "faster", it is flagged and judged on first calls.)
     assert m.speedup("memo").value > 3
-    assert est["memo"]["classification"] != "faster"
-    if raw["memo"]["classification"] == "faster":
-        assert flags["memo"] == ["cross_call_state"] and est["memo"]["repeated_call_speedup"] > 3
+    assert est["memo"].classification != "faster"
+    if raw["memo"].classification == "faster":
+        assert flags["memo"] == ["cross_call_state"] and (est["memo"].repeated_call_speedup or 0) > 3
     # Wrong, fast: its answer differs.
     assert flags["wrong"] == ["workload_output_differs"] and "wrong" in differs
     # The human's honest speedup is none of these.
-    assert "human" not in flags and est["human"]["classification"] == "faster"
+    assert "human" not in flags and est["human"].classification == "faster"
