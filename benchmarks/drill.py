@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from isobench.procs import processes_mentioning  # noqa: E402
+from tests.processes import pids_mentioning  # noqa: E402
 
 ISOBENCH = [sys.executable, "-m", "isobench.cli"]
 BENCH = """\
@@ -126,10 +126,10 @@ def kill_cycle(folder: Path, stage: str, delay: float) -> dict[str, Any]:
         proc.wait()
         finished = False
     t0 = time.monotonic()
-    left = processes_mentioning(str(state))
+    left = pids_mentioning(str(state))
     while left and time.monotonic() - t0 < 15:
         time.sleep(0.2)
-        left = processes_mentioning(str(state))
+        left = pids_mentioning(str(state))
     orphans = len(left)
     for pid in left:  # keep the drill going; the orphan is counted as a failure
         os.kill(pid, signal.SIGKILL)

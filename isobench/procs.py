@@ -41,19 +41,3 @@ def kill_recorded_group(pgid: int, marker: str) -> bool:
         os.killpg(pgid, signal.SIGKILL)
         return True
     return False
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Live (non-zombie) processes whose command line mentions `text`."""
-    out = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            cmd = (proc / "cmdline").read_bytes()
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if text.encode() in cmd and state != "Z":
-            out.append(int(proc.name))
-    return out

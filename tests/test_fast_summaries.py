@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_run import Bench, processes_mentioning, wait_for
+from tests.processes import processes_mentioning
+from tests.test_run import Bench, wait_for
 
 # A "different agent": reads its prompt, edits the target file (a comment: as fast as base) and reports.
 AGENT = (

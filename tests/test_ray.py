@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 
 from isobench.score.variants import dirname
+from tests.processes import processes_mentioning
 from tests.ray_cluster import KEY, RayCluster
 from tests.test_demo_chain import BENCH, by_head, demo_project, run_chain
 from tests.test_hardening import files_containing, keyed
-from tests.test_run import ISOBENCH, Bench, processes_mentioning, wait_for
+from tests.test_run import ISOBENCH, Bench, wait_for
 
 # The first test also builds the demo chain on the cluster: minutes on two busy cores.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]

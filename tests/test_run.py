@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import TaskRepo
+from tests.processes import processes_mentioning
 
 # The slow tier, by measurement (--durations, 2 cores): the tests that run several real agents or wait
 # on them (14-35 s each on a quiet machine). One real-agent run, the command template and the refusal
@@ -72,20 +73,6 @@ class Bench:
     def result(self, provider: str, attempt: int = 1) -> dict | None:
         p = self.state / "runs" / self.iid / provider / str(attempt) / "result.json"
         return json.loads(p.read_text()) if p.exists() else None
-
-
-def processes_mentioning(text: str) -> list[str]:
-    """Live processes whose command line mentions `text` (an agent left behind would), as "pid: command"."""
-    from isobench.procs import processes_mentioning as pids
-
-    out = []
-    for pid in pids(text):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        out.append(f"{pid}: {cmd[:200]}")
-    return out
 
 
 def wait_for(cond, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

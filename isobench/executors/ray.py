@@ -198,12 +198,7 @@ class RayAttempts:
         if out is None:  # every node it went to was lost: the harness got no answer
             att = Attempt(
                 status="runtime_error",
-                instance_id=u.inst.instance_id,
-                provider=u.provider.name,
-                attempt=u.attempt,
-                prepared_fingerprint=u.prepared.fingerprint,
-                model=u.provider.litellm_model,
-                agent="command" if u.provider.provider == "command" else "openhands",
+                **u.identity(),
                 exit_code=None,
                 wall_s=0.0,
                 isobench_version="",
@@ -211,7 +206,6 @@ class RayAttempts:
                 model_patch=None,
                 test_edits=None,
                 sandbox=self.runner.launcher.sandbox.name,
-                setting=u.inst.setting,
                 limits={},
                 started_at="",
                 finished_at="",

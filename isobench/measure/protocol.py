@@ -62,6 +62,7 @@ from isobench.measure.config import (
 from isobench.measure.design import round_order
 from isobench.measure.samplelog import SampleLog, load_samples, run_ids
 from isobench.measure.spawn import (
+    Round,
     Sample,
     check_python,
     child_env,
@@ -235,22 +236,15 @@ def _header(variants: list[Variant], config: ProtocolConfig, timing_mode: str, c
     }
 
 
-def _round_samples(
-    timing_mode: str,
-    order: list[str],
-    by_name: dict[str, Variant],
-    envs: dict[str, dict[str, str]],
-    config: ProtocolConfig,
-    core: int | None,
-) -> dict[str, Sample]:
-    """One round's samples, every variant of ``order`` once, run the way the timing mode and ``interleave``
+def _round_samples(timing_mode: str, rd: Round) -> dict[str, Sample]:
+    """One round's samples, every variant of the round once, run the way the timing mode and ``interleave``
     say: calls interleaved across the variants' processes, whole processes alternating ABBA, or each
     variant's process run to the end in turn."""
-    if timing_mode != WHOLE_PROCESS and config.interleave == "calls":
-        return run_round_interleaved(order, by_name, envs, config, core)
+    if timing_mode != WHOLE_PROCESS and rd.config.interleave == "calls":
+        return run_round_interleaved(rd)
     if timing_mode == WHOLE_PROCESS:
-        return run_round_processes(order, by_name, envs, config, core)
-    return {n: run_sample(by_name[n], envs[n], config, core) for n in order}
+        return run_round_processes(rd)
+    return {n: run_sample(rd.by_name[n], rd.envs[n], rd.config, rd.core) for n in rd.order}
 
 
 class _Run:
@@ -316,7 +310,7 @@ class _Run:
         t0 = time.perf_counter()
         by_name = {v.name: v for v in self.active}
         order = round_order(list(by_name), r, self.config.seed)
-        results = _round_samples(self.timing_mode, order, by_name, self._round_envs(r), self.config, self.core)
+        results = _round_samples(self.timing_mode, Round(order, by_name, self._round_envs(r), self.config, self.core))
         got: dict[str, Sample] = {}
         for pos, name in enumerate(order):
             s = results[name]

@@ -530,15 +530,22 @@ class _Worker:
         )
 
 
-def run_round_interleaved(
-    order: list[str],
-    by_name: dict[str, Variant],
-    envs: dict[str, dict[str, str]],
-    config: ProtocolConfig,
-    core: int | None,
-) -> dict[str, Sample]:
+@dataclass(frozen=True)
+class Round:
+    """One round to run: its variants in the round's order (each once), each variant by name, their
+    environments, the protocol's settings and the core the round is pinned to."""
+
+    order: list[str]
+    by_name: dict[str, Variant]
+    envs: dict[str, dict[str, str]]
+    config: ProtocolConfig
+    core: int | None
+
+
+def run_round_interleaved(rd: Round) -> dict[str, Sample]:
     """One round with the calls interleaved: start every variant's process (its import, first call and
     warm-up, one variant at a time), then ABBA over the timed calls."""
+    order, by_name, envs, config, core = rd.order, rd.by_name, rd.envs, rd.config, rd.core
     workers: dict[str, _Worker] = {}
     try:
         for name in order:  # one at a time, so imports and warm-ups do not compete for the core
@@ -556,15 +563,10 @@ def run_round_interleaved(
             w.close()
 
 
-def run_round_processes(
-    order: list[str],
-    by_name: dict[str, Variant],
-    envs: dict[str, dict[str, str]],
-    config: ProtocolConfig,
-    core: int | None,
-) -> dict[str, Sample]:
+def run_round_processes(rd: Round) -> dict[str, Sample]:
     """One whole-process round: ``values`` fresh processes per variant, alternating ABBA across the
     round's variants; the sample is their minimum (or median), as for in-process calls."""
+    order, by_name, envs, config, core = rd.order, rd.by_name, rd.envs, rd.config, rd.core
     times: dict[str, list[float]] = {n: [] for n in order}
     outputs: dict[str, list[str]] = {n: [] for n in order}
     wall = dict.fromkeys(order, 0.0)

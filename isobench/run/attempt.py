@@ -123,12 +123,7 @@ def attempt_record(
     limits = launcher.resources.limits
     return Attempt(
         status=o.status,
-        instance_id=u.inst.instance_id,
-        provider=u.provider.name,
-        attempt=u.attempt,
-        prepared_fingerprint=u.prepared.fingerprint,
-        model=u.provider.litellm_model,
-        agent="command" if u.provider.provider == "command" else "openhands",
+        **u.identity(),
         exit_code=o.exit_code,
         wall_s=round(o.wall_s, 3),
         iterations=int(runner.get("iterations", 0)),
@@ -146,7 +141,6 @@ def attempt_record(
         network_denied=o.denied,
         resources={"cpus": limits.cpus, "memory_bytes": limits.memory, "oom_kills": oom} if limits else None,
         sandbox=launcher.sandbox.name,
-        setting=u.inst.setting,
         limits=dict(
             zip(("max_iterations", "time_limit_s", "max_budget_usd"), launcher.limits(u.provider), strict=True)
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
@@ -27,6 +28,18 @@ class Unit:
     @property
     def label(self) -> str:
         return f"{self.inst.instance_id} #{self.attempt}"
+
+    def identity(self) -> dict[str, Any]:
+        """The fields of its attempt record that say which unit it is and what ran it."""
+        return {
+            "instance_id": self.inst.instance_id,
+            "provider": self.provider.name,
+            "attempt": self.attempt,
+            "prepared_fingerprint": self.prepared.fingerprint,
+            "model": self.provider.litellm_model,
+            "agent": "command" if self.provider.provider == "command" else "openhands",
+            "setting": self.inst.setting,
+        }
 
 
 class UnitRefused(Exception):
