@@ -8,8 +8,12 @@ configuration's folder) is a package whose modules (submodules too) hold
 benchmarks; a benchmark is a module-level function or a method of a module-level class whose name starts
 with `time_`; its `params` (a class attribute, or `func.params = ...` after a function) are one list of
 values or a list of such lists (one per parameter), and every combination is one benchmark, named as asv
-names it (`module.Class.time_x(1, 'a')`). Parameters must be literals, or names of module-level literals:
-anything else is listed as skipped, with why. Methods inherited from another class are not seen.
+names it (`module.Class.time_x(1, 'a')`). A class's benchmarks include the ones it inherits from classes of the
+suite (of its module, or imported from another module of the suite, relatively or by the folder's name), its
+`params` too; a class a module imports from the suite is benchmarked under that module as well, and names
+that start with `_` and classes with abstract methods are left out, as asv does. Parameters must be
+literals, or names of module-level literals: anything else is listed as skipped, with why. Bases from
+outside the suite (a library's class) and functions imported from another module are not followed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from posixpath import basename, dirname, relpath
 
 from isobench.records import AsvBenchmark, AsvSuite
@@ -81,17 +86,20 @@ def discover(
     modules = sorted(f for f in files if f.startswith(folder + "/") and f.endswith(".py"))
     if not modules:
         raise AsvError(f"{conf}: benchmark_dir: {folder!r} holds no Python file at the base commit")
-    found: list[AsvBenchmark] = []
+    parsed: dict[str, _Module] = {}
     skipped: list[str] = []
     for path in modules:
-        source = read(path)
-        module = relpath(path[: -len(".py")], folder).replace("/", ".").removesuffix("__init__").rstrip(".")
+        name = relpath(path[: -len(".py")], folder).replace("/", ".").removesuffix("__init__").rstrip(".")
         try:
-            tree = ast.parse(source or "", filename=path)
+            tree = ast.parse(read(path) or "", filename=path)
         except SyntaxError as exc:
             skipped.append(f"{path}: not valid Python ({exc.msg}, line {exc.lineno})")
             continue
-        module_found, module_skipped = module_benchmarks(tree, module)
+        parsed[name] = _Module(name, tree, is_package=path.endswith("/__init__.py"))
+    suite = _Suite(parsed, basename(folder))
+    found: list[AsvBenchmark] = []
+    for name in parsed:
+        module_found, module_skipped = module_benchmarks(parsed[name].tree, name, suite)
         found += module_found
         skipped += module_skipped
     if bench is not None:
@@ -103,36 +111,143 @@ def discover(
     return AsvSuite(config=conf, benchmark_dir=folder, bench=bench, benchmarks=found, skipped=skipped)
 
 
-def module_benchmarks(tree: ast.Module, module: str) -> tuple[list[AsvBenchmark], list[str]]:
+def module_benchmarks(
+    tree: ast.Module, module: str, suite: _Suite | None = None
+) -> tuple[list[AsvBenchmark], list[str]]:
     """The benchmarks of one module (`module`: its dotted name inside the benchmark folder, "" for the
-    folder's `__init__`), and the ones skipped with why."""
+    folder's `__init__`), and the ones skipped with why. A class's benchmarks include the ones it inherits
+    from classes of the `suite` (its own module's, or another module's it imports); a class the module
+    imports from the suite is benchmarked here too, under this module's name, as asv does."""
+    suite = suite or _Suite({module: _Module(module, tree)}, "")
     literals = _literals(tree.body)
     found: list[AsvBenchmark] = []
     skipped: list[str] = []
 
-    def add(qualname: str, params: ast.expr | None) -> None:
+    def add(qualname: str, target: str, params: ast.expr | None, scope: dict[str, ast.expr]) -> None:
         name = f"{module}.{qualname}" if module else qualname
         try:
-            values = _param_sets(params, literals)
+            values = _param_sets(params, scope)
         except ValueError as exc:
             skipped.append(f"{name}: {exc}")
             return
-        target = f"{module}:{qualname}"
         for combo in itertools.product(*values) if values else [()]:
             reprs = [repr(v) for v in combo]
             label = f"{name}({', '.join(reprs)})" if values else name
-            found.append(AsvBenchmark(name=label, target=target, params=reprs))
+            found.append(AsvBenchmark(name=label, target=f"{module}:{target}", params=reprs))
 
     attrs = _function_attrs(tree.body)
-    for node in tree.body:
+    classes = suite.public_classes(module)
+    for node in tree.body:  # in the module's order
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(PREFIX):
-            add(node.name, attrs.get((node.name, "params")))
-        elif isinstance(node, ast.ClassDef):
-            params = _literals(node.body).get("params")
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith(PREFIX):
-                    add(f"{node.name}.{item.name}", params)
+            add(node.name, node.name, attrs.get((node.name, "params")), literals)
+        names = [node.name] if isinstance(node, ast.ClassDef) else []
+        names += [a.asname or a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+        for local in names:
+            resolved = suite.resolve(module, local) if local in classes else None
+            if resolved is None:
+                continue
+            classes.remove(local)  # once, where it is first bound
+            methods, params = suite.members(*resolved)
+            if any(_is_abstract(f) for f in methods.values()):
+                continue  # asv leaves abstract classes out
+            expr, scope = params or (None, literals)
+            for method in methods:
+                if method.startswith(PREFIX):
+                    add(f"{resolved[1].name}.{method}", f"{local}.{method}", expr, scope)
     return found, skipped
+
+
+@dataclass
+class _Module:
+    name: str
+    tree: ast.Module
+    is_package: bool = False
+
+
+class _Suite:
+    """The suite's modules, so a class's benchmarks can be followed through its bases: each module's
+    module-level classes, and the names it imports from another module of the suite."""
+
+    def __init__(self, modules: dict[str, _Module], root: str) -> None:
+        self.modules = modules
+        self.root = root
+        """The benchmark folder's name: its modules import each other as `<root>.<module>` too."""
+
+    def public_classes(self, module: str) -> list[str]:
+        """The module's public names bound to a class of the suite (defined there or imported), in order."""
+        names = [n.name for n in self.modules[module].tree.body if isinstance(n, ast.ClassDef)]
+        names += list(self._imports(module))
+        return [n for n in dict.fromkeys(names) if not n.startswith("_")]
+
+    def resolve(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.ClassDef] | None:
+        """The class `name` means in `module` (its module and definition), or None (not a class of the suite)."""
+        mod = self.modules.get(module)
+        if mod is None or depth > 10:
+            return None
+        for node in reversed(mod.tree.body):
+            if isinstance(node, ast.ClassDef) and node.name == name:
+                return module, node
+        source = self._imports(module).get(name)
+        return self.resolve(*source, depth + 1) if source else None
+
+    def members(
+        self, module: str, cls: ast.ClassDef
+    ) -> tuple[dict[str, ast.FunctionDef | ast.AsyncFunctionDef], tuple[ast.expr, dict[str, ast.expr]] | None]:
+        """The class's methods, its own first, then its bases' left to right (what it inherits); and its
+        `params` with the module-level literals of the module that sets them (None: no params)."""
+        methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        params: tuple[ast.expr, dict[str, ast.expr]] | None = None
+        for where, node in self._lineage(module, cls):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    methods.setdefault(item.name, item)
+            own = _literals(node.body).get("params")
+            if params is None and own is not None:
+                params = (own, _literals(self.modules[where].tree.body))
+        return methods, params
+
+    def _lineage(self, module: str, cls: ast.ClassDef) -> list[tuple[str, ast.ClassDef]]:
+        """The class and the suite's classes it derives from, depth first, left to right, each once."""
+        out: list[tuple[str, ast.ClassDef]] = []
+        todo = [(module, cls)]
+        while todo and len(out) < 50:
+            where, node = todo.pop(0)
+            if any(n is node for _, n in out):
+                continue
+            out.append((where, node))
+            bases = [self.resolve(where, b.id) for b in node.bases if isinstance(b, ast.Name)]
+            todo = [b for b in bases if b is not None] + todo
+        return out
+
+    def _imports(self, module: str) -> dict[str, tuple[str, str]]:
+        """`from X import Y [as Z]` at module level, X a module of the suite: local name -> (X, Y)."""
+        mod = self.modules[module]
+        out: dict[str, tuple[str, str]] = {}
+        for node in mod.tree.body:
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            source = self._module_of(mod, node)
+            if source is None:
+                continue
+            for alias in node.names:
+                if alias.name != "*":
+                    out[alias.asname or alias.name] = (source, alias.name)
+        return out
+
+    def _module_of(self, mod: _Module, node: ast.ImportFrom) -> str | None:
+        """The suite's module an import names (relative, `<root>.x`, or `x`), or None."""
+        target = node.module or ""
+        if node.level:
+            package = mod.name.split(".") if mod.is_package else mod.name.split(".")[:-1]
+            package = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            target = ".".join([p for p in package if p] + ([target] if target else []))
+        elif self.root and (target == self.root or target.startswith(self.root + ".")):
+            target = target[len(self.root) + 1 :]
+        return target if target in self.modules else None
+
+
+def _is_abstract(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(ast.unparse(d).split(".")[-1] == "abstractmethod" for d in func.decorator_list)
 
 
 def _literals(body: list[ast.stmt]) -> dict[str, ast.expr]:

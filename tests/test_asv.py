@@ -105,6 +105,99 @@ class Dynamic:
     ]
 
 
+INHERITING_SUITE = {
+    "asv.conf.json": '{"benchmark_dir": "benchmarks"}',
+    "benchmarks/__init__.py": "",
+    "benchmarks/common.py": """
+import abc
+
+SIZES = [10, 100]
+
+class BaseIO:
+    params = SIZES
+    def setup(self, n):
+        self.data = list(range(n))
+    def time_sum(self, n):
+        return sum(self.data)
+
+class Abstract(abc.ABC):
+    @abc.abstractmethod
+    def time_never(self):
+        ...
+""",
+    "benchmarks/io.py": """
+from .common import BaseIO
+from benchmarks.common import Abstract as A
+
+class ToList(BaseIO):
+    def time_list(self, n):
+        return list(self.data)
+
+class Override(BaseIO):
+    params = ["x"]
+    def setup(self, n):
+        self.data = [n]
+    def time_sum(self, n):
+        return len(self.data)
+
+class _Hidden(BaseIO):
+    pass
+
+class Concrete(A):
+    def time_never(self):
+        return 1
+""",
+}
+
+
+def test_a_class_inherits_its_bases_benchmarks_and_params_as_asv_sees_them() -> None:
+    suite = discover(*files_of(INHERITING_SUITE))
+    assert [b.name for b in suite.benchmarks] == [
+        "common.BaseIO.time_sum(10)",
+        "common.BaseIO.time_sum(100)",
+        # a class imported from the suite is benchmarked where it is imported too (asv does); abstract
+        # classes and names starting with "_" are not
+        "io.BaseIO.time_sum(10)",
+        "io.BaseIO.time_sum(100)",
+        "io.ToList.time_list(10)",
+        "io.ToList.time_list(100)",
+        "io.ToList.time_sum(10)",
+        "io.ToList.time_sum(100)",
+        "io.Override.time_sum('x')",
+        "io.Concrete.time_never",
+    ]
+    assert suite.skipped == []
+    assert {b.target for b in suite.benchmarks if b.name.startswith("io.ToList")} == {
+        "io:ToList.time_list",
+        "io:ToList.time_sum",
+    }
+
+
+def test_the_timer_shim_runs_inherited_benchmarks(tmp_path: Path) -> None:
+    for path, text in INHERITING_SUITE.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    suite = discover(*files_of(INHERITING_SUITE))
+    spec = {
+        "dir": str(tmp_path / "benchmarks"),
+        "benchmarks": [{"target": b.target, "params": b.params} for b in suite.benchmarks],
+    }
+    timer = Path(__file__).resolve().parent.parent / "isobench" / "measure" / "_timer.py"
+    r = subprocess.run(
+        [sys.executable, str(timer), "--asv", json.dumps(spec)],
+        input="call t1\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    assert [line.split()[0] for line in r.stderr.splitlines() if line.startswith("ISOBENCH_")] == [
+        "ISOBENCH_READY",
+        "ISOBENCH_DONE",
+    ]
+
+
 def test_the_config_is_the_one_asv_json_at_the_root_and_benchmark_dir_defaults_to_benchmarks() -> None:
     assert find_config(["asv.conf.json", "asv.other.json", "sub/asv.json"], None) == "asv.conf.json"
     assert find_config(["asv_bench.json", "README.md"], None) == "asv_bench.json"
