@@ -483,6 +483,9 @@ class AsvEstimate(Part):
     classification: Classification | None = None
     benchmarks: int = 0
     advantage: float | None = None
+    advantage_ci: list[float] | None = None
+    """The advantage's 95% CI (`stats.advantage_estimate`: the human's and the agent's geometric means
+    bootstrapped together, widened by the A/A twin's reach)."""
     error: str | None = None
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import json
+import math
+import random
 import shutil
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from typer.testing import CliRunner
 from isobench.asv import AsvError, benchmark_dir, discover, find_config, module_benchmarks
 from isobench.cli import app
 from isobench.measure.config import IN_PROCESS_ASV
-from isobench.measure.stats import geomean_estimate, ratio_estimate
+from isobench.measure.stats import advantage_estimate, geomean_estimate, ratio_estimate
 from isobench.metrics import AttemptResult, provider_metrics
 from isobench.outcome import Outcome
 from isobench.records import Instance
@@ -296,6 +298,27 @@ def test_the_geometric_mean_and_its_ci_over_benchmarks() -> None:
         geomean_estimate([])
 
 
+def test_the_advantage_comes_with_a_ci_from_both_geometric_means_bootstrapped_together() -> None:
+    rng = random.Random(7)
+    rounds = 20
+    base = [[1.0 + rng.uniform(-0.03, 0.03) for _ in range(rounds)] for _ in range(3)]
+    human = [[b / 2 * (1 + rng.uniform(-0.03, 0.03)) for b in bench] for bench in base]  # ~2x
+    same = [[h * (1 + rng.uniform(-0.03, 0.03)) for h in bench] for bench in human]  # the human's speed
+    faster = [[b / 3 * (1 + rng.uniform(-0.03, 0.03)) for b in bench] for bench in base]  # ~3x
+    value, ci = advantage_estimate(list(zip(base, human, same, strict=True)))
+    assert abs(value) < 0.1 and ci[0] < 0 < ci[1]  # as fast as the human: the CI holds 0
+    value, ci = advantage_estimate(list(zip(base, human, faster, strict=True)))
+    g_h = geomean_estimate(list(zip(base, human, strict=True))).value
+    g_c = geomean_estimate(list(zip(base, faster, strict=True))).value
+    assert value == pytest.approx(g_c - g_h) and 0.8 < value < 1.2 and 0.5 < ci[0] <= value <= ci[1]
+    # the A/A twin's reach widens it, as it widens every speedup's CI
+    aa = ratio_estimate(base[0], [b * 1.05 for b in base[0]])
+    _, wide = advantage_estimate(list(zip(base, human, faster, strict=True)), aa)
+    assert wide[0] < ci[0] and wide[1] > ci[1]
+    # too few rounds: no interval
+    assert advantage_estimate([(base[0][:2], human[0][:2], faster[0][:2])])[1] == [-math.inf, math.inf]
+
+
 def test_the_providers_asv_advantage_is_the_mean_over_valid_instances_of_each_ones_mean() -> None:
     o = Outcome(
         scored=True, empty_patch=False, valid_patch=True, correct=True, timed=True, effective_speedup=1.5,
@@ -457,6 +480,10 @@ def test_an_asv_only_instance_is_planned_scored_and_exported_with_per_benchmark_
     assert honest["advantage"] == pytest.approx(honest["speedup"] - human["speedup"])
     assert slower["speedup"] < 1.0 and slower["advantage"] < -0.3
     assert honest["advantage"] > slower["advantage"] + 0.3 and abs(honest["advantage"]) < 1.0
+    # each advantage with its CI (how wide depends on the machine's load: `advantage_estimate`'s own test
+    # holds it to what it must cover)
+    for e in (honest, slower):
+        assert e["advantage_ci"][0] <= e["advantage"] <= e["advantage_ci"][1], e
     assert run["screen_wall_s"] > 0 and run["timing_wall_s"] > 0
     samples = chain["state"] / "score" / inst["instance_id"] / "samples-asv.jsonl"
     assert samples.is_file()
@@ -471,4 +498,5 @@ def test_an_asv_only_instance_is_planned_scored_and_exported_with_per_benchmark_
         assert moved["status"] == "moved"
         assert moved["speedup"] == pytest.approx(by[run["headline"][0]]["estimates"][key]["speedup"])
     assert rows["slower"]["asv_advantage"] == pytest.approx(slower["advantage"])
+    assert rows["slower"]["asv_advantage_ci"] == pytest.approx(slower["advantage_ci"])
     assert rows["human"]["asv_advantage"] is None and rows["slower"]["rho"] is not None

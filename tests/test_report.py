@@ -188,6 +188,28 @@ def test_outcome_columns_are_read_with_the_match_labels_as_fallback(tmp_path: Pa
     assert badges[1][-2:] == [("ok", "yes"), ("bad", "no")]
 
 
+def test_held_out_and_asv_figures_get_their_columns_only_where_an_instance_has_them(tmp_path: Path) -> None:
+    plain = Path(write_report([human_row(), llm_row("alpha", 1)], None, tmp_path / "plain")["html"]).read_text()
+    assert "held-out" not in text(plain) and "asv geomean" not in text(plain)
+    rows = [
+        human_row(heldout_speedup=3.1, heldout_speedup_ci=[2.9, 3.3], asv_speedup=2.5, asv_speedup_ci=[2.2, 2.8]),
+        llm_row(
+            "alpha",
+            1,
+            heldout_speedup=1.02,
+            heldout_speedup_ci=[0.97, 1.07],
+            asv_speedup=3.0,
+            asv_speedup_ci=[2.7, 3.3],
+            asv_advantage=0.5,
+            asv_advantage_ci=[0.1, 0.9],
+        ),
+    ]
+    page = text(Path(write_report(rows, None, tmp_path / "full")["html"]).read_text())
+    assert "held-out speedup [95% CI]" in page and "asv advantage [95% CI]" in page
+    assert "3.10× [2.90, 3.30]" in page and "2.50× [2.20, 2.80]" in page  # the human's
+    assert "1.02× [0.97, 1.07]" in page and "3.00× [2.70, 3.30]" in page and "0.50 [0.10, 0.90]" in page
+
+
 def test_everything_from_the_data_is_escaped(tmp_path: Path) -> None:
     evil = '<script>alert("x")</script>'
     rows = [

@@ -91,6 +91,7 @@ def _asv_columns(score: InstanceScore | None, name: str, v: VariantScore | None)
         "asv_speedup": est.speedup,
         "asv_speedup_ci": est.speedup_ci,
         "asv_advantage": est.advantage,
+        "asv_advantage_ci": est.advantage_ci,
         "asv_benchmarks": per,
     }
 

@@ -162,6 +162,9 @@ class ExportRow(CanonicalColumns):
     asv_advantage: float | None = None
     """llm rows: FormulaCode's advantage on the asv suite: `asv_speedup` minus the human's `asv_speedup`
     (0 = as fast as the human; null without a suite or where either was not timed)."""
+    asv_advantage_ci: list[float] | None = None
+    """95% CI of `asv_advantage` as [low, high]: the agent's and the human's geometric means bootstrapped
+    together over each benchmark's rounds, widened by the A/A twin's reach; null with it."""
     matches_human: bool | None = None
     """Strict label: correct and the lower end of `rho_ci` >= the match threshold (score.match_threshold,
     default 0.95)."""

@@ -187,6 +187,12 @@ def _row_view(r: dict[str, Any], colours: dict[str, str]) -> dict[str, Any]:
         "correct": r.get("correct"),
         "speedup": r.get("speedup"),
         "speedup_ci": r.get("speedup_ci"),
+        "heldout_speedup": r.get("heldout_speedup"),
+        "heldout_speedup_ci": r.get("heldout_speedup_ci"),
+        "asv_speedup": r.get("asv_speedup"),
+        "asv_speedup_ci": r.get("asv_speedup_ci"),
+        "asv_advantage": r.get("asv_advantage"),
+        "asv_advantage_ci": r.get("asv_advantage_ci"),
     }
     if r["record_type"] == "human":
         return {
@@ -291,6 +297,9 @@ def build_context(
         "correlation_generated_at": corr.get("generated_at"),
         "providers": providers,
         "instances": [_row_view(r, colours) for r in rows],
+        # the held-out and asv columns, where some instance has a held-out workload or an asv suite
+        "has_heldout": any(r.get("heldout_speedup") is not None for r in rows),
+        "has_asv": any(r.get("asv_speedup") is not None for r in rows),
         "between_providers": pairs,
         "design_metrics": design,
     }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.table import Table
 
-from isobench.records import InstanceScore
+from isobench.records import AsvEstimate, InstanceScore
 
 
 def _ci(value: float | None, ci: list[float] | None) -> str:
@@ -54,7 +55,7 @@ def score_table(r: InstanceScore) -> tuple[Table, list[str]]:
         if r.heldout is not None:
             cells.append(_ci(v.heldout.speedup, v.heldout.speedup_ci) if v.heldout else "-")
         if r.asv is not None:
-            adv = f" ({v.asv.advantage:+.2f})" if v.asv and v.asv.advantage is not None else ""
+            adv = f" ({_advantage(v.asv)})" if v.asv and v.asv.advantage is not None else ""
             cells.append(_ci(v.asv.speedup, v.asv.speedup_ci) + adv if v.asv else "-")
         table.add_row(*cells)
     if r.aa:
@@ -124,3 +125,11 @@ def correlate_table(res: dict[str, Any]) -> Table:
             ", ".join(f"{k} {v}" for k, v in p["failure_reasons"].items()) or "-",
         )
     return t
+
+
+def _advantage(e: AsvEstimate) -> str:
+    """FormulaCode's advantage with its CI, e.g. `+0.52 [+0.31, +0.70]`."""
+    ci = e.advantage_ci
+    if ci is None or not all(math.isfinite(x) for x in ci):
+        return f"{e.advantage:+.2f}"
+    return f"{e.advantage:+.2f} [{ci[0]:+.2f}, {ci[1]:+.2f}]"

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 
 from isobench.config import ScoreConfig
 from isobench.measure.protocol import IN_PROCESS_ASV, Measurement
-from isobench.measure.stats import classify_speedup, geomean_estimate, noise_floor, with_copy_spread
+from isobench.measure.stats import (
+    advantage_estimate,
+    classify_speedup,
+    geomean_estimate,
+    noise_floor,
+    with_copy_spread,
+)
 from isobench.records import AsvBenchmark, AsvBenchmarkRun, AsvEstimate, AsvRun, HeldoutEstimate, Instance
 from isobench.score.judge import as_heldout, estimates
 from isobench.score.timing import Timer
@@ -188,5 +194,8 @@ def geomeans(moved: list[Measurement], names: list[str], sc: ScoreConfig) -> dic
     human = out.get(HUMAN)
     for name, e in out.items():
         if name not in (HUMAN, AA) and e.speedup is not None and human is not None and human.speedup is not None:
+            _, e.advantage_ci = advantage_estimate(
+                [(m.samples[BASE], m.samples[HUMAN], m.samples[name]) for m in moved], aa, seed=moved[0].config.seed
+            )
             e.advantage = e.speedup - human.speedup
     return out
