@@ -11,7 +11,7 @@ from pathlib import Path
 
 import git
 
-# Snapshots get fixed identities and dates so every provider's worktree of an instance has the same
+# Snapshots get fixed identities and dates so every provider's checkout of an instance has the same
 # base commit id, and nothing in it says who or when the human commit was made.
 SNAPSHOT_ENV = {
     "GIT_AUTHOR_NAME": "isobench",
@@ -229,7 +229,7 @@ def make_snapshot(source: Path, commit: str, dest: Path, message: str = "base sn
 
     Only the objects of that tree are copied (rev-list of the tree, packed and indexed), so no later
     commit, ref, tag, reflog or stray object of the source exists in it: the agent cannot `git show`
-    the human commit from a worktree made from it. Returns the snapshot commit's sha.
+    the human commit from a checkout made from it. Returns the snapshot commit's sha.
     """
     dest.mkdir(parents=True, exist_ok=True)
     run_git(["init", "-q", "--bare", "-b", "main", str(dest)])
@@ -245,7 +245,7 @@ def make_snapshot(source: Path, commit: str, dest: Path, message: str = "base sn
     return sha
 
 
-def clone_worktree(snapshot: Path, dest: Path) -> None:
+def clone_snapshot(snapshot: Path, dest: Path) -> None:
     """A working checkout of a snapshot with no trace of where it came from (no remote, no reflog)."""
     run_git(["clone", "-q", "--no-hardlinks", str(snapshot), str(dest)])
     run_git(["remote", "remove", "origin"], cwd=dest)

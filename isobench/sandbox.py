@@ -83,12 +83,12 @@ class SandboxSpec:
     """What one sandboxed command may see and do.
 
     Precedence on nested or equal paths: the deeper path wins; on the same path writable beats
-    readable beats hidden. So a worktree inside the hidden state dir stays writable, and the project's
+    readable beats hidden. So a working copy inside the hidden state dir stays writable, and the project's
     .venv inside the hidden project root stays readable.
     """
 
     writable: Sequence[Path]
-    """Bound read-write at the same path (worktree, output folder). Must exist."""
+    """Bound read-write at the same path (a working copy, an output folder). Must exist."""
     readable: Sequence[Path] = ()
     """Re-bound read-only after hiding (project .venv, runner scripts). Must exist. The running
     interpreter's installation, and that of any venv listed here, is added automatically."""
@@ -411,7 +411,7 @@ class ContainerSandbox:
             "/tmp:rw,exec,mode=1777",
         ]
         if os.getuid() != 0:
-            # Files written into the worktree must stay owned by the caller.
+            # Files written into the working copy must stay owned by the caller.
             if self.engine == "podman":
                 out += ["--userns=keep-id"]
             else:

@@ -47,14 +47,14 @@ def sh(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_human_commit_cannot_be_reached_from_a_workspace_of_the_snapshot(
     tmp_path: Path, task_repo: TaskRepo
 ) -> None:
-    from isobench.gitutil import clone_worktree
+    from isobench.gitutil import clone_snapshot
 
     bench, state = setup_state(tmp_path, task_repo)
     units = prepare(bench, state)
     assert {(u["provider"], u["action"]) for u in units} == {("oracle", "new"), ("claude", "new")}
     for u in units:
         wt = tmp_path / f"workspace-{u['provider']}"  # what `run` gives each attempt: a clone of the snapshot
-        clone_worktree(Path(u["snapshot"]), wt)
+        clone_snapshot(Path(u["snapshot"]), wt)
         # The working tree is the base commit's tree, exactly.
         assert (wt / "lib" / "core.py").read_text() == sh(
             task_repo.path, "git", "show", f"{task_repo.base}:lib/core.py"

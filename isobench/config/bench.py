@@ -114,7 +114,7 @@ class ProviderConfig(Strict):
     script_params: dict[str, Any] = Field(default_factory=dict)
     script_commands: list[str] = Field(default_factory=list)
     command: str | None = None
-    """For provider: command, a shell template run in the worktree: {prompt_file} {workspace} {out_dir}
+    """For provider: command, a shell template run in the agent's workspace: {prompt_file} {workspace} {out_dir}
     {model} {max_iterations}."""
     network_allow: list[str] = Field(default_factory=list)
     """`host:port` endpoints this provider's agent may reach besides its `base_url` (with network_policy off):

@@ -17,7 +17,7 @@ from typing import Any
 
 from isobench import __version__
 from isobench.envs import EnvResult
-from isobench.gitutil import clone_worktree
+from isobench.gitutil import clone_snapshot
 from isobench.procs import kill_group, kill_recorded_group
 from isobench.progress import Reporter
 from isobench.records import ATTEMPT_STATUSES, Attempt
@@ -72,7 +72,7 @@ def make_work(state: State, u: Unit) -> Path:
     work = state.root / "work" / secrets.token_hex(8)
     for sub in ("home", "out"):
         (work / sub).mkdir(parents=True)
-    clone_worktree(state.snapshot_dir(iid), work / "workspace")
+    clone_snapshot(state.snapshot_dir(iid), work / "workspace")
     shutil.copy(state.prepared_dir(iid, pname) / "prompt.md", work / "out" / "prompt.md")
     return work
 

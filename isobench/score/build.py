@@ -13,7 +13,7 @@ from pathlib import Path
 
 from isobench.config import BenchConfig
 from isobench.envs import BuildSettings, Place, build_environment, build_settings, sandboxed_sh
-from isobench.gitutil import clone_worktree, patch_bytes, run_git
+from isobench.gitutil import clone_snapshot, patch_bytes, run_git
 from isobench.progress import ScoreReporter
 from isobench.records import Build, Instance, TestRun, VariantBuild
 from isobench.resources import Resources
@@ -97,7 +97,7 @@ class Builder:
         remove_tree(vdir)
         vdir.mkdir(parents=True)
         self.reporter.variant_step(iid, v.name, "copy and patch")
-        clone_worktree(self.state.snapshot_dir(iid), vdir / "repo")
+        clone_snapshot(self.state.snapshot_dir(iid), vdir / "repo")
         failed: Build | None = "base_failed" if v.kind in ("base", "aa") else None
         error = _apply_patches(vdir / "repo", [("patch", v.patch), ("test_patch", inst.test_patch)])
         if error is not None:
