@@ -172,11 +172,12 @@ class _Suite:
         self.modules = modules
         self.root = root
         """The benchmark folder's name: its modules import each other as `<root>.<module>` too."""
+        self._imported = {name: self._scan_imports(name) for name in modules}
 
     def public_classes(self, module: str) -> list[str]:
         """The module's public names bound to a class of the suite (defined there or imported), in order."""
         names = [n.name for n in self.modules[module].tree.body if isinstance(n, ast.ClassDef)]
-        names += list(self._imports(module))
+        names += list(self._imported[module])
         return [n for n in dict.fromkeys(names) if not n.startswith("_")]
 
     def resolve(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.ClassDef] | None:
@@ -187,7 +188,7 @@ class _Suite:
         for node in reversed(mod.tree.body):
             if isinstance(node, ast.ClassDef) and node.name == name:
                 return module, node
-        source = self._imports(module).get(name)
+        source = self._imported[module].get(name)
         return self.resolve(*source, depth + 1) if source else None
 
     def members(
@@ -219,7 +220,7 @@ class _Suite:
             todo = [b for b in bases if b is not None] + todo
         return out
 
-    def _imports(self, module: str) -> dict[str, tuple[str, str]]:
+    def _scan_imports(self, module: str) -> dict[str, tuple[str, str]]:
         """`from X import Y [as Z]` at module level, X a module of the suite: local name -> (X, Y)."""
         mod = self.modules[module]
         out: dict[str, tuple[str, str]] = {}

@@ -37,6 +37,21 @@ def files_of(tree: dict[str, str]) -> tuple[list[str], Any]:
     return list(tree), tree.get
 
 
+def run_shim(spec: dict[str, Any], calls: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The timer's `--asv` shim on `spec`, asked for `calls`; it must exit 0."""
+    timer = Path(__file__).resolve().parent.parent / "isobench" / "measure" / "_timer.py"
+    r = subprocess.run(
+        [sys.executable, str(timer), "--asv", json.dumps(spec)],
+        input=calls,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    return r
+
+
 def names(source: str, module: str = "m") -> list[str]:
     found, skipped = module_benchmarks(ast.parse(source), module)
     return [b.name for b in found] + [f"SKIPPED {s}" for s in skipped]
@@ -184,16 +199,7 @@ def test_the_timer_shim_runs_inherited_benchmarks(tmp_path: Path) -> None:
         "dir": str(tmp_path / "benchmarks"),
         "benchmarks": [{"target": b.target, "params": b.params} for b in suite.benchmarks],
     }
-    timer = Path(__file__).resolve().parent.parent / "isobench" / "measure" / "_timer.py"
-    r = subprocess.run(
-        [sys.executable, str(timer), "--asv", json.dumps(spec)],
-        input="call t1\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=30,
-    )
-    assert r.returncode == 0, r.stderr
+    r = run_shim(spec, "call t1\n", tmp_path)
     assert [line.split()[0] for line in r.stderr.splitlines() if line.startswith("ISOBENCH_")] == [
         "ISOBENCH_READY",
         "ISOBENCH_DONE",
@@ -270,16 +276,7 @@ def test_the_timer_shim_runs_setup_once_untimed_and_each_benchmark_per_call(tmp_
         "    def time_x(self, cache, n):\n        CALLS.append(('time', cache, n))\n        return len(CALLS)\n"
     )
     spec = {"dir": str(bench), "benchmarks": [{"target": "b:S.time_x", "params": ["2"]}]}
-    timer = Path(__file__).resolve().parent.parent / "isobench" / "measure" / "_timer.py"
-    r = subprocess.run(
-        [sys.executable, str(timer), "--asv", json.dumps(spec)],
-        input="call t1\ncall t2\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=30,
-    )
-    assert r.returncode == 0, r.stderr
+    r = run_shim(spec, "call t1\ncall t2\n", tmp_path)
     answers = [line.split()[0:2] for line in r.stderr.splitlines() if line.startswith("ISOBENCH_")]
     assert answers == [["ISOBENCH_READY", '{"import_s":'], ["ISOBENCH_DONE", "t1"], ["ISOBENCH_DONE", "t2"]]
 
