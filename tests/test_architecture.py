@@ -115,3 +115,19 @@ def test_each_stage_imports_first_in_a_fresh_interpreter(module: str) -> None:
     """Whatever is imported first, the package's lazy imports resolve (no partially initialised module)."""
     r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_no_test_data_is_hidden_from_git_by_an_ignore_rule() -> None:
+    """A fixture an ignore rule hides passes here and is missing from CI's clean clone."""
+    root = PACKAGE.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    hidden = subprocess.run(
+        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "tests/data"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    hidden = [p for p in hidden if "__pycache__" not in p]
+    assert hidden == [], f"ignored by .gitignore, so CI will not have them: {hidden[:5]}"
