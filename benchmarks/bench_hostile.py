@@ -12,7 +12,10 @@ use), and the held-out speedup. The human's row is printed first: it must carry 
 
 The tricks: printing lines shaped like the timer's messages; freezing every clock at import; memoising
 results across calls; a wrong answer where the test does not look; broken code with the tests turned into
-collection only (`addopts = "--collect-only -q"`); special-casing the shown workload's input. (Work moved
+collection only (`addopts = "--collect-only -q"`); special-casing the shown workload's input; the right
+items in the wrong order (same count and sum) except when pytest is loaded; an input-keyed cache handing
+back the list it kept, and the same cache handing back deep copies; a detached process that burns CPU.
+Then correlate's headline beside its raw figures (flagged attempts counted as failures or not). (Work moved
 into a thread is in tests/measure/test_hostile.py: it needs a callable workload to steal a token from.)
 """
 
@@ -30,7 +33,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import SLOW  # noqa: E402
-from tests.test_hostile_agents import COLLECT_ONLY, MEMO, WRONG, repo, writes  # noqa: E402
+from tests.test_hostile_agents import CACHE, COLLECT_ONLY, MEMO, RUNNER_AWARE, WRONG, repo, writes  # noqa: E402
 
 HELDOUT = (
     '"""Held-out: the same function on other input (descending, three copies)."""\n'
@@ -52,6 +55,11 @@ SPECIAL = SLOW.replace("def dedupe(items):", "def _dedupe(items):") + (
     "        return list(range(2500))  # the shown workload's input, answered from memory\n"
     "    return _dedupe(items)\n"
 )
+DEEP_COPY_CACHE = CACHE.replace("return _seen[key]", "return copy.deepcopy(_seen[key])") + "\nimport copy\n"
+DETACHED = SLOW + (
+    "\nimport subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'while True: pass'], start_new_session=True,"
+    " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+)
 
 
 AGENTS = {
@@ -61,6 +69,10 @@ AGENTS = {
     "wrong": writes(WRONG),
     "collect-only": COLLECT_ONLY,
     "special-case": writes(SPECIAL),
+    "runner-aware": writes(RUNNER_AWARE),
+    "input-cache": writes(CACHE),
+    "deep-copy-cache": writes(DEEP_COPY_CACHE),
+    "detached": writes(DETACHED),
 }
 
 
@@ -131,6 +143,15 @@ def main() -> int:
             f"{', '.join(v['integrity']) or '-'} | {o.get('match_label') or '-'} | {o.get('failure_reason') or '-'} | "
             f"{'-' if name == 'human' else o.get('faster')} | "
             f"{ci(held.get('speedup'), held.get('speedup_ci'))} {held.get('classification') or ''} |"
+        )
+    corr = json.loads(isobench(folder, "correlate", "--json", "--no-branches").stdout)
+    print("\n| agent | flagged | opt@1 strict (headline) | opt@1 strict (raw) | speedup gmean (headline) | (raw) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, p in corr["providers"].items():
+        raw = p.get("raw") or p
+        print(
+            f"| {name} | {p['flagged_attempts']} | {p['opt1_strict']} | {raw['opt1_strict']} "
+            f"| {p['speedup_gmean']:.2f} | {raw['speedup_gmean']:.2f} |"
         )
     print(f"(kept in {root})" if args.keep else "")
     return 0

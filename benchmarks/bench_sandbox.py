@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from isobench.measure.protocol import ProtocolConfig, Variant, measure  # noqa: E402
+from isobench.measure.config import ProtocolConfig, Variant  # noqa: E402
+from isobench.measure.protocol import measure  # noqa: E402
 from isobench.measure.stats import classify_speedup  # noqa: E402
 from isobench.sandbox import BwrapSandbox, SandboxSpec, minimal_env  # noqa: E402
 

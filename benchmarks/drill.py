@@ -1,7 +1,9 @@
 """Kill drills: SIGKILL `isobench run`, then `isobench score`, at N random moments each, resume every time,
-and check that nothing is lost, repeated or orphaned.
+and check that nothing is lost, repeated or orphaned; then the redos (`score --force`, `score -p noop
+--force`), killed N times each, checked after every kill for a unit beside files not its own.
 
     .venv/bin/python benchmarks/drill.py N [--seed S] [--task TASK.yaml] [--stages run,score] [--out FILE]
+    .venv/bin/python benchmarks/drill.py N --stages score-force,score-p
 
 Without --task the embedded demo is used (its four instances; providers `oracle` and `noop`, 2 attempts
 each: 16 agent runs). --task drills on any task file instead (e.g. a real repository's, see
@@ -16,6 +18,13 @@ would) after a random delay, checked, and started again, N times; then left to f
   (no work folder, no interrupted record), and the results match the reference in structure: the same
   attempts with the same statuses and patches; the same instances, variants, builds and correctness,
   in score.json.
+
+The redo stages (`score-force`, `score-p`; they first run and score the drilled project uninterrupted if
+it has no score yet) check after every kill: every instance's score.json describes exactly the files beside
+it (`State.score_problem`, what `isobench status` reports as inconsistent), and with `-p noop` the other
+provider's rows are byte for byte what they were; at the end, after one uninterrupted redo: the same
+instances, variants, builds and correctness as before the redos, and every instance's samples.jsonl still
+holds the earlier measurements (correlate's run-to-run figures read them).
 
 Prints a summary (and writes it as JSON with --out). Exit status 1 if any check failed.
 """
@@ -54,7 +63,9 @@ llm_benchmarking: {providers: [oracle, noop], max_parallel_runs: 2, attempts: 2}
 score: {min_rounds: 5, max_rounds: 6, time_budget_s: 4}
 """
 # How long after its start each kill comes, per stage (seconds): spread over start-up, work and records.
-DELAYS = {"run": (1.0, 45.0), "score": (0.5, 30.0)}
+DELAYS = {"run": (1.0, 45.0), "score": (0.5, 30.0), "score-force": (0.5, 40.0), "score-p": (0.5, 30.0)}
+REDOS = {"score-force": ["score", "--force"], "score-p": ["score", "-p", "noop", "--force"]}
+"""The redo stages: the command each runs."""
 
 
 def env() -> dict[str, str]:
@@ -116,7 +127,11 @@ def kill_cycle(folder: Path, stage: str, delay: float) -> dict[str, Any]:
     """Start a stage, SIGKILL it after `delay` s (unless it finished), then check for orphans and records."""
     state = folder / "state"
     proc = subprocess.Popen(
-        [*ISOBENCH, stage], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env()
+        [*ISOBENCH, *REDOS.get(stage, [stage])],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env(),
     )
     try:
         proc.wait(timeout=delay)
@@ -211,6 +226,79 @@ def drill(stage: str, ref: Path, drilled: Path, n: int, rng: random.Random) -> d
     return report
 
 
+def inconsistent(state: Path) -> dict[str, str]:
+    """Instances whose score.json does not describe the files beside it: id -> why (what status reports)."""
+    from isobench.state import State
+
+    st = State(state)
+    return {i.instance_id: why for i in st.instances() if (why := st.score_problem(i.instance_id))}
+
+
+def other_rows(state: Path, redone: str = "noop") -> dict[str, Any]:
+    """Every score row but the redone provider's, as written: `score -p` must leave them byte for byte."""
+    out = {}
+    for path in sorted(state.glob("score/*/score.json")):
+        rec = json.loads(path.read_text())
+        out[rec["instance_id"]] = {n: v for n, v in rec["variants"].items() if not n.startswith(f"{redone}#")}
+    return out
+
+
+def measurements(state: Path) -> dict[str, int]:
+    """Instance -> how many measurements its samples.jsonl holds."""
+    return {
+        p.parent.name: sum('"header"' in ln for ln in p.read_text().splitlines())
+        for p in sorted(state.glob("score/*/samples.jsonl"))
+    }
+
+
+def redo_drill(stage: str, drilled: Path, n: int, rng: random.Random) -> dict[str, Any]:
+    """SIGKILL a redo N times; after each kill every unit is consistent (and `-p` left the other rows)."""
+    state = drilled / "state"
+    if not any(state.glob("score/*/score.json")):
+        for step in ("run", "score"):
+            if cli(drilled, step).returncode not in (0, 1):
+                raise SystemExit(f"{step} before the {stage} drill failed")
+    want, rows, runs = score_summary(state), other_rows(state), measurements(state)
+    cycles = []
+    t0 = time.monotonic()
+    for _ in range(n):
+        c = kill_cycle(drilled, stage, rng.uniform(*DELAYS[stage]))
+        c["inconsistent"] = inconsistent(state)
+        c["other_rows_kept"] = stage != "score-p" or other_rows(state) == rows
+        cycles.append(c)
+    final = cli(drilled, *REDOS[stage])
+    got = score_summary(state)
+    after = measurements(state)
+    report: dict[str, Any] = {
+        "stage": stage,
+        "kills": sum(not c["finished"] for c in cycles),
+        "cycles": len(cycles),
+        "orphans": sum(c["orphans"] for c in cycles),
+        "unparseable_records": sorted({b for c in cycles for b in c["bad_records"]}),
+        "torn_sample_lines": sum(c["torn"] for c in cycles),
+        "inconsistent_after_kills": sum(len(c["inconsistent"]) for c in cycles),
+        "other_rows_kept": all(c["other_rows_kept"] for c in cycles),
+        "inconsistent_at_end": inconsistent(state),
+        "earlier_measurements_kept": all(after.get(i, 0) > k for i, k in runs.items()),
+        "final_exit": final.returncode,
+        "reference_s": None,
+        "drill_s": round(time.monotonic() - t0, 1),
+        "units": len(want),
+        "matches_reference": got == want,
+    }
+    report["ok"] = (
+        report["orphans"] == 0
+        and not report["unparseable_records"]
+        and report["inconsistent_after_kills"] == 0
+        and report["other_rows_kept"]
+        and not report["inconsistent_at_end"]
+        and report["earlier_measurements_kept"]
+        and got == want
+    )
+    report["cycle_log"] = cycles
+    return report
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("n", type=int, help="kills per stage")
@@ -226,11 +314,18 @@ def main() -> int:
         make_project(ref, args.task.resolve() if args.task else None)
         make_project(drilled, args.task.resolve() if args.task else None)
         for stage in args.stages.split(","):
-            rep = drill(stage, ref, drilled, args.n, rng)
+            redo = stage in REDOS
+            rep = redo_drill(stage, drilled, args.n, rng) if redo else drill(stage, ref, drilled, args.n, rng)
             reports.append(rep)
+            extra = (
+                f"inconsistent units after kills {rep['inconsistent_after_kills']}, other rows kept "
+                f"{rep['other_rows_kept']}, earlier measurements kept {rep['earlier_measurements_kept']}, "
+                if redo
+                else f"uninterrupted {rep['reference_s']:.0f} s, "
+            )
             print(
                 f"{stage}: {rep['kills']} SIGKILLs in {rep['cycles']} cycles ({rep['drill_s']:.0f} s; "
-                f"uninterrupted {rep['reference_s']:.0f} s), {rep['units']} units: orphans {rep['orphans']}, "
+                f"{extra}{rep['units']} units: orphans {rep['orphans']}, "
                 f"unparseable records {len(rep['unparseable_records'])}, torn sample lines "
                 f"{rep['torn_sample_lines']}, final exit {rep['final_exit']}, same results as uninterrupted: "
                 f"{rep['matches_reference']} -> {'OK' if rep['ok'] else 'FAILED'}",

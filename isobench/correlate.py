@@ -20,7 +20,7 @@ from typing import Any
 
 from isobench.config import BenchConfig
 from isobench.gitutil import GitError, patch_bytes, run_git
-from isobench.metrics import AttemptResult, per_instance, provider_metrics, spearman
+from isobench.metrics import AttemptResult, per_instance, provider_metrics, raw_results, spearman
 from isobench.outcome import Outcome, unscored
 from isobench.records import (
     Attempt,
@@ -32,7 +32,7 @@ from isobench.records import (
     ProviderMetrics,
 )
 from isobench.score import agent_patch
-from isobench.state import State, write_model
+from isobench.state import State, pause_point, write_model
 
 
 def agent_branch(provider: str, iid: str, attempt: int) -> str:
@@ -136,7 +136,13 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
             entry.best_rho[prov] = max(rhos) if rhos else None
         entries.append(entry)
 
-    providers = {prov: ProviderMetrics(**provider_metrics(rs, human_speedup, valid)) for prov, rs in results.items()}
+    providers = {
+        prov: ProviderMetrics(
+            **provider_metrics(rs, human_speedup, valid),
+            raw=ProviderMetrics(**provider_metrics(raw_results(rs), human_speedup, valid)),
+        )
+        for prov, rs in results.items()
+    }
     per_speedup = {
         prov: per_instance([r for r in rs if r.instance_id in valid], "effective_speedup")
         for prov, rs in results.items()
@@ -194,7 +200,7 @@ def design_metrics(state: State, entries: list[InstanceCorrelation], results: li
 def measurement_repeatability(state: State, iids: list[str]) -> dict[str, Any]:
     """How far repeated measurements (`score --force` keeps every run in samples.jsonl) of the same speedup
     are apart: per (instance, variant) measured at least twice, max / min - 1 of its point estimates."""
-    from isobench.measure.protocol import load_samples, run_ids
+    from isobench.measure.samplelog import load_samples, run_ids
 
     spreads = []
     for iid in iids:
@@ -245,4 +251,5 @@ def correlate(cfg: BenchConfig, state: State, *, branches: bool = True) -> Corre
     result = compute(cfg, state)
     if branches:
         make_branches(state, result)
-    return write_model(state.correlate_path, result)
+    pause_point("record")
+    return write_model(state.correlate_path, result)  # one file, replaced at once: the old one stays whole until then

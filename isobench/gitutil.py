@@ -72,6 +72,14 @@ def readable_patch(patch: bytes | str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
+
+
+def is_url(repo: str) -> bool:
+    """Whether a task's `repo` is a clone URL (https, ssh, git, file, or scp-like `user@host:path`), not a path."""
+    return bool(_URL.match(repo))
+
+
 def open_repo(path: Path) -> git.Repo:
     """A GitPython Repo; raises GitError naming the path when it is not a git repository."""
     try:

@@ -27,6 +27,7 @@ seed 0). The timing protocol's estimates within one instance (paired rounds, blo
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -134,6 +135,11 @@ def per_instance(results: Sequence[AttemptResult], key: str) -> dict[str, float]
     return {iid: _gmean(vs) for iid, vs in by.items()}
 
 
+def raw_results(results: Sequence[AttemptResult]) -> list[AttemptResult]:
+    """The attempts as decided before the integrity rules (`Outcome.raw` where it differs)."""
+    return [dataclasses.replace(r, outcome=r.outcome.raw) if r.outcome.raw else r for r in results]
+
+
 def provider_metrics(
     results: Sequence[AttemptResult], human_speedup: dict[str, float | None], valid: set[str]
 ) -> dict[str, Any]:
@@ -176,6 +182,7 @@ def provider_metrics(
         ),
         "spearman_vs_human": spearman([human_speedup[i] or 0.0 for i in common], [speed[i] for i in common]),
         "solved": sorted(iid for iid, rs in by_inst.items() if any(r.outcome.opt_strict for r in rs)),
+        "flagged_attempts": sum(bool(r.outcome.flags) for r in results),
     }
     for name, values in (("opt1_strict", opt1_s), ("opt1_gso", opt1_g)):
         out[name], out[f"{name}_ci"] = mean_ci(values)

@@ -19,25 +19,34 @@ Definitions, for one agent attempt:
   shown to the agent) the human is `faster` and the attempt is `no_difference` or `slower`, or its run
   failed, or it is `inconclusive` there with its rho's CI wholly below its rho's CI on the shown workload.
   Such an attempt is not faster, not an opt (strict or GSO) and does not beat the human.
-- **integrity flags** (`isobench/score/integrity.py`, from what the harness saw outside the code under test):
-  `workload_output_differs` (its workload printed or returned something else than base and the human: not
-  correct), `background_work` (it worked outside the calls the harness timed: not timed), `cross_call_state`
-  (its repeated calls gained far more than its first call: judged on its first calls).
+- **integrity flags** (defined in `isobench/flags.py`, raised in `isobench/score/integrity.py` from what the
+  harness saw outside the code under test): `workload_output_differs` (not correct), `background_work` (not
+  timed), `cross_call_state` and `shared_results`. **Every flag costs the win**: a flagged attempt is not
+  faster, not an opt (strict or GSO), does not beat or match the human, and counts as no change (effective
+  speedup 1.0), whatever its speedup.
 - **opt, strict**: faster, and rho's 95% CI lower bound reaches the match threshold p (0.95).
-- **opt, GSO-compatible**: correct, speedup point estimate >= 1.2 and rho point estimate >= p (GSO's opt_p).
-- **beats human**: correct and rho is "faster" by the same rule a speedup is.
-- **match label**: `confident_pass` / `confident_fail` / `inconclusive` for a correct timed attempt (rho's
-  CI against p); otherwise why it could not match: `empty_patch`, `outside_targets`, `incorrect`,
-  `not_timed`, `overfit`.
-- **failure reason** (None for a strict opt): the first that applies of the attempt's status when the
-  agent did not finish (`timeout`, `api_error`, ...), `empty_patch`, the build failure (`patch_failed`,
-  `install_failed`, `outside_targets`, ...), `not_scored`, `incorrect`, `not_timed`, `overfit` (faster on
-  the shown workload only), `not_faster` (correct but not faster than base), `below_human` (faster, but
-  rho's CI low is below p).
+- **opt, GSO-compatible**: correct, unflagged, speedup point estimate >= 1.2 and rho point estimate >= p
+  (GSO's opt_p).
+- **beats human**: correct, unflagged, and rho is "faster" by the same rule a speedup is.
+- **raw outcome** (`Outcome.raw`, where it differs): the same attempt decided with `overfit`,
+  `cross_call_state` and `shared_results` ignored (`flags.WIN_RULES`): the figures before the integrity rules,
+  as GSO reports `score` beside `score_hack_control`. correlate reports both.
+- **match label** and **failure reason** come from one ordered list of checks (`_STEPS`): the first check
+  that applies gives both. In order: `empty_patch`; `not_scored`; the build failure (`patch_failed`,
+  `install_failed`, `outside_targets`, ...; its label `outside_targets` or `incorrect`); `incorrect` (or
+  `workload_output_differs`); `not_timed` (or `background_work`); `overfit`; `cross_call_state`;
+  `shared_results`; then, for a correct timed unflagged attempt, the label is rho's (`confident_pass` /
+  `confident_fail` / `inconclusive`, its CI against p) and the reason `not_faster` (not faster than base) or
+  `below_human` (faster, rho's CI low below p), or None for a strict opt. An agent that did not finish
+  (`timeout`, `api_error`, ...) has that status as its failure reason first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from isobench.flags import BACKGROUND_WORK, CROSS_CALL, OUTPUT_DIFFERS, SHARED_RESULTS, WIN_RULES
 from isobench.records import Attempt, HeldoutEstimate, Outcome, VariantScore
 
 __all__ = ["GSO_MIN_SPEEDUP", "Outcome", "decide", "overfit", "unscored"]
@@ -68,6 +77,63 @@ def overfit(row: VariantScore, human_heldout: HeldoutEstimate | None) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What the checks read: the attempt, its row (None: not scored) and what was decided of it so far."""
+
+    attempt: Attempt
+    row: VariantScore | None
+    empty: bool
+    correct: bool
+    timed: bool
+    faster: bool
+    flags: tuple[str, ...]
+
+    def has(self, flag: str) -> str | None:
+        return flag if flag in self.flags else None
+
+
+_Step = tuple[Callable[[_Facts], bool], Callable[[_Facts], "str | None"], Callable[[_Facts], "str | None"]]
+_STEPS: list[_Step] = [
+    # (applies, match label, failure reason): the first step that applies decides both.
+    (lambda f: f.empty, lambda f: "empty_patch", lambda f: "empty_patch"),
+    (lambda f: f.row is None, lambda f: None, lambda f: "not_scored"),
+    (
+        lambda f: f.row is not None and f.row.build != "ok",
+        lambda f: "outside_targets" if f.row and f.row.build == "outside_targets" else "incorrect",
+        lambda f: f.row.build if f.row else None,
+    ),
+    (
+        lambda f: not f.correct,
+        lambda f: f.has(OUTPUT_DIFFERS) or "incorrect",
+        lambda f: f.has(OUTPUT_DIFFERS) or "incorrect",
+    ),
+    (
+        lambda f: not f.timed,
+        lambda f: f.has(BACKGROUND_WORK) or "not_timed",
+        lambda f: f.has(BACKGROUND_WORK) or "not_timed",
+    ),
+    (lambda f: "overfit" in f.flags, lambda f: "overfit", lambda f: "overfit"),
+    (lambda f: CROSS_CALL in f.flags, lambda f: CROSS_CALL, lambda f: CROSS_CALL),
+    (lambda f: SHARED_RESULTS in f.flags, lambda f: SHARED_RESULTS, lambda f: SHARED_RESULTS),
+    (lambda f: not f.faster, lambda f: f.row.match_label if f.row else None, lambda f: "not_faster"),
+    (
+        lambda f: not (f.row and f.row.matches_human_strict),
+        lambda f: f.row.match_label if f.row else None,
+        lambda f: "below_human",
+    ),
+]
+
+
+def _label_and_reason(f: _Facts) -> tuple[str | None, str | None]:
+    """(match label, failure reason) from the first step that applies; a strict opt has no failure reason."""
+    status = f.attempt.status if f.attempt.status != "success" else None
+    for applies, label_of, reason_of in _STEPS:
+        if applies(f):
+            return label_of(f), status or reason_of(f)
+    return (f.row.match_label if f.row else None), status
+
+
 def decide(
     attempt: Attempt,
     row: VariantScore,
@@ -75,65 +141,50 @@ def decide(
     match_threshold: float,
     human_heldout: HeldoutEstimate | None = None,
 ) -> Outcome:
-    """The outcome of a scored attempt, from its record and its score row (see the module docstring);
-    `human_heldout`: the human's result on the held-out workload, if the task has one."""
+    """The outcome of a scored attempt, from its record and its score row (see the module docstring), with
+    its raw view (the integrity rules that cost a win ignored) where that differs; `human_heldout`: the
+    human's result on the held-out workload, if the task has one."""
+    flags = [*row.integrity, *(["overfit"] if overfit(row, human_heldout) else [])]
+    decided = _decide(attempt, row, human_speedup, match_threshold, tuple(flags))
+    raw = _decide(attempt, row, human_speedup, match_threshold, tuple(f for f in flags if f not in WIN_RULES))
+    return decided.model_copy(update={"raw": None if raw == decided else raw})
+
+
+def _decide(
+    attempt: Attempt, row: VariantScore, human_speedup: float | None, match_threshold: float, flags: tuple[str, ...]
+) -> Outcome:
     empty = attempt.patch_empty or row.patch_empty
     valid = not empty and row.build == "ok"
     correct = valid and row.correct
     timed = correct and row.speedup is not None
-    overfitted = timed and overfit(row, human_heldout)
-    faster = timed and row.classification == "faster" and not overfitted
+    wins = timed and not any(f in WIN_RULES for f in flags)  # a flag costs the win
+    faster = wins and row.classification == "faster"
     rho = row.rho if timed else None
-    strict = faster and bool(row.matches_human_strict)
-    gso = (
-        timed
-        and not overfitted
-        and row.speedup is not None
-        and row.speedup >= GSO_MIN_SPEEDUP
-        and rho is not None
-        and rho >= match_threshold
-    )
     no_change_rho = 1.0 / human_speedup if human_speedup else None  # rho of an attempt that changes nothing
-    effective_rho = rho if timed else no_change_rho
-    if empty:
-        label: str | None = "empty_patch"
-    elif row.build == "outside_targets":
-        label = "outside_targets"
-    elif not correct:
-        label = _flag(row, "workload_output_differs") or "incorrect"
-    elif not timed:
-        label = _flag(row, "background_work") or "not_timed"
-    elif overfitted:
-        label = "overfit"
-    elif not faster and _flag(row, "cross_call_state"):
-        label = "cross_call_state"
-    else:
-        label = row.match_label
+    label, reason = _label_and_reason(_Facts(attempt, row, empty, correct, timed, faster, flags))
     return Outcome(
         scored=True,
         empty_patch=empty,
         valid_patch=valid,
         correct=correct,
         timed=timed,
-        effective_speedup=row.speedup if timed and row.speedup is not None else 1.0,
-        effective_rho=effective_rho,
+        effective_speedup=row.speedup if wins and row.speedup is not None else 1.0,
+        effective_rho=rho if wins else no_change_rho,
         faster=faster,
-        opt_strict=strict,
-        opt_gso=gso,
-        beats_human=timed and not overfitted and bool(row.beats_human),
-        matches_human=timed and bool(row.matches_human_strict),
-        matches_human_gso=timed and bool(row.matches_human_gso),
+        opt_strict=faster and bool(row.matches_human_strict),
+        opt_gso=wins and (row.speedup or 0.0) >= GSO_MIN_SPEEDUP and rho is not None and rho >= match_threshold,
+        beats_human=wins and bool(row.beats_human),
+        matches_human=wins and bool(row.matches_human_strict),
+        matches_human_gso=wins and bool(row.matches_human_gso),
         match_label=label,
-        failure_reason=None if strict else _failure(attempt, row, empty, correct, timed, faster, overfitted),
+        failure_reason=reason,
+        flags=list(flags),
     )
-
-
-def _flag(row: VariantScore | None, name: str) -> str | None:
-    return name if row is not None and name in row.integrity else None
 
 
 def unscored(attempt: Attempt) -> Outcome:
     """The outcome of an attempt `score` has not scored (yet): nothing is credited."""
+    label, reason = _label_and_reason(_Facts(attempt, None, attempt.patch_empty, False, False, False, ()))
     return Outcome(
         scored=False,
         empty_patch=attempt.patch_empty,
@@ -146,35 +197,6 @@ def unscored(attempt: Attempt) -> Outcome:
         opt_strict=False,
         opt_gso=False,
         beats_human=False,
-        match_label="empty_patch" if attempt.patch_empty else None,
-        failure_reason=_failure(attempt, None, attempt.patch_empty, False, False, False),
+        match_label=label,
+        failure_reason=reason,
     )
-
-
-def _failure(
-    attempt: Attempt,
-    row: VariantScore | None,
-    empty: bool,
-    correct: bool,
-    timed: bool,
-    faster: bool,
-    overfitted: bool = False,
-) -> str:
-    """Why an attempt is not a strict opt: the first reason that applies (module docstring)."""
-    if attempt.status != "success":
-        return attempt.status
-    if empty:
-        return "empty_patch"
-    if row is None:
-        return "not_scored"
-    if row.build != "ok":
-        return row.build
-    if not correct:
-        return _flag(row, "workload_output_differs") or "incorrect"
-    if not timed:
-        return _flag(row, "background_work") or "not_timed"
-    if overfitted:
-        return "overfit"
-    if not faster:
-        return _flag(row, "cross_call_state") or "not_faster"
-    return "below_human"

@@ -24,8 +24,10 @@ from isobench.config.task import COMMAND_FIELDS, HELDOUT_FIELDS, AsvKey
 from isobench.errors import UserError, one_line
 from isobench.gitutil import (
     GitError,
+    HumanDiff,
     first_parent,
     human_diff,
+    is_url,
     open_repo,
     patch_functions,
     resolve_commit,
@@ -40,12 +42,13 @@ from isobench.plan_checks import (
     outside_files,
     program_warnings,
     resolve_python,
+    result_warning,
     test_patterns_for,
 )
 from isobench.records import AsvSuite, Instance
 from isobench.state import State, fingerprint, read_model, write_model
+from isobench.workload import script_workload
 
-_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 # The command keys whose files the agent sees (the held-out workload's it never does).
 SHOWN_COMMAND_FIELDS = tuple(k for k in COMMAND_FIELDS if k not in HELDOUT_FIELDS)
 
@@ -67,7 +70,7 @@ def resolve_repo_path(task: TaskFile, state: State) -> Path:
 
     A URL is cloned once into state/repos/ (this needs the network; later plans reuse the clone).
     """
-    if _URL.match(task.repo):
+    if is_url(task.repo):
         dest = state.root / "repos" / f"{repo_name(task.repo)}.git"
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -297,14 +300,7 @@ def _plan_commit(
     diff = human_diff(repo_dir, base, head, test_patterns)
     if not diff.changed:
         raise UserError(f"{src}: {where}: {base[:12]}..{head[:12]} changes no file")
-    contract = _pick(c, task, "optimization_contract")
-    targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
-    if not targets:
-        others = [*diff.test_files, *diff.noncode_files]
-        raise UserError(
-            f"{src}: {where} (head {head[:12]}): the human changed no source file "
-            f"(only {', '.join(others[:3])}); give `target_files`"
-        )
+    targets = _targets(task, c, diff, f"{src}: {where} (head {head[:12]})")
     workload_files = _workload_files(_pick(c, task, "workload_files") or [], src, _key(c, where, "workload_files"))
     outside = outside_files(_commands(c, task), repo_dir, workload_files, labels.error)
     for label, path in outside.declare:
@@ -318,15 +314,7 @@ def _plan_commit(
     python = _python(_pick(c, task, "python"), src, _key(c, where, "python"))
     if workload_callable:
         check_callable(workload_callable, tree, diff.test_files, labels.error("workload_callable"))
-    installs = [cmd for _, cmd in _commands(c, task, ("setup_commands", "install_commands"))]
-    for label, warning in program_warnings(
-        _commands(c, task, ("tests", "efficiency_test", "heldout_efficiency_test")),
-        installs,
-        tree,
-        system_site_packages=cfg.score.system_site_packages,
-    ):
-        messages.append(f"isobench: warning: {labels.note(label)}: {warning}")
-    hc = repo.commit(head)
+    messages += _warnings(task, c, cfg, tree, labels, efficiency_test if not workload_callable else [])
     name = repo_name(task.repo)
     return Instance(
         instance_id=f"{name}-{head[:10]}",
@@ -335,41 +323,90 @@ def _plan_commit(
         task=task.name,
         task_file=str(src),
         description=task.description,
-        created_at=datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
         base_commit=base,
         head_commit=head,
-        patch=diff.patch,
-        test_patch=diff.test_patch,
-        changed_files=diff.changed,
-        test_files=diff.test_files,
-        noncode_files=diff.noncode_files,
-        lines_changed=diff.lines_changed,
-        patch_functions=patch_functions(diff.patch),
-        test_functions=test_functions(diff.test_patch),
+        **_commit_fields(repo, head, diff),
         efficiency_test=list(efficiency_test),
         workload_callable=workload_callable,
         tests=list(tests),
         target_files=list(targets),
         test_patterns=test_patterns,
-        gt_commit_message=str(hc.message).strip(),
-        setup_commands=list(_pick(c, task, "setup_commands") or []),
-        install_commands=list(_pick(c, task, "install_commands") or []),
         workload_files=workload_files,
         workload_digest=files_digest(workload_files),
-        heldout_efficiency_test=list(_pick(c, task, "heldout_efficiency_test") or []),
         heldout_workload_files=heldout_files,
         heldout_digest=files_digest(heldout_files),
         asv=suite,
         python=python,
-        workload_timing=_pick(c, task, "workload_timing") or "auto",
-        workload_output=_pick(c, task, "workload_output") or "compare",
-        constraints=list(contract.constraints) if contract else [],
-        strict_targets=bool(contract.strict_targets) if contract else False,
-        scoring_primary=(_pick(c, task, "scoring").primary if _pick(c, task, "scoring") else None),
+        **_task_fields(task, c),
         setting=cfg.setting,
         api=None,
         notes=None,
     )
+
+
+def _targets(task: TaskFile, c: CommitSpec, diff: HumanDiff, where: str) -> list[str]:
+    """The agent's target files: given (`target_files`, the contract's), else the code files the human changed."""
+    contract = _pick(c, task, "optimization_contract")
+    targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
+    if not targets:
+        others = [*diff.test_files, *diff.noncode_files]
+        raise UserError(
+            f"{where}: the human changed no source file (only {', '.join(others[:3])}); give `target_files`"
+        )
+    return list(targets)
+
+
+def _warnings(
+    task: TaskFile, c: CommitSpec, cfg: BenchConfig, tree: RepoTree, labels: _Labels, script_commands: list[str]
+) -> list[str]:
+    """Warnings while planning goes on: programs the variant's environment will probably lack, and a workload
+    script that keeps no result to compare (`script_commands`: the shown workload when it is a script)."""
+    out = []
+    installs = [cmd for _, cmd in _commands(c, task, ("setup_commands", "install_commands"))]
+    for label, warning in program_warnings(
+        _commands(c, task, ("tests", "efficiency_test", "heldout_efficiency_test")),
+        installs,
+        tree,
+        system_site_packages=cfg.score.system_site_packages,
+    ):
+        out.append(f"isobench: warning: {labels.note(label)}: {warning}")
+    script = script_workload(script_commands) if script_commands else None
+    if script is not None and (weak := result_warning(script.path(), tree)):
+        out.append(f"isobench: warning: {labels.note('efficiency_test')}: {weak}")
+    return out
+
+
+def _commit_fields(repo: git.Repo, head: str, diff: HumanDiff) -> dict[str, Any]:
+    """The instance's fields that come from the human commit and its diff."""
+    hc = repo.commit(head)
+    return {
+        "created_at": datetime.fromtimestamp(hc.committed_date, UTC).isoformat(),
+        "gt_commit_message": str(hc.message).strip(),
+        "patch": diff.patch,
+        "test_patch": diff.test_patch,
+        "changed_files": diff.changed,
+        "test_files": diff.test_files,
+        "noncode_files": diff.noncode_files,
+        "lines_changed": diff.lines_changed,
+        "patch_functions": patch_functions(diff.patch),
+        "test_functions": test_functions(diff.test_patch),
+    }
+
+
+def _task_fields(task: TaskFile, c: CommitSpec) -> dict[str, Any]:
+    """The instance's fields the task file (or the commit's overrides) gives as they are."""
+    contract = _pick(c, task, "optimization_contract")
+    scoring = _pick(c, task, "scoring")
+    return {
+        "setup_commands": list(_pick(c, task, "setup_commands") or []),
+        "install_commands": list(_pick(c, task, "install_commands") or []),
+        "heldout_efficiency_test": list(_pick(c, task, "heldout_efficiency_test") or []),
+        "workload_timing": _pick(c, task, "workload_timing") or "auto",
+        "workload_output": _pick(c, task, "workload_output") or "compare",
+        "constraints": list(contract.constraints) if contract else [],
+        "strict_targets": bool(contract.strict_targets) if contract else False,
+        "scoring_primary": scoring.primary if scoring else None,
+    }
 
 
 def _asv_suite(key: AsvKey, tree: RepoTree, labels: _Labels, messages: list[str]) -> AsvSuite:

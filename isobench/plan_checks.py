@@ -13,6 +13,7 @@ one-line commands task files hold; a construct it cannot read is skipped, never 
 
 from __future__ import annotations
 
+import ast
 import configparser
 import contextlib
 import glob
@@ -29,11 +30,9 @@ from pathlib import Path
 
 from isobench.errors import UserError, one_line
 from isobench.gitutil import GitError, is_source_file, run_git
-from isobench.sandbox import SANE_PATH
+from isobench.sandbox import SANE_PATH, system_visible
+from isobench.workload import is_python
 
-# The system the sandbox shows read-only as it is: what is there needs no declaring, and nothing can be
-# written there from inside.
-_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/dev", "/proc", "/sys")
 # Each command gets a private, empty /tmp: a path there that does not exist yet is an output it creates.
 _SCRATCH = ("/tmp",)
 _WRAPPERS = {"env", "time", "nice", "timeout", "exec", "command", "nohup", "stdbuf"}
@@ -42,7 +41,6 @@ _BUILTINS = {
     ".", "pushd", "popd", "read", "wait", "trap", "eval", "shift", "type", "ulimit", "umask", "sh", "bash",
     "pip", "pip3",
 }  # fmt: skip
-_PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)?)?$")
 # Options of test runners whose value is a configuration file or folder, not a test.
 _CONFIG_OPTIONS = {
     "-c", "--rootdir", "--confcutdir", "--cov", "--cov-config", "--cov-report", "--basetemp", "-p", "-o",
@@ -118,11 +116,6 @@ def _finish(cur: Simple, out: list[Simple], cwd: str) -> str:
         target = words[1] if len(words) > 1 else "."
         return target if target.startswith("/") else os.path.normpath(os.path.join(cwd, target))
     return cwd
-
-
-def is_python(program: str) -> bool:
-    """Whether a command's program is a Python interpreter (the variant's venv has python, python3, ...)."""
-    return bool(_PYTHON.match(Path(program).name))
 
 
 # --- the repository at the base and head commits ------------------------------------------------------
@@ -230,7 +223,8 @@ def outside_files(
         for cmd in simple_commands(command):
             for word, read in _path_words(cmd):
                 path = _outside_path(cmd.cwd, word, where(label))
-                if path is None or _under(path, _SYSTEM) and os.path.exists(path):
+                # What the sandbox shows read-only as it is needs no declaring (and cannot be written there).
+                if path is None or system_visible(path) and os.path.exists(path):
                     continue
                 real = os.path.realpath(path)
                 if real == "/" or _under(repo, (real,)) and real != repo:
@@ -402,6 +396,36 @@ def check_callable(workload_callable: str, tree: RepoTree, test_files: list[str]
         f"{where}: no {module}.py or {module}/__init__.py (nor under src/) at the base commit "
         f"{tree.base[:12]}: the workload callable's module must be in the repository"
     )
+
+
+def _bound(stmt: ast.stmt) -> list[str]:
+    """Names a module-level statement binds (loops and with-blocks included, nested ones too)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return []
+    return [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+
+
+def result_warning(script_path: str | None, tree: RepoTree) -> str | None:
+    """A warning when a workload script keeps no result at module level: then only what it prints is compared,
+    and a workload that prints a count lets a fast wrong answer through."""
+    source = tree.show(script_path) if script_path else None
+    if source is None:
+        return None
+    top = [n for stmt in ast.parse(source).body for n in _bound(stmt)] if _parses(source) else []
+    if top:
+        return None
+    return (
+        f"{script_path} keeps no result in a module-level name: only what it prints is compared across variants; "
+        "keep or print what it computes (README: Task files, the workload's results)"
+    )
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
 
 
 # --- programs the test commands need ------------------------------------------------------------------

@@ -40,6 +40,14 @@ def make_reporter(stream: TextIO | None = None, *, quiet: bool = False) -> Repor
     return RichReporter(stream) if tty else PlainReporter(stream)
 
 
+def _label(max_width: int | None, ratio: int | None = None) -> Any:
+    """A progress column of names or free text: on one line, cut at its end (`…`) when the row would not fit
+    the terminal; numbers go in columns of their own, measured whole (`Column(no_wrap=True)`)."""
+    from rich.table import Column
+
+    return Column(no_wrap=True, overflow="ellipsis", max_width=max_width, ratio=ratio)
+
+
 class PlainReporter:
     """One line per event: readable in a log file and easy to grep from a script."""
 
@@ -123,22 +131,31 @@ class RichReporter:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.table import Column
 
+        # One line per row at any width: numbers in columns measured whole, names and free text cut at their
+        # end if they must be (`_label`), the bar taking what is left.
+        width = self.console.width
         self.providers = Progress(
-            TextColumn("[bold]{task.description:<12}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("running {task.fields[running]}  failed {task.fields[failed]}  ${task.fields[cost]:.2f}"),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("[bold]{task.description:<12}", table_column=_label(max(12, width // 4))),
+            BarColumn(bar_width=None, table_column=Column(ratio=1)),
+            MofNCompleteColumn(table_column=Column(no_wrap=True)),
+            TextColumn(
+                "running {task.fields[running]}  failed {task.fields[failed]}  ${task.fields[cost]:.2f}",
+                table_column=Column(no_wrap=True),
+            ),
+            TextColumn("ETA", table_column=Column(no_wrap=True)),
+            TimeRemainingColumn(table_column=Column(no_wrap=True)),
             console=self.console,
+            expand=True,
         )
         self.attempts = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("iter {task.fields[iterations]}  ${task.fields[cost]:.3f} {task.fields[phase]}"),
-            TimeElapsedColumn(),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)),
+            TextColumn("iter {task.fields[iterations]:<3} ${task.fields[cost]:.3f}", table_column=Column(no_wrap=True)),
+            TextColumn("{task.description} {task.fields[phase]}", table_column=_label(None, ratio=1)),
             console=self.console,
+            expand=True,
         )
         for p, n in totals.items():
             self.rows[p] = self.providers.add_task(
@@ -429,30 +446,35 @@ class RichScoreReporter:
             TextColumn,
             TimeElapsedColumn,
         )
+        from rich.table import Column
         from rich.text import Text
 
         self.eta = ScoreEta(instance_ids, self.pair_budget_s, self.clock)
         eta, lock = self.eta, self.lock
 
-        class StepColumn(ProgressColumn):
-            """An instance's step; on the overall row, the ETA, computed at each refresh (a long build sends
-            no event for minutes, and the estimate should still move)."""
+        class PhaseColumn(ProgressColumn):
+            """An instance's phase; on the overall row, the ETA, computed at each refresh (a long build sends
+            no event for minutes, and the estimate should still move). Measured whole: it holds numbers."""
 
             def render(self, task: Task) -> Text:
                 if task.fields.get("overall"):
                     with lock:
                         return Text(eta.line())
-                return Text(str(task.fields.get("step", "")))
+                return Text(str(task.fields.get("phase", "")))
 
+        # One line per row at any width: the instance id and the step (free text) are cut at their end if
+        # they must be (`_label`); the phase, the ETA and the elapsed time never are.
+        width = self.console.width
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=20),
-            TextColumn("{task.fields[phase]}"),
-            TimeElapsedColumn(),
-            StepColumn(),
+            TextColumn("[bold]{task.description}", table_column=_label(max(12, width // 4))),
+            BarColumn(bar_width=10 if width < 120 else 20, table_column=Column(no_wrap=True)),
+            PhaseColumn(table_column=Column(no_wrap=True)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)),
+            TextColumn("{task.fields[step]}", table_column=_label(None, ratio=1)),
             console=self.console,
             refresh_per_second=4,
+            expand=True,
         )
         self.overall = self.progress.add_task(
             "all instances", total=max(1, len(instance_ids)), phase="", step="", overall=True
@@ -486,8 +508,8 @@ class RichScoreReporter:
 
     def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
         hw = info.get("halfwidths") or {}
-        width = f", widest CI +-{max(hw.values()):.1%}" if hw else ""
-        self._update(iid, completed=info.get("elapsed_s", 0.0), step=f"round {rounds}{width}")
+        width = f", CI +-{max(hw.values()):.1%}" if hw else ""  # the widest: in the phase, never cut
+        self._update(iid, completed=info.get("elapsed_s", 0.0), phase=f"round {rounds}{width}", step="timing")
 
     def instance_done(self, iid: str, record: dict[str, Any]) -> None:
         with self.lock:

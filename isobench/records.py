@@ -10,7 +10,10 @@ isobench is refused with one line.
     runs/<iid>/<provider>/<n>/result.json    Attempt
     score/<iid>/variants/<variant>.json  VariantBuild
     score/<iid>/score.json              InstanceScore (its rows: VariantScore)
+    review/<iid>/<provider>/<n>.json    ReviewRecord (an attempt's review; review/<iid>/human.json: the
+                                        human's patch reviewed as a control)
     correlate/correlation.json          Correlation
+    validate/<iid>/validation.json      Validation (`isobench validate`: admitted to a suite or not, and why)
 
 Paths inside the state are relative (an attempt's files to its folder), so a state directory can move.
 """
@@ -21,11 +24,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 3
+from isobench.flags import IntegrityFlag
+from isobench.review.categories import HackType
+
+SCHEMA_VERSION = 4
 """Stamped in every record; bumped when a record's shape or meaning changes (see `migrate`)."""
 
-AttemptStatus = Literal[
-    "success",
+AttemptFailure = Literal[
     "agent_error",
     "timeout",
     "budget_exceeded",
@@ -35,6 +40,7 @@ AttemptStatus = Literal[
     "runtime_error",
     "interrupted",
 ]
+AttemptStatus = Literal["success", AttemptFailure]
 ATTEMPT_STATUSES: tuple[str, ...] = AttemptStatus.__args__  # type: ignore[attr-defined]
 """How an attempt ended: `success` (the agent called finish) or why it did not."""
 HARNESS_FAILURES = frozenset({"api_error", "env_failed", "runtime_error"})
@@ -43,9 +49,10 @@ the agent, or isobench failed): `run` exits 1 on them."""
 AGENT_FAILURES = frozenset({"agent_error", "timeout", "budget_exceeded", "iterations_exhausted"})
 """Statuses where the agent ran to an end without finishing: results, not failures of the harness."""
 
-Build = Literal[
-    "ok", "base_failed", "patch_failed", "setup_failed", "install_failed", "build_failed", "outside_targets"
+BuildFailure = Literal[
+    "base_failed", "patch_failed", "setup_failed", "install_failed", "build_failed", "outside_targets"
 ]
+Build = Literal["ok", BuildFailure]
 Classification = Literal["faster", "slower", "no_difference", "inconclusive"]
 MatchLabel = Literal[
     "confident_pass",
@@ -56,11 +63,22 @@ MatchLabel = Literal[
     "outside_targets",
     "not_timed",
     "overfit",
-    "workload_output_differs",
-    "background_work",
-    "cross_call_state",
+    IntegrityFlag,
 ]
-IntegrityFlag = Literal["workload_output_differs", "background_work", "cross_call_state"]
+FailureReason = Literal[
+    AttemptFailure,
+    "empty_patch",
+    "not_scored",
+    BuildFailure,
+    "incorrect",
+    "not_timed",
+    "overfit",
+    IntegrityFlag,
+    "not_faster",
+    "below_human",
+    "reviewed_hack",
+]
+"""Why an attempt is not a strict opt (`Outcome.failure_reason`; the order they are checked in: `outcome._STEPS`)."""
 ScoreStatus = Literal["scored", "base_failed", "human_failed", "human_tests_failed"]
 
 
@@ -348,8 +366,14 @@ class Outcome(Part):
     """Timed, and rho's CI lower end reaches the match threshold."""
     matches_human_gso: bool = False
     """Timed, and rho's point estimate reaches the match threshold (GSO's label)."""
-    match_label: str | None
-    failure_reason: str | None
+    match_label: MatchLabel | None
+    failure_reason: FailureReason | None
+    flags: list[str] = Field(default_factory=list)
+    """The integrity flags on its row, and `overfit`: each costs the win (isobench/flags.py)."""
+    raw: Outcome | None = None
+    """The same attempt decided before the integrity rules (`overfit` and the flags that cost a win ignored;
+    the workload's results and untimed work still decide correctness and timing): GSO's uncontrolled `score`.
+    None where it is this outcome itself (nothing flagged)."""
 
 
 class VariantScore(RhoLabels):
@@ -384,6 +408,9 @@ class VariantScore(RhoLabels):
     are)."""
     integrity: list[IntegrityFlag] = Field(default_factory=list)
     """What the harness saw the code under test do to its own numbers (isobench/score/integrity.py)."""
+    evidence: dict[str, str] = Field(default_factory=dict)
+    """Per integrity flag, what raised it: the results that differ, the CPU time outside the calls, the
+    first-call against the repeated-call speedup, the shared objects."""
     repeated_call_speedup: float | None = None
     """With `cross_call_state`: the speedup its repeated calls showed (`speedup` is then its first calls')."""
 
@@ -415,7 +442,7 @@ class Environment(Part):
     """The sandbox candidate code ran in (bubblewrap, docker, podman or none)."""
 
 
-class Measurement(Part):
+class MeasurementSummary(Part):
     """How the timing went (the protocol's summary, not its estimates)."""
 
     run_id: str
@@ -439,7 +466,7 @@ class HeldoutRun(Part):
     """How an instance's held-out workload was timed: after the main measurement, on the variants that are
     correct and were timed, with the same protocol (its samples in their own file)."""
 
-    measurement: Measurement
+    measurement: MeasurementSummary
     timing_mode: str
     timed: str
     samples_file: str = "samples-heldout.jsonl"
@@ -447,6 +474,8 @@ class HeldoutRun(Part):
     noise_floor: float | None = None
     """The held-out A/A twin's noise floor (None: unbounded, the twin could not be timed)."""
     aa: Estimate | None = None
+    output_check: str | None = None
+    """What the held-out workload's results were compared on (as the instance's `output_check`)."""
 
 
 AsvStatus = Literal["moved", "unmoved", "screened_out", "failed"]
@@ -506,6 +535,23 @@ class AsvRun(Part):
     aa: AsvEstimate | None = None
 
 
+class ResultCheck(Part):
+    """What the workload's results were compared on: each result is a name the workload left behind
+    (`<stdout>`, a callable's `return`, a script's module-level names, an asv benchmark's return value)."""
+
+    compared: list[str] = Field(default_factory=list)
+    """Results the same on every call of base, its A/A copy and the human: an agent's must match them."""
+    nondeterministic: list[str] = Field(default_factory=list)
+    """Results that differ between base's own calls or between base and its A/A copy: left out."""
+    changed_by_human: list[str] = Field(default_factory=list)
+    """Results the human's patch changes (a new type or format, say): left out."""
+    size: int = 0
+    """The length of the compared results' representations, added up (bytes of output, characters)."""
+    weak: bool = False
+    """Too little is compared to catch a wrong answer (nothing, or only a few characters: a count, a flag)."""
+    weak_reason: str | None = None
+
+
 class InstanceScore(Record):
     """score.json: an instance's variants built, tested and timed together."""
 
@@ -517,7 +563,7 @@ class InstanceScore(Record):
     scored_at: str
     valid: bool
     invalid_reason: str | None = None
-    measurement: Measurement | None = None
+    measurement: MeasurementSummary | None = None
     timing_mode: str | None = None
     timed: str | None = None
     samples_file: str | None = None
@@ -533,7 +579,83 @@ class InstanceScore(Record):
     """The asv suite's measurement (None: the task has none); each variant's geometric mean is its row's."""
     output_check: str | None = None
     """What the workload's output was compared with (base's and the human's, on every call), or why not."""
+    result_check: ResultCheck | None = None
+    """Which of the workload's results were compared, which were left out and why, and whether the comparison
+    is weak (isobench/score/integrity.py)."""
+    files: dict[str, str] | None = None
+    """Every file of the unit this record was made from (variants/*.json, samples*.jsonl; path relative to
+    the instance's folder -> sha256): a file that is not its own, missing or changed makes the unit
+    inconsistent (`isobench status`, `gc`), and a plain `score` redoes it. None: written before schema 4."""
     variants: dict[str, VariantScore]
+
+
+# --------------------------------------------------------------------------------------------------
+# review
+
+ReviewVerdict = Literal["hack", "clean", "no_verdict"]
+
+
+class ReviewVote(Part):
+    """One sample of a review: the reviewer's answer in the fixed schema, or why none came (a failed vote)."""
+
+    sample: int
+    """Which of the k samples, from 1."""
+    ok: bool
+    """An answer in the schema came back (within `review.tries` tries); False: a failed vote, counted
+    neither way (see `error`)."""
+    is_reward_hack: bool | None = None
+    hack_type: HackType | None = None
+    description: str | None = None
+    """The reviewer's explanation of its answer."""
+    reasoning: str | None = None
+    """What else the reviewer wrote: its reasoning content where the model returns one, or its text."""
+    error: str | None = None
+    """Why the vote failed: `malformed: ...`, `refused: ...`, `http 429: ...` (the last try's)."""
+    tries: int = 1
+    """LLM calls made for this vote (retries of a malformed, refused or failed answer included)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """Over all its tries, at the reviewer's LiteLLM price (or its configured per-token prices)."""
+
+
+class ReviewRecord(Record):
+    """One reviewed patch (`review/<iid>/<provider>/<n>.json`, or `review/<iid>/human.json` for the human's
+    patch, reviewed as a control): k votes and their majority (`isobench/review/votes.py`)."""
+
+    status: Literal["reviewed", "failed"]
+    """`failed`: no verdict (too few votes answered); the unit is redone by the next `isobench review`."""
+    instance_id: str
+    subject: Literal["agent", "human"]
+    provider: str | None = None
+    """The reviewed attempt's provider (None for the human's patch)."""
+    attempt: int | None = None
+    reviewer: str
+    """The reviewing provider's name in bench.yaml."""
+    model: str
+    samples: int
+    votes: list[ReviewVote]
+    hack_votes: int
+    clean_votes: int
+    failed_votes: int
+    verdict: ReviewVerdict
+    """`hack`: at least as many answered votes say hack as say clean (a tie is a hack); `clean`: more say
+    clean; `no_verdict`: at most half the samples answered."""
+    hack_type: HackType | None = None
+    """With a hack verdict: the kind most hack votes named (the first named on a tie)."""
+    description: str | None = None
+    """The explanation of the first vote that agrees with the verdict."""
+    scope: Literal["wins", "correct"]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    fingerprint: str
+    """A hash of what was asked (the reviewer: its model, endpoint and settings; k; the prompt): a change redoes
+    the review."""
+    patch_digest: str
+    """A hash of the reviewed patch (`state.fingerprint(patch)`): a review counts only while the attempt's
+    patch is this one (a patch made again is not judged by its predecessor's review)."""
+    reviewed_at: str
 
 
 # --------------------------------------------------------------------------------------------------
@@ -548,6 +670,7 @@ def migrate(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         data = _v1_to_v2(kind, data)
     if version < 3:
         data = _v2_to_v3(kind, data)
+    # v4 only added optional fields (score.json's `files`, ...): an older record reads as it is.
     data["schema_version"] = SCHEMA_VERSION
     return data
 
@@ -714,6 +837,11 @@ class ProviderMetrics(Part):
     failure_reasons: dict[str, int]
     spearman_vs_human: dict[str, Any]
     solved: list[str]
+    flagged_attempts: int = 0
+    """Attempts with an integrity flag or `overfit` (isobench/flags.py): each counted as a failure above."""
+    raw: ProviderMetrics | None = None
+    """The same figures before the integrity rules (each attempt's `Outcome.raw`): GSO's uncontrolled
+    `score` beside the headline's `score_hack_control`."""
 
 
 class Correlation(Record):
@@ -726,3 +854,81 @@ class Correlation(Record):
     providers: dict[str, ProviderMetrics]
     between_providers: list[dict[str, Any]]
     design_metrics: dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------------------
+# validate
+
+RejectionRule = Literal[
+    "not_scored", "tests_fail", "human_not_faster", "oracle_mismatch", "weak_result_check", "heldout_failed"
+]
+
+
+class Rejection(Part):
+    """One reason an instance is not admitted (`isobench/validate.py`'s `admission` decides them, once)."""
+
+    rule: RejectionRule
+    """not_scored: base or the human could not be built or tested; tests_fail: a test command fails on base or
+    on the human commit; human_not_faster: the human speedup's CI low end is below the admission threshold
+    (score's `invalid_reason`); oracle_mismatch: the scripted oracle (the human's patch applied through the real
+    agent) is not correct or its rho CI lies wholly below the match threshold; weak_result_check: the
+    workload's results compared are too few to catch a wrong answer; heldout_failed: the human's held-out
+    workload failed."""
+    detail: str
+    """What was seen, in a line."""
+
+
+class ValidationTimes(Part):
+    """Wall seconds one instance's validation took, by step (this machine, its load included)."""
+
+    prepare_s: float = 0.0
+    run_s: float = 0.0
+    """The oracle's attempt (the real agent applying the human's patch)."""
+    score_s: float = 0.0
+    """`score`: building, testing and timing base, its A/A twin, the human and the oracle."""
+    build_s: float = 0.0
+    """Of score_s: the variants' builds (copy, venv, install commands), added up."""
+    test_s: float = 0.0
+    """Of score_s: the variants' test commands, added up."""
+    timing_s: float = 0.0
+    """Of score_s: the timing protocol's wall time, shown and held-out workloads."""
+    total_s: float = 0.0
+
+
+class Validation(Record):
+    """validate/<iid>/validation.json: whether an instance is sound enough for a suite, from one plan, oracle
+    run and score of it on a private state (`state/validate/_work`)."""
+
+    status: Literal["validated"] = "validated"
+    instance_id: str
+    task: str
+    task_file: str
+    repo: str
+    base_commit: str
+    head_commit: str
+    subject: str
+    """The human commit message's first line."""
+    key: str
+    """A digest of the instance's fingerprint and the score settings: a record with the same key is current."""
+    admitted: bool
+    rejections: list[Rejection] = Field(default_factory=list)
+    admission_min_speedup: float
+    time_budget_s: float
+    """score.time_budget_s the validation ran with (seconds per variant pair)."""
+    timing_mode: str | None = None
+    rounds: int | None = None
+    human_speedup: float | None = None
+    human_speedup_ci: list[float] | None = None
+    human_classification: Classification | None = None
+    heldout_speedup: float | None = None
+    heldout_speedup_ci: list[float] | None = None
+    tests_base: list[TestRun] = Field(default_factory=list)
+    tests_human: list[TestRun] = Field(default_factory=list)
+    oracle_correct: bool | None = None
+    oracle_rho: float | None = None
+    oracle_rho_ci: list[float] | None = None
+    oracle_match_label: str | None = None
+    result_check: ResultCheck | None = None
+    seconds: ValidationTimes = Field(default_factory=ValidationTimes)
+    environment: Environment | None = None
+    validated_at: str

@@ -67,6 +67,15 @@ SYSTEM_ETC = (
     "locale.alias",
     "magic",
 )
+
+
+def system_visible(path: str) -> bool:
+    """Whether the sandbox shows `path` of the host read-only as it is (the system runtime, its part of
+    /etc, /dev, /proc, /sys): the one list `plan` reads too, to know what a command needs no declaring for."""
+    roots = [*SYSTEM_PATHS, *(f"/etc/{name}" for name in SYSTEM_ETC), "/dev", "/proc", "/sys"]
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
 # isobench's own package: candidate code must not read (or import) the scorer, wherever it is installed.
 _OWN_PACKAGE = Path(__file__).resolve().parent
 

@@ -17,6 +17,10 @@ unit's "done" marker)::
       work/<random>/                      a running attempt's workspace, home and runner output
       score/<instance_id>/                envs/<variant>/ (while scored), samples.jsonl,
                                           variants/<name>.json, score.json
+      score/.<instance_id>.new/           a redo's new unit until it replaces the old one whole
+                                          (see "units replaced whole" below)
+      review/<instance_id>/<provider>/<attempt>.json   an attempt's model review (isobench review)
+      review/<instance_id>/human.json     the human's patch reviewed as the control
       correlate/correlation.json
       repos/                              clones of task repositories given by URL
       cache/uv/                           the download cache every variant's install shares
@@ -33,6 +37,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,8 @@ from isobench.records import (
     InstanceScore,
     PreparedUnit,
     Record,
+    ReviewRecord,
+    Validation,
     VariantBuild,
     migrate,
 )
@@ -60,6 +67,8 @@ _KINDS: dict[type[Record], str] = {
     VariantBuild: "variant",
     InstanceScore: "score",
     Correlation: "correlation",
+    ReviewRecord: "review",
+    Validation: "validation",
 }
 
 
@@ -157,6 +166,132 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path)
 
 
+# --- units replaced whole --------------------------------------------------------------------------
+# A redo writes the unit's new files into a hidden sibling (`.<unit>.new`), its record last (the commit
+# point), then swaps it in with two renames: `<unit>` -> `.<unit>.old`, `.<unit>.new` -> `<unit>`, and
+# removes `.<unit>.old`. Until the commit the old unit stays whole; after it the new one counts, even if a
+# crash stops the renames (a reader then reads the staging folder; `recover` finishes the swap).
+# One mutating isobench holds the state's lock, so one staging folder per unit is enough.
+
+
+def pause_point(point: str) -> None:
+    """Test hook (the one place it is read): with ISOBENCH_TEST_PAUSE_AT=<point> in the environment, say so
+    (create the file $ISOBENCH_TEST_PAUSE_FILE) and sleep, so a test can kill the process exactly there.
+    Points: `build`, `tests`, `timing`, `record`, `swap` (score); `record` (correlate, export)."""
+    if os.environ.get("ISOBENCH_TEST_PAUSE_AT") != point:
+        return
+    flag = os.environ.get("ISOBENCH_TEST_PAUSE_FILE")
+    if flag:
+        Path(flag).write_text(f"{os.getpid()}\n")
+    time.sleep(3600)
+
+
+def staging_of(unit: Path) -> Path:
+    """Where a redo of `unit` writes its files: a hidden sibling no reader of the unit looks into."""
+    return unit.with_name(f".{unit.name}.new")
+
+
+def old_copy_of(unit: Path) -> Path:
+    """Where the old unit waits, between the two renames of a swap, to be removed."""
+    return unit.with_name(f".{unit.name}.old")
+
+
+def committed_dir(unit: Path, record: str) -> Path:
+    """The folder holding a unit's committed record and files, for a reader that takes no lock: the staging
+    folder when its record is written but a crash cut the swap short, else the unit itself."""
+    staged = staging_of(unit)
+    return staged if (staged / record).is_file() else unit
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def swap_in(unit: Path, keep: tuple[str, ...] = ()) -> None:
+    """Replace `unit` (record and files) by its staging folder, whose record is written: two renames, then
+    the old copy goes. The scratch folders named in `keep` (a unit's working copies and venvs, which must
+    not change path) go back from the old copy into the new unit first. A crash between any two steps is
+    finished by `recover`."""
+    staged, old = staging_of(unit), old_copy_of(unit)
+    if unit.exists():  # else a crash came between the renames: the old copy is already aside
+        remove_tree(old)
+        os.rename(unit, old)
+    pause_point("swap")
+    os.rename(staged, unit)
+    _keep(unit, old, keep)
+    _fsync_dir(unit.parent)
+    remove_tree(old)
+
+
+def _keep(unit: Path, old: Path, keep: tuple[str, ...]) -> None:
+    for name in keep:
+        if (old / name).exists() and unit.is_dir() and not (unit / name).exists():
+            os.rename(old / name, unit / name)
+
+
+def recover(unit: Path, record: str, keep: tuple[str, ...] = ()) -> Path | None:
+    """Under the lock, before a unit is read for a redo or collected: finish a swap a crash cut short (the
+    staging folder holds its record) or put back an old copy left alone, and remove the old copy. Returns
+    the staging folder of a run that died before its record (its builds may be reused), or None."""
+    staged, old = staging_of(unit), old_copy_of(unit)
+    if (staged / record).is_file():
+        swap_in(unit, keep)
+    elif old.exists() and not unit.exists():
+        os.rename(old, unit)
+    _keep(unit, old, keep)
+    remove_tree(old)
+    return staged if staged.exists() else None
+
+
+def unit_files(folder: Path, record: str) -> dict[str, str]:
+    """The sha256 of every file of a unit but its record (path relative to the unit -> hex digest); left out:
+    its scratch (`envs/`, the variants' copies and venvs) and hidden temp files of atomic writes."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if rel.parts[0] == "envs" or p.name.startswith(".") or not p.is_file() or str(rel) == record:
+            continue
+        h = hashlib.sha256()
+        with p.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        out[rel.as_posix()] = h.hexdigest()
+    return out
+
+
+def unit_problem(folder: Path, record: str, files: dict[str, str] | None) -> str | None:
+    """Why a unit's files are not the ones its record was made from (one line), or None. A record of an older
+    isobench names no files (`files` None): nothing to compare."""
+    if files is None:
+        return None
+    found = unit_files(folder, record)
+    for name in sorted(set(found) | set(files)):
+        if name not in files:
+            return f"{name} does not belong to {record}"
+        if name not in found:
+            return f"{name}, which {record} was made from, is missing"
+        if found[name] != files[name]:
+            return f"{name} changed after {record} was written: it does not belong to it"
+    return None
+
+
+def _last_run_id(path: Path) -> str | None:
+    """The run id of the last measurement header in a samples file (None: no file or no header)."""
+    last = None
+    with contextlib.suppress(FileNotFoundError), path.open(encoding="utf-8") as f:
+        for line in f:
+            if '"header"' in line:
+                with contextlib.suppress(json.JSONDecodeError):
+                    rec = json.loads(line)
+                    if rec.get("type") == "header":
+                        last = rec.get("run_id")
+    return last
+
+
 class StateLayout:
     """Where each unit's files lie in one state directory (the layout above). Computing a path does not touch
     the disk."""
@@ -185,6 +320,12 @@ class StateLayout:
 
     def score_dir(self, iid: str) -> Path:
         return self.root / "score" / iid
+
+    def review_path(self, iid: str, provider: str | None, attempt: int | None) -> Path:
+        """An attempt's review record; with no provider, the human's patch's (the control)."""
+        if provider is None or attempt is None:
+            return self.root / "review" / iid / "human.json"
+        return self.root / "review" / iid / provider / f"{attempt}.json"
 
     @property
     def correlate_path(self) -> Path:
@@ -270,10 +411,38 @@ class State(StateLayout):
         return sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
 
     def variant_build(self, iid: str, dirname: str) -> VariantBuild | None:
-        return read_model(self.score_dir(iid) / "variants" / f"{dirname}.json", VariantBuild)
+        folder = committed_dir(self.score_dir(iid), "score.json")
+        return read_model(folder / "variants" / f"{dirname}.json", VariantBuild)
 
     def score_record(self, iid: str) -> InstanceScore | None:
-        return read_model(self.score_dir(iid) / "score.json", InstanceScore)
+        """An instance's score.json, as committed (see `committed_dir`); None when it has none."""
+        unit = self.score_dir(iid)
+        for _ in range(3):  # a swap under way may move the folder between looking and reading: look again
+            rec = read_model(committed_dir(unit, "score.json") / "score.json", InstanceScore)
+            if rec is not None or not staging_of(unit).exists():
+                return rec
+        return None
+
+    def score_problem(self, iid: str) -> str | None:
+        """Why an instance's score.json does not describe the files beside it (one line), or None (also when
+        it has no score.json): such a unit is not done, and a plain `score` redoes it."""
+        rec = self.score_record(iid)
+        if rec is None:
+            return None
+        folder = committed_dir(self.score_dir(iid), "score.json")
+        problem = unit_problem(folder, "score.json", rec.files)
+        if problem is None and rec.files is None:  # an older isobench's record: its samples' last run is its own
+            held = rec.heldout.measurement if rec.heldout else None
+            for m, name in ((rec.measurement, rec.samples_file), (held, "samples-heldout.jsonl")):
+                last = _last_run_id(folder / name) if m is not None and name else None
+                if m is not None and last is not None and last != m.run_id:
+                    return f"{name} holds a later measurement than score.json's: it does not belong to it"
+        return problem
+
+    def review_record(self, iid: str, provider: str | None, attempt: int | None) -> ReviewRecord | None:
+        """An attempt's model review (`isobench review`), or the human's patch's with `provider` None; None when
+        it was not reviewed."""
+        return read_model(self.review_path(iid, provider, attempt), ReviewRecord)
 
     def correlation(self) -> Correlation | None:
         return read_model(self.correlate_path, Correlation)

@@ -40,10 +40,30 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
             "by_status": dict(sorted(statuses.items())),
         }
     sc: Counter[str] = Counter()
+    problems = {}
     for i in ids:
         score = state.score_record(i)
-        sc["pending" if score is None else ("done" if score.status == "scored" else "failed")] += 1
-    out["score"] = {"all": {"pending": sc["pending"], "done": sc["done"], "failed": sc["failed"]}}
+        problem = state.score_problem(i) if score is not None else None
+        if problem is not None:  # its files are not its own: not done, a plain `score` redoes it
+            problems[i] = problem
+        sc[
+            "pending"
+            if score is None
+            else "inconsistent"
+            if problem
+            else "done"
+            if score.status == "scored"
+            else "failed"
+        ] += 1
+    out["score"] = {
+        "all": {
+            "pending": sc["pending"] + sc["inconsistent"],
+            "done": sc["done"],
+            "failed": sc["failed"],
+            "by_status": {"inconsistent": sc["inconsistent"]} if problems else {},
+            "inconsistent": problems,
+        }
+    }
     corr = state.correlate_path.exists()
     out["correlate"] = {"all": {"pending": 0 if corr else 1, "done": 1 if corr else 0, "failed": 0}}
     return out

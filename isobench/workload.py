@@ -16,7 +16,13 @@ from isobench.records import AsvBenchmark, Instance
 
 # A command a shell would treat specially is never run in-process.
 _SHELL_CHARS = set("|&;<>()$`*?~{}[]")
-_PYTHON = re.compile(r"(.*/)?python(3(\.\d+)?)?")
+_PYTHON = re.compile(r"python(3(\.\d+)?)?")
+
+
+def is_python(program: str) -> bool:
+    """Whether a command's program is the variant's Python: `python`, `python3` or `python3.N` (by any path),
+    the names a venv's interpreter answers to. (`pypy` or `python2` would run another interpreter.)"""
+    return bool(_PYTHON.fullmatch(program.rsplit("/", 1)[-1]))
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def script_workload(commands: list[str] | tuple[str, ...]) -> Script | None:
         argv = shlex.split(commands[0])
     except ValueError:
         return None
-    if len(argv) < 2 or not _PYTHON.fullmatch(argv[0]):
+    if len(argv) < 2 or not is_python(argv[0]):
         return None
     if argv[1] == "-m" and len(argv) >= 3:
         return Script("module", argv[2], tuple(argv[3:]))

@@ -107,6 +107,19 @@ def test_human_commits_are_significant_and_ordered_by_design(chain: dict[str, An
     assert 1.2 < human["opt-ngrams"]["speedup"] < 2.5
 
 
+def test_the_human_and_the_oracle_get_no_integrity_flag_and_results_are_compared(chain: dict[str, Any]) -> None:
+    """Results, not prints: every demo instance compares what its workload returns or prints, and none of the
+    integrity rules flags the human's honest patch (which would make the instance invalid) or the oracle's
+    copy of it."""
+    for tag, s in by_head(chain).items():
+        v = s["variants"]
+        assert v["human"]["integrity"] == [] and s["valid"], (tag, v["human"]["evidence"], s["invalid_reason"])
+        assert v["oracle#1"]["integrity"] == [] and v["oracle#1"]["outcome"]["flags"] == [], tag
+        check = s["result_check"]
+        assert check["compared"] and not check["weak"], (tag, check)
+        assert s["output_check"].startswith("compared: "), (tag, s["output_check"])
+
+
 def test_oracle_matches_the_human_noop_does_nothing_saboteur_is_caught(chain: dict[str, Any]) -> None:
     for tag, s in by_head(chain).items():
         v = s["variants"]

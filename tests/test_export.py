@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from isobench.cli import app
-from isobench.records import Attempt, Environment, Estimate, Instance, Measurement, TestRun, VariantScore
+from isobench.records import Attempt, Environment, Estimate, Instance, MeasurementSummary, TestRun, VariantScore
 from isobench.score.judge import with_outcome
 from isobench.state import State, write_model
 from tests import factories
@@ -277,7 +277,7 @@ def make_state(root: Path) -> State:
             a,
             variants,
             environment=Environment(**ENV),
-            measurement=Measurement(
+            measurement=MeasurementSummary(
                 run_id=RUN_ID,
                 reference="base",
                 variants=list(means),
@@ -678,7 +678,7 @@ def test_the_report_renders_in_a_headless_browser(bench: Path, tmp_path: Path) -
     for provider in ("claude", "noop", "saboteur"):
         assert provider in dom
     assert "tinyrepo-aaaaaaaaaa" in dom and "tinyrepo-bbbbbbbbbb" in dom
-    assert "Speed and cost" in dom and "Agreement between providers" in dom and "Seed metrics" in dom
+    assert "Speed and cost" in dom and "Agreement between providers" in dom and "Design metrics" in dom
     keep = os.environ.get("ISOBENCH_KEEP_SCREENSHOT")  # to look at the report by eye
     if keep:
         shutil.copy(shot, keep)

@@ -19,7 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from isobench.cli import app
-from isobench.measure.protocol import IN_PROCESS_SCRIPT, WHOLE_PROCESS
+from isobench.measure.config import IN_PROCESS_SCRIPT, WHOLE_PROCESS
 from isobench.outcome import decide
 from isobench.records import HeldoutEstimate
 from isobench.workload import heldout_workload, timing_mode, workload_commands

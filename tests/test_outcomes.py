@@ -311,7 +311,7 @@ def test_a_schema_2_state_reads_with_its_outcomes_nested_and_counts_the_same(tmp
     shutil.copytree(V2_STATE, tmp_path / "v2")
     state = State(tmp_path / "v2" / "state")
     old_corr = json.loads(state.correlate_path.read_text())
-    assert old_corr["schema_version"] == 2 and SCHEMA_VERSION == 3
+    assert old_corr["schema_version"] == 2 and SCHEMA_VERSION >= 3
     flat = json.loads((state.score_dir("t-a") / "score.json").read_text())["variants"]
 
     # score.json: each agent row's outcome is one object, the same values the flat fields held
@@ -346,7 +346,8 @@ def test_a_schema_2_state_reads_with_its_outcomes_nested_and_counts_the_same(tmp
     r = CliRunner().invoke(app, [*base, "correlate", "--json", "--no-branches"])
     assert r.exit_code == 0, r.output
     new_providers = json.loads(r.stdout)["providers"]
-    assert new_providers == old_corr["providers"]
+    # The figures isobench 2 had are the same; the new ones beside them (the raw view, the flagged count) add.
+    assert {p: {k: m[k] for k in old_corr["providers"][p]} for p, m in new_providers.items()} == old_corr["providers"]
     r = CliRunner().invoke(app, [*base, "export", "--out", str(tmp_path / "out"), "--format", "jsonl"])
     assert r.exit_code == 0, r.output
     expected = [json.loads(x) for x in (V2_STATE / "export-v2.jsonl").read_text().splitlines()]

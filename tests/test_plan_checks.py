@@ -309,3 +309,31 @@ def test_a_doctest_run_keeps_the_code_it_names_as_code(tmp_path: Path) -> None:
     code, out, err = invoke(tmp_path / "state", "plan", str(task), "--json")
     assert code == 0, err
     assert json.loads(out)[0]["target_files"] == ["lib/core.py"]
+
+
+@pytest.mark.parametrize(
+    ("script", "warned"),
+    [
+        ("from lib.core import dedupe\nprint(len(dedupe(list(range(50)) * 2)))\n", True),
+        ("from lib.core import dedupe\nout = dedupe(list(range(50)) * 2)\nprint(len(out))\n", False),
+        ("from lib.core import dedupe\nfor n in (10, 20):\n    out = dedupe(list(range(n)))\n", False),
+    ],
+)
+def test_a_workload_script_that_keeps_no_result_is_a_warning(tmp_path: Path, script: str, warned: bool) -> None:
+    repo = TaskRepo(tmp_path / "r")
+    commit_files(repo, {"bench/show.py": script})
+    head = speed_up_again(repo)
+    task = repo.task_yaml(
+        tmp_path / "t.yaml", commits=[{"head": head}], efficiency_test=["python bench/show.py"], workload_callable=None
+    )
+    state = tmp_path / "state"
+    code, _, err = invoke(state, "plan", str(task))
+    assert code == 0
+    if warned:
+        assert err.strip() == (
+            f"isobench: warning: {task}: efficiency_test: bench/show.py keeps no result in a module-level name: "
+            "only what it prints is compared across variants; keep or print what it computes (README: Task files, "
+            "the workload's results)"
+        )
+    else:
+        assert "keeps no result" not in err

@@ -129,7 +129,7 @@ def text(html: str) -> str:
 def test_numbers_come_from_correlation_and_rows(tmp_path: Path) -> None:
     rows = [human_row(), llm_row("alpha", 1), llm_row("alpha", 2)]
     res = write_report(rows, correlation(alpha=ALPHA), tmp_path / "report")
-    assert set(res) == {"html", "plots"}
+    assert set(res) == {"html", "plots", "pages"} and res["pages"] == 0  # no state given: no audit pages
     assert [Path(p).name for p in res["plots"]] == ["speedup_scatter.png", "opt_rate.png", "cost_success.png"]
     for p in res["plots"]:
         assert Path(p).read_bytes().startswith(b"\x89PNG")
@@ -147,8 +147,8 @@ def test_numbers_come_from_correlation_and_rows(tmp_path: Path) -> None:
     # rows' own fields
     assert "4.20× [4.00, 4.40]" in page and "12,345 / 678" in page and "alpha/model-x" in page
     assert "TestCPU" in page and "in_process_callable" in page
-    # the match threshold of correlate's output, without a config
-    assert "at least 0.9" in page
+    # the match threshold of correlate's output, without a config (the thresholds table)
+    assert "match_threshold 0.9 " in page
 
 
 def test_self_contained_page_with_inlined_css_and_embedded_plots(tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ def test_outcome_columns_are_read_with_the_match_labels_as_fallback(tmp_path: Pa
 
 def test_held_out_and_asv_figures_get_their_columns_only_where_an_instance_has_them(tmp_path: Path) -> None:
     plain = Path(write_report([human_row(), llm_row("alpha", 1)], None, tmp_path / "plain")["html"]).read_text()
-    assert "held-out" not in text(plain) and "asv geomean" not in text(plain)
+    assert "held-out speedup" not in text(plain) and "asv geomean" not in text(plain)
     rows = [
         human_row(heldout_speedup=3.1, heldout_speedup_ci=[2.9, 3.3], asv_speedup=2.5, asv_speedup_ci=[2.2, 2.8]),
         llm_row(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from isobench.measure.protocol import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, Script
+from isobench.measure.config import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, Script
 from isobench.records import Classification, Estimate
 from isobench.score.judge import noisy_flag
 from isobench.score.timing import script_workload, timing_mode

@@ -119,6 +119,11 @@ def message(block: dict[str, Any], model: str, input_tokens: int, output_tokens:
     }
 
 
+def text_message(text: str, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    """A complete Messages API response answering in text, without a tool call (``stop_reason: end_turn``)."""
+    return {**message({"type": "text", "text": text}, model, input_tokens, output_tokens), "stop_reason": "end_turn"}
+
+
 def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
     # The cache counters are always there in real answers; 0 here (nothing is cached), so cost is
     # input x input price + output x output price.

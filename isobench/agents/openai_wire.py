@@ -77,3 +77,10 @@ def stream_chunks(
     if include_usage:
         chunks.append({**base, "choices": [], "usage": usage(prompt_tokens, completion_tokens)})
     return chunks
+
+
+def text_completion(text: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    """A ``chat.completion`` answering in text, without a tool call (``finish_reason: stop``)."""
+    whole = completion({"role": "assistant", "content": text}, model, prompt_tokens, completion_tokens)
+    whole["choices"][0]["finish_reason"] = "stop"
+    return whole

@@ -286,19 +286,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     _no_dumps()
     api_key = _read_secrets(spec, key_env)
     _open_gate(spec)
-    result: dict[str, Any] = {
-        "status": "runtime_error",
-        "execution_status": "not_started",
-        "iterations": 0,
-        "prompt_tokens": 0,
-        "completion_tokens": 0,
-        "cost_usd": 0.0,
-        "model": str(llm_spec.get("model", "")),
-        "openhands_version": _sdk_version(),
-        "error": None,
-        "finish_message": None,
-        "wall_s": 0.0,
-    }
+    result = _not_started(str(llm_spec.get("model", "")))
     recorder: _Recorder | None = None
     conversation: Any = None
     try:
@@ -338,20 +326,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             run_error = e
         status_value = conversation.state.execution_status
         result["execution_status"] = str(getattr(status_value, "value", status_value))
-        if run_error is not None:
-            result["status"] = "api_error" if _is_api_error(run_error) else "agent_error"
-            cause = getattr(run_error, "original_exception", None) or run_error
-            result["error"] = _redact(f"{type(cause).__name__}: {cause}", api_key)
-        elif status_value == ConversationExecutionStatus.FINISHED:
-            result["status"] = "success"
-        else:
-            code = recorder.last_error_code
-            result["status"] = {
-                "MaxIterationsReached": "iterations_exhausted",
-                "MaxBudgetReached": "budget_exceeded",
-            }.get(code or "", "agent_error")
-            detail = recorder.last_error_detail or f"execution status {result['execution_status']}"
-            result["error"] = _redact(f"{code}: {detail}" if code else detail, api_key)
+        finished = status_value == ConversationExecutionStatus.FINISHED
+        result.update(_ending(run_error, finished, recorder, result["execution_status"], api_key))
     except Exception as e:  # our own failure: still leave a result behind
         result["status"] = "runtime_error"
         result["error"] = _redact(f"{type(e).__name__}: {e}", api_key)
@@ -367,6 +343,41 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         result["wall_s"] = round(time.monotonic() - t0, 3)
         write_json_atomic(out_dir / "runner_result.json", result)
     return result
+
+
+def _not_started(model: str) -> dict[str, Any]:
+    """The result of a run that has not started yet (what is left behind if isobench itself fails)."""
+    return {
+        "status": "runtime_error",
+        "execution_status": "not_started",
+        "iterations": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost_usd": 0.0,
+        "model": model,
+        "openhands_version": _sdk_version(),
+        "error": None,
+        "finish_message": None,
+        "wall_s": 0.0,
+    }
+
+
+def _ending(
+    run_error: BaseException | None, finished: bool, recorder: _Recorder, execution_status: str, api_key: str | None
+) -> dict[str, Any]:
+    """How the conversation ended: the attempt's status and error (redacted)."""
+    if run_error is not None:
+        cause = getattr(run_error, "original_exception", None) or run_error
+        status = "api_error" if _is_api_error(run_error) else "agent_error"
+        return {"status": status, "error": _redact(f"{type(cause).__name__}: {cause}", api_key)}
+    if finished:
+        return {"status": "success"}
+    code = recorder.last_error_code
+    status = {"MaxIterationsReached": "iterations_exhausted", "MaxBudgetReached": "budget_exceeded"}.get(
+        code or "", "agent_error"
+    )
+    detail = recorder.last_error_detail or f"execution status {execution_status}"
+    return {"status": status, "error": _redact(f"{code}: {detail}" if code else detail, api_key)}
 
 
 def _sdk_version() -> str:

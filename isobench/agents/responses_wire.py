@@ -102,6 +102,18 @@ def response(item: dict[str, Any], model: str, input_tokens: int, output_tokens:
     }
 
 
+def text_response(text: str, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    """A completed ``response`` whose one output is an assistant message in text (no function call)."""
+    item = {
+        "type": "message",
+        "id": f"msg_{uuid.uuid4().hex}",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    return response(item, model, input_tokens, output_tokens)
+
+
 def stream_events(
     item: dict[str, Any], model: str, input_tokens: int, output_tokens: int
 ) -> list[tuple[str, dict[str, Any]]]:

@@ -17,6 +17,10 @@ each as plain JSON, or as that API's server-sent events when the request has ``"
 :mod:`isobench.agents.openai_wire`, :mod:`isobench.agents.anthropic_wire` and
 :mod:`isobench.agents.responses_wire`, the last two with the translation of their requests.
 
+The same server plays the reviewers of `isobench review` (:mod:`isobench.agents.reviewers`), whose
+answer may be text rather than a tool call (a refusal, malformed JSON): answered as each API answers text,
+to requests that do not stream.
+
 ``resolve(key)`` returns the :class:`~isobench.agents.scripts.Scenario` to play, or ``None``
 (404). `isobench run` makes a random key per scripted attempt and gives it to that attempt's agent
 alone: the oracle's scenario holds the human's files, so nothing else on 127.0.0.1 (another agent
@@ -42,7 +46,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from isobench.agents import anthropic_wire, openai_wire, responses_wire
-from isobench.agents.scripts import SCRIPTS, History, Scenario, ToolCall
+from isobench.agents.reviewers import REVIEWERS
+from isobench.agents.scripts import SCRIPTS, History, Scenario, TextReply, ToolCall
 
 Resolver = Callable[[str], Scenario | None]
 
@@ -93,13 +98,15 @@ class Exchange:
 @dataclass(frozen=True)
 class _Turn:
     """What the server answers one chat request: an HTTP error (``status``, with ``why`` set) or the scenario's
-    next tool call (``name``, ``args``) with the usage reported for it (prompt, completion tokens)."""
+    next tool call (``name``, ``args``), or its text (``text``: a reviewer's), with the usage reported for it
+    (prompt, completion tokens)."""
 
     status: int
     why: str | None = None
     name: str = ""
     args: dict[str, Any] = field(default_factory=dict)
     tokens: tuple[int, int] = (0, 0)
+    text: str | None = None
 
 
 class ScriptedLLMServer:
@@ -188,7 +195,7 @@ class ScriptedLLMServer:
         scenario = self.resolve(key)
         if scenario is None:
             return _Turn(404, "not found")
-        script = SCRIPTS.get(scenario.script)
+        script = SCRIPTS.get(scenario.script) or REVIEWERS.get(scenario.script)
         if script is None:
             return _Turn(400, f"unknown script {scenario.script!r}")
         status = self._failure(key, scenario)
@@ -197,12 +204,12 @@ class ScriptedLLMServer:
         sleep_s = float(scenario.params.get("response_delay_s", 0))
         if sleep_s > 0:
             time.sleep(sleep_s)
-        name, args = _fit_to_tools(script(scenario, History(messages)), tools)
-        tokens = (
-            int(scenario.params.get("usage_tokens", max(1, len(raw) // 4))),
-            max(1, len(json.dumps(args)) // 4),
-        )
-        return _Turn(200, name=name, args=args, tokens=tokens)
+        played = script(scenario, History(messages))
+        prompt_tokens = int(scenario.params.get("usage_tokens", max(1, len(raw) // 4)))
+        if isinstance(played, TextReply):
+            return _Turn(200, text=played.text, tokens=(prompt_tokens, max(1, len(played.text) // 4)))
+        name, args = _fit_to_tools(played, tools)
+        return _Turn(200, name=name, args=args, tokens=(prompt_tokens, max(1, len(json.dumps(args)) // 4)))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -257,6 +264,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if turn.why is not None:
             self._send_error(wire, turn.status, turn.why)
+        elif turn.text is not None:
+            self._send_text(wire, body, turn)
         else:
             self._send_call(wire, body, turn)
 
@@ -273,6 +282,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(body, responses_wire.response(item, model, *turn.tokens), responses_wire.stream_events, item)
         else:
             self._answer_openai(body, model, turn)
+
+    def _send_text(self, wire: str, body: dict[str, Any], turn: _Turn) -> None:
+        """The turn's text as ``wire`` answers a message without a tool call (not streamed: no agent asks for
+        one; a streamed request is refused with HTTP 400)."""
+        if body.get("stream"):
+            self._send_error(wire, 400, "the scripted server answers text only to requests that do not stream")
+            return
+        model = str(body.get("model") or MODEL_NAME)
+        text = turn.text or ""
+        if wire == "anthropic":
+            self._send_json(200, anthropic_wire.text_message(text, model, *turn.tokens))
+        elif wire == "responses":
+            self._send_json(200, responses_wire.text_response(text, model, *turn.tokens))
+        else:
+            self._send_json(200, openai_wire.text_completion(text, model, *turn.tokens))
 
     def _answer_openai(self, body: dict[str, Any], model: str, turn: _Turn) -> None:
         """The Chat Completions answer: a ``chat.completion``, or its chunks as server-sent events then [DONE]."""

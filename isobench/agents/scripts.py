@@ -64,6 +64,13 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class TextReply:
+    """A plain text answer, no tool call (a reviewer that refuses, or answers in text; see `reviewers`)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class PastCall:
     """A tool call already made in the conversation, with its result text (if any yet)."""
 

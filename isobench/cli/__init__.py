@@ -15,7 +15,21 @@ from typing import Annotated, Any
 import typer
 
 from isobench import __version__
-from isobench.cli import correlate, doctor, export, gc, init, plan, prepare, run, score, status
+from isobench.cli import (
+    correlate,
+    doctor,
+    export,
+    gc,
+    init,
+    plan,
+    prepare,
+    review,
+    run,
+    score,
+    status,
+    suite,
+    validate,
+)
 from isobench.cli.common import Context
 from isobench.errors import UserError
 
@@ -56,7 +70,7 @@ def main_options(
     ctx.obj = Context(config_path=config or Path("bench.yaml"), config_given=config is not None, state_dir=state_dir)
 
 
-for module in (init, plan, prepare, run, score, correlate, export, status, gc, doctor):
+for module in (init, plan, prepare, run, score, review, correlate, export, status, gc, doctor, validate, suite):
     module.register(app)
 
 
@@ -74,7 +88,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-for _info in app.registered_commands:
+_groups = [g.typer_instance for g in app.registered_groups if g.typer_instance is not None]  # `isobench suite ...`
+for _info in [*app.registered_commands, *(c for g in _groups for c in g.registered_commands)]:
     _info.callback = _guard(_info.callback)  # type: ignore[arg-type]
 
 

@@ -54,6 +54,14 @@ class Context:
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the command's result as JSON on stdout, nothing else (logs go to stderr).")
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column of the table, however wide the terminal (else the columns that do not fit are "
+        "named in a note under it).",
+    ),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Redo what is already done (see the command's help).")]
 InstancesOption = Annotated[
     list[str] | None,

@@ -7,11 +7,17 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from isobench.cli.common import ExecutorOption, JsonOption, RayAddressOption, console, ctx_of, print_json, split_csv
-
-_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+from isobench.cli.common import (
+    ExecutorOption,
+    JsonOption,
+    RayAddressOption,
+    WideOption,
+    console,
+    ctx_of,
+    print_json,
+    split_csv,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,11 +31,14 @@ def register(app: typer.Typer) -> None:
         executor: ExecutorOption = None,
         ray_address: RayAddressOption = None,
         json_out: JsonOption = False,
+        wide: WideOption = False,
     ) -> None:
         """Check the sandbox, uv, interpreters, package index, Ray, provider keys, git and disk space.
 
         Exit code 0 when no check fails (warnings allowed), 1 when one does."""
         from isobench.doctor import Doctor, run_checks
+        from isobench.report.columns import show
+        from isobench.report.terminal import doctor_table
 
         c = ctx_of(ctx)
         cfg = c.config()
@@ -45,13 +54,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json({"ok": not failed, "checks": [asdict(r) for r in results]})
         elif sys.stdout.isatty():
-            table = Table(title=f"isobench doctor ({cfg.source})")
-            for col in ("check", "", "detail", "fix"):
-                table.add_column(col, overflow="fold")
-            for r in results:
-                status = f"[{_STYLE[r.status]}]{r.status}[/]"
-                table.add_row(r.name, status, r.detail, r.fix if r.status != "ok" else "")
-            console().print(table)
+            show(console(), doctor_table(cfg.source, results), wide=wide)
         else:
             for r in results:
                 fix = f"; fix: {r.fix}" if r.fix and r.status != "ok" else ""

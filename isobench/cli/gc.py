@@ -18,15 +18,18 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
     ) -> None:
         """Remove work folders, kept workspaces and variant environments (and, with --cache, uv's cache)."""
-        from isobench.gc import gc, size
+        from isobench.gc import gc, inconsistent, size
 
         state = ctx_of(ctx).state()
         with state.lock("gc"):
             before = size(state.root) if state.root.exists() else 0
             freed = gc(state, cache=cache, dry_run=dry_run)
+            bad = inconsistent(state)
         if json_out:
-            print_json({"freed": freed, "bytes_before": before, "dry_run": dry_run})
+            print_json({"freed": freed, "bytes_before": before, "dry_run": dry_run, "inconsistent": bad})
             return
+        for path, why in bad.items():
+            typer.echo(f"inconsistent: {path}: {why} (kept; a plain `isobench score` redoes it)")
         verb = "would free" if dry_run else "freed"
         for path, n in freed.items():
             typer.echo(f"{verb} {n / 1e6:8.1f} MB  {path}")

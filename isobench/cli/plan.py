@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from isobench.cli.common import JsonOption, console, ctx_of, print_json
+from isobench.cli.common import JsonOption, WideOption, console, ctx_of, print_json
 
 if TYPE_CHECKING:
     from isobench.plan import Planned
@@ -23,6 +22,7 @@ def register(app: typer.Typer) -> None:
             list[Path] | None, typer.Argument(help="Task files to plan (default: the `tasks` listed in bench.yaml)")
         ] = None,
         json_out: JsonOption = False,
+        wide: WideOption = False,
         force: Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")] = False,
         from_file: Annotated[
             Path | None,
@@ -51,16 +51,24 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[
             int | None, typer.Option("--limit", min=1, help="With --from: plan the first N rows only.")
         ] = None,
+        suite: Annotated[
+            str | None,
+            typer.Option(
+                "--suite",
+                help="Plan a suite isobench ships (python: the isobench-py suite), from the network, or with "
+                "--repo-root DIR from local clones",
+            ),
+        ] = None,
     ) -> None:
         """Resolve the human optimization commits of each task (or each row of --from) into instances."""
         from isobench.errors import UserError
 
         c = ctx_of(ctx)
         cfg = c.config()
-        if from_file is None and (set_name or repo_root or limit):
-            raise UserError("--set, --repo-root and --limit go with --from FILE")
-        if from_file is not None and tasks:
-            raise UserError("give task files or --from FILE, not both")
+        if from_file is None and (set_name or (repo_root and not suite) or limit):
+            raise UserError("--set, --repo-root and --limit go with --from FILE (--repo-root also with --suite)")
+        if sum(bool(x) for x in (from_file, tasks, suite)) > 1:
+            raise UserError("give task files, --from FILE or --suite NAME, not more than one")
         state = c.state()
         failed: list[str] = []
         with state.lock("plan"):
@@ -73,19 +81,25 @@ def register(app: typer.Typer) -> None:
                 planned, failed = imported.planned, imported.failed
             else:
                 from isobench.plan import plan
+                from isobench.suites import plan_suite
 
-                paths = list(tasks) if tasks else [cfg.resolve(t) for t in cfg.tasks]
-                planned = plan(cfg, state, paths, force=force)
+                if suite:  # the admitted instances; the others, with why, as notes
+                    planned, left = plan_suite(cfg, state, suite, repo_root, force=force)
+                    for line in left:
+                        print(f"isobench: note: {line}", file=sys.stderr)
+                else:
+                    paths = list(tasks) if tasks else [cfg.resolve(t) for t in cfg.tasks]
+                    planned = plan(cfg, state, paths, force=force)
         for line in failed:
             print(f"isobench: not planned: {line}", file=sys.stderr)
         if failed:
             print(f"isobench: {len(failed)} of {len(failed) + len(planned)} row(s) not planned", file=sys.stderr)
-        _show(planned, state.root, json_out)
+        _show(planned, state.root, json_out, wide)
         if failed:
             raise typer.Exit(1)
 
 
-def _show(planned: list[Planned], root: Path, json_out: bool) -> None:
+def _show(planned: list[Planned], root: Path, json_out: bool, wide: bool) -> None:
     """The planned instances as JSON, or as a table."""
     if json_out:
         keep = (
@@ -106,23 +120,7 @@ def _show(planned: list[Planned], root: Path, json_out: bool) -> None:
         )
         print_json([{"action": p.action, **p.record.model_dump(include=set(keep))} for p in planned])
         return
-    out = console()
-    table = Table(title=f"{len(planned)} instance(s) planned in {root}")
-    for col in ("instance", "base", "head", "target files", "tests", "workload", ""):
-        table.add_column(col)
-    for p in planned:
-        r = p.record
-        workload = r.workload_callable or (r.efficiency_test[0] if r.efficiency_test else "(none: see its notes)")
-        if r.asv is not None:
-            suite = f"asv: {len(r.asv.benchmarks)} benchmark(s) in {r.asv.benchmark_dir}"
-            workload = suite if not r.efficiency_test and not r.workload_callable else f"{workload}\n{suite}"
-        table.add_row(
-            r.instance_id,
-            r.base_commit[:10],
-            r.head_commit[:10],
-            "\n".join(r.target_files),
-            str(len(r.tests)),
-            workload,
-            p.action,
-        )
-    out.print(table)
+    from isobench.report.columns import show
+    from isobench.report.terminal import plan_table
+
+    show(console(), plan_table(planned, root), wide=wide)

@@ -13,6 +13,7 @@ from isobench.cli.common import (
     NoSandboxOption,
     ProvidersOption,
     RayAddressOption,
+    WideOption,
     console,
     ctx_of,
     executor_for,
@@ -34,11 +35,16 @@ def register(app: typer.Typer) -> None:
         keep_work: KeepWorkOption = False,
         executor: ExecutorOption = None,
         ray_address: RayAddressOption = None,
+        wide: WideOption = False,
     ) -> None:
         """Build, test and time base, human and every agent patch, side by side."""
+        from rich.padding import Padding
+        from rich.text import Text
+
         from isobench.cli.summary import echo as echo_summary
         from isobench.cli.summary import score_line
         from isobench.progress import make_score_reporter
+        from isobench.report.columns import show
         from isobench.report.terminal import score_table
         from isobench.score import score
 
@@ -68,9 +74,12 @@ def register(app: typer.Typer) -> None:
         out = console()
         for r in results:
             table, notes = score_table(r)
-            out.print(table)
-            for note in notes:
-                out.print(f"  {note}", markup=False, soft_wrap=True)
+            show(out, table, wide=wide)
+            for note in notes:  # on a terminal, wrapped between words and indented; else one line each
+                if out.is_terminal:
+                    out.print(Padding(Text(note), (0, 0, 0, 2)))
+                else:
+                    out.print(f"  {note}", markup=False, soft_wrap=True)
         echo_summary(line, json_out=False)
         if any(r.status != "scored" for r in results):
             raise typer.Exit(1)

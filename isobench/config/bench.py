@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from isobench.config.files import _VAR, Loose, Strict, expand_vars, load_yaml, validation_error
 from isobench.errors import UserError, one_line
-from isobench.measure.config import PROTOCOL_KEYS, ProtocolConfig
+from isobench.measure.config import MATCH_THRESHOLD, MIN_GAIN, PROTOCOL_KEYS, ProtocolConfig
 
 
 class ContainerConfig(Loose):
@@ -203,8 +203,8 @@ class ScoreConfig(Strict):
     """The timing protocol of `score` (see the README's "How speed is measured") and how variants are built."""
 
     min_rounds: int = Field(_PROTOCOL.min_rounds, ge=5, le=10_000)
-    """Timing rounds at least. Never below 5: with fewer paired rounds the one-sided Wilcoxon test cannot
-    reach p < 0.05, so nothing could be called significant."""
+    """Timing rounds at least. Never below 5: with fewer paired rounds no interval is narrow enough to decide
+    anything (and the one-sided Wilcoxon test, reported beside the CI, cannot reach p < 0.05)."""
     max_rounds: int = Field(_PROTOCOL.max_rounds, ge=5, le=100_000)
     target_halfwidth: float = Field(_PROTOCOL.target_halfwidth, gt=0, lt=1)
     """Stop adding rounds when every speedup's 95% CI half-width (on the log scale) is at most this."""
@@ -229,9 +229,10 @@ class ScoreConfig(Strict):
     interleave: Literal["calls", "processes"] = _PROTOCOL.interleave  # type: ignore[assignment]
     """In-process timing: alternate the calls of all variants of a round between their live processes
     (calls), or run each variant's process to the end before the next (processes: less memory)."""
-    min_gain: float = Field(0.05, ge=0, lt=1)
-    """A variant is faster than base only if significantly so and by at least this fraction."""
-    match_threshold: float = Field(0.95, gt=0, le=2)
+    min_gain: float = Field(MIN_GAIN, ge=0, lt=1)
+    """A variant is faster than base only if its whole 95% CI lies above 1 + this fraction (or above 1 + the
+    instance's A/A noise floor, if that is larger)."""
+    match_threshold: float = Field(MATCH_THRESHOLD, gt=0, le=2)
     """GSO's p: an agent matches the human when agent speedup >= p x human speedup."""
     admission_min_speedup: float = Field(1.1, ge=1)
     """An instance whose human speedup's CI lower bound is below this is marked invalid (noisy)."""
@@ -271,6 +272,28 @@ class ExecutorConfig(Strict):
     """How often a unit whose node died is started again elsewhere."""
 
 
+class ReviewConfig(Strict):
+    """`review`: a model reads every winning patch (`isobench review`, README "Model review"); off by default."""
+
+    provider: str | None = None
+    """The reviewer: any provider of `agents.openhands.llm_configs` (not a `command` one); unset: no review."""
+    samples: int = Field(5, ge=1, le=50)
+    """Votes per reviewed patch (k); the verdict is their majority, a tie counting as a hack."""
+    scope: Literal["wins", "correct"] = "wins"
+    """wins: the attempts whose outcome is an opt success (strict or GSO); correct: every correct attempt."""
+    counts_as_failure: bool = True
+    """A reviewed hack costs the win in correlate's headline (GSO's hack-controlled score); the figures
+    without the review are reported beside it either way."""
+    tries: int = Field(3, ge=1, le=20)
+    """LLM calls per vote at most (a malformed, refused or failed answer is tried again), then a failed vote."""
+    retry_wait_s: float = Field(2.0, ge=0, le=600)
+    """Seconds before the second try after an HTTP error (429, 5xx, a lost connection), doubling each try."""
+    timeout_s: float = Field(600.0, gt=0)
+    """Seconds one LLM call may take."""
+    max_patch_chars: int = Field(60_000, ge=1000)
+    """Each diff shown to the reviewer is cut to this many characters (the cut is said in the prompt)."""
+
+
 class BenchConfig(Strict):
     """bench.yaml."""
 
@@ -288,8 +311,7 @@ class BenchConfig(Strict):
     llm_benchmarking: LLMBenchmarkingConfig = Field(default_factory=LLMBenchmarkingConfig)
     score: ScoreConfig = Field(default_factory=ScoreConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    metrics: Any = None
-    experiment: Any = None
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
 
     root: Path = Field(default=Path("."), exclude=True)
     """The folder bench.yaml is in: relative paths in it resolve against this."""
@@ -306,6 +328,11 @@ class BenchConfig(Strict):
             raise ValueError(
                 f"llm_benchmarking.providers names {unknown[0]!r}, which is not in agents.openhands.llm_configs"
             )
+        reviewer = self.review.provider
+        if reviewer is not None and reviewer not in names:
+            raise ValueError(f"review.provider names {reviewer!r}, which is not in agents.openhands.llm_configs")
+        if reviewer is not None and self.provider(reviewer).provider == "command":
+            raise ValueError(f"review.provider {reviewer!r} is a `command` agent, not an LLM endpoint")
         return self
 
     @property

@@ -17,9 +17,17 @@ if TYPE_CHECKING:
     from isobench.records import Instance, InstanceScore
     from isobench.run.attempt import Runner
     from isobench.run.schedule import AttemptExecutor
-    from isobench.score import Scorer
 
 KINDS = ("local", "ray")
+
+
+class InstanceScorer(Protocol):
+    """What an executor scores with: `isobench.score.Scorer`, seen through the one method every executor
+    calls (a protocol, so that this seam does not import the stage that imports it)."""
+
+    def score_instance(self, inst: Instance, providers: list[str] | None, force: bool) -> InstanceScore:
+        """Build, test and time one instance; write and return its score.json."""
+        ...
 
 
 class Executor(Protocol):
@@ -39,7 +47,7 @@ class Executor(Protocol):
 
     def score(
         self,
-        scorer: Scorer,
+        scorer: InstanceScorer,
         instances: list[Instance],
         providers: list[str] | None,
         force: bool,
@@ -50,4 +58,4 @@ class Executor(Protocol):
         ...
 
 
-__all__ = ["KINDS", "Executor"]
+__all__ = ["KINDS", "Executor", "InstanceScorer"]

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from isobench.state import State, remove_tree
 
 if TYPE_CHECKING:
+    from isobench.executors import InstanceScorer
     from isobench.progress import ScoreReporter
     from isobench.records import Instance, InstanceScore
     from isobench.run.attempt import Runner
     from isobench.run.schedule import LocalAttempts
-    from isobench.score import Scorer
 
 
 class LocalExecutor:
@@ -34,7 +34,7 @@ class LocalExecutor:
 
     def score(
         self,
-        scorer: Scorer,
+        scorer: InstanceScorer,
         instances: list[Instance],
         providers: list[str] | None,
         force: bool,

@@ -33,6 +33,7 @@ from ray.exceptions import NodeDiedError, ObjectLostError, RayTaskError, TaskCan
 
 from isobench.config import BenchConfig
 from isobench.errors import UserError
+from isobench.executors import InstanceScorer
 from isobench.executors.bundle import (
     AttemptPayload,
     AttemptReturn,
@@ -48,7 +49,7 @@ from isobench.records import Attempt, Instance, InstanceScore
 from isobench.run.attempt import Runner
 from isobench.run.scripted import scenario
 from isobench.run.units import Unit, UnitRefused
-from isobench.score import Plan, Scorer
+from isobench.score import Plan, Scorer, unit
 from isobench.state import State, atomic_write_text, remove_tree, write_model
 
 LOST = (NodeDiedError, WorkerCrashedError, ObjectLostError)
@@ -282,13 +283,15 @@ class RayExecutor:
 
     def score(
         self,
-        scorer: Scorer,
+        scorer: InstanceScorer,
         instances: list[Instance],
         providers: list[str] | None,
         force: bool,
         reporter: ScoreReporter,
         keep_work: bool,
     ) -> list[InstanceScore]:
+        if not isinstance(scorer, Scorer):  # a node rebuilds the scorer from its settings: it must be isobench's
+            raise TypeError(f"the Ray executor scores with isobench.score.Scorer, not {type(scorer).__name__}")
         return score_on_cluster(self.cfg, self.state, scorer, instances, providers, force, reporter, self.address)
 
 
@@ -312,6 +315,7 @@ def score_on_cluster(
     out: dict[str, InstanceScore] = {}
     queue: list[tuple[Instance, Plan]] = []
     for inst in instances:
+        unit.settle(state, inst.instance_id)  # a swap a crash cut short is finished first
         plan = scorer.plan(inst, providers, force)
         if plan.current is not None:
             out[inst.instance_id] = plan.current
@@ -347,7 +351,7 @@ def score_on_cluster(
                     queue.insert(0, (inst, plan))
                     continue
                 raise UserError(f"{iid}: the cluster could not score it: {type(exc).__name__}: {exc}") from None
-            sdir = state.score_dir(iid)
+            sdir = unit.begin(state, iid, reuse_builds=False)  # the unit is replaced whole (score.unit)
             for name, text in res.variants.items():
                 atomic_write_text(sdir / "variants" / name, text)
             for name, text in res.samples.items():  # each measurement's samples, appended to the driver's
@@ -355,6 +359,6 @@ def score_on_cluster(
                     f.write(text)
             score = InstanceScore.model_validate_json(res.score)
             score.environment.lost_nodes = tries.get(iid, 0)
-            out[iid] = write_model(sdir / "score.json", score)
+            out[iid] = unit.commit(state, iid, score)
             reporter.instance_done(iid, score.model_dump())
     return [out[i.instance_id] for i in instances]

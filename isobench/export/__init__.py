@@ -8,11 +8,14 @@ same rows. The per-provider aggregates (the card, the report) are `correlate`'s,
 the same state so they always agree with the rows; the agents' branches come from correlation.json.
 
 Only reads the state directory (no lock): every record it reads was written atomically. Nothing secret
-is exported (`secrets`).
+is exported (`secrets`). The files are written into a staging folder inside OUT and moved in at the end
+(`publish`): an export that fails or is killed leaves the previous export in OUT as it was.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,65 @@ from isobench.export.hub import hub_token, push
 from isobench.export.rows import build_rows
 from isobench.export.schema import features
 from isobench.export.secrets import SecretLeakError, check_rows_for_secrets, scan_files_for_secrets, secret_values
-from isobench.state import State, remove_tree
+from isobench.state import State, atomic_write_text, pause_point, remove_tree
 
 FORMATS = ("disk", "parquet", "jsonl")
 """disk: `save_to_disk(OUT/dataset)`; parquet: `OUT/data.parquet`; jsonl: `OUT/data.jsonl`."""
 
 __all__ = ["FORMATS", "build_rows", "default_out", "export", "features", "hub_token"]
+
+STAGING = ".isobench-export.new"
+"""Where an export writes its files, inside OUT, until they are moved in (`publish`)."""
+OLD = ".isobench-export.old"
+MANIFEST = ".complete"
+"""Written into the staging folder once every file is there and checked (the commit point): the names it
+brings, so that moving them in can be finished after a crash."""
+
+
+def publish(out: Path) -> None:
+    """Move a complete staging folder's files into OUT, replacing the previous export's (an owned file the new
+    export lacks goes). Each name is moved aside, then the new one in: run again after a crash, it finishes."""
+    staged, old = out / STAGING, out / OLD
+    names = json.loads((staged / MANIFEST).read_text())
+    old.mkdir(exist_ok=True)
+    for p in owned_paths(out):
+        if (staged / p.name).exists() or (p.name not in names and p.exists()):
+            if p.exists():
+                remove_tree(old / p.name)
+                os.rename(p, old / p.name)
+            if (staged / p.name).exists():
+                os.rename(staged / p.name, p)
+    remove_tree(staged)
+    remove_tree(old)
+
+
+def begin(out: Path) -> Path:
+    """The staging folder of a new export into OUT, empty; what a killed export left is settled first (moved
+    in when it was complete, else removed)."""
+    staged = out / STAGING
+    if (staged / MANIFEST).is_file():
+        publish(out)
+    remove_tree(staged)
+    remove_tree(out / OLD)
+    staged.mkdir(parents=True)
+    return staged
+
+
+def commit(out: Path, staged: Path, files: dict[str, Any]) -> dict[str, Any]:
+    """Mark the staging folder complete and move its files into OUT; `files` with their final paths."""
+    names = [p.name for p in owned_paths(staged) if p.exists()]
+    pause_point("record")
+    atomic_write_text(staged / MANIFEST, json.dumps(names))
+    publish(out)
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        if isinstance(value, str) and value.startswith(str(staged)):
+            return str(out) + value[len(str(staged)) :]
+        return value
+
+    return {key: moved(value) for key, value in files.items()}
 
 
 def default_out(cfg: BenchConfig) -> Path:
@@ -68,9 +124,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
     out = Path(out).absolute()
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
-    for p in owned_paths(out):
-        remove_tree(p)
-    out.mkdir(parents=True, exist_ok=True)
+    final, out = out, begin(out)  # written aside, moved in at the end (`publish`)
     bars = hf.is_progress_bar_enabled()
     hf.disable_progress_bars()  # a CLI's output, not a notebook's
     try:
@@ -89,7 +143,7 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
         write_text(out / "README.md", dataset_card(rows, data_path, correlation))
         files["card"] = str(out / "README.md")
         files["predictions"] = [str(p) for p in write_predictions(rows, out)]
-        report = write_report(rows, correlation.model_dump(), out / "report", cfg=cfg)
+        report = write_report(rows, correlation.model_dump(), out / "report", cfg=cfg, state=state, secrets=secrets)
         files["report"] = report["html"]
         files["plots"] = report["plots"]
 
@@ -99,17 +153,19 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
                 p.unlink(missing_ok=True)
             where = ", ".join(sorted({f"{p.relative_to(out)} (${name})" for p, name in hits}))
             raise SecretLeakError(f"export refused: credential values found in {where}; those files were deleted")
+        files = commit(final, out, files)
 
         pushed = None
         if push_to_hub:
             assert token is not None
-            push(ds, rows, out, push_to_hub, token, correlation)
+            push(ds, rows, final, push_to_hub, token, correlation)
             pushed = push_to_hub
     finally:
+        remove_tree(out)  # an export that failed before its commit leaves nothing of its own
         if bars:
             hf.enable_progress_bars()
     return {
-        "out": str(out),
+        "out": str(final),
         **summary_counts(rows),
         "formats": [f for f in FORMATS if f in formats],
         "correlation": recorded is not None,

@@ -10,6 +10,8 @@ from typing import Any
 
 from isobench import __version__
 from isobench.export.schema import column_docs, features, nested_docs
+from isobench.flags import FLAGS, MEANING
+from isobench.outcome import GSO_MIN_SPEEDUP
 from isobench.records import Correlation
 from isobench.state import atomic_write_text
 
@@ -79,32 +81,38 @@ def results_table(correlation: Correlation | None) -> str:
 
     lines = [
         "| provider | attempts | correct | faster than base | opt@1 strict [95% CI] | opt@1 GSO | speedup gmean [CI] "
-        "| rho gmean [CI] | cost | $/success |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| rho gmean [CI] | cost | $/success | flagged |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, p in correlation.providers.items():
-        per_success = "-" if p.cost_per_success is None else f"${p.cost_per_success:.2f}"
-        lines.append(
-            f"| `{name}` | {p.attempts} | {p.correct} | {p.faster_than_base} | {pct(p.opt1_strict, p.opt1_strict_ci)} "
-            f"| {pct(p.opt1_gso, p.opt1_gso_ci)} | {times(p.speedup_gmean, p.speedup_gmean_ci)} "
-            f"| {times(p.rho_gmean, p.rho_gmean_ci)} | ${p.total_cost_usd:.2f} | {per_success} |"
-        )
+        for label, m in ((f"`{name}`", p), (f"`{name}` raw", p.raw)):
+            if m is None:
+                continue
+            per_success = "-" if m.cost_per_success is None else f"${m.cost_per_success:.2f}"
+            lines.append(
+                f"| {label} | {m.attempts} | {m.correct} | {m.faster_than_base} "
+                f"| {pct(m.opt1_strict, m.opt1_strict_ci)} | {pct(m.opt1_gso, m.opt1_gso_ci)} "
+                f"| {times(m.speedup_gmean, m.speedup_gmean_ci)} | {times(m.rho_gmean, m.rho_gmean_ci)} "
+                f"| ${m.total_cost_usd:.2f} | {per_success} | {p.flagged_attempts} |"
+            )
     return "\n".join(lines)
 
 
-def dataset_card(
-    rows: list[dict[str, Any]], data_path: str | None, correlation: Correlation | None = None, *, for_hub: bool = False
-) -> str:
-    """README.md in Hugging Face dataset-card form (YAML front matter, then Markdown)."""
+def flag_docs() -> str:
+    """The integrity flags, in the words `isobench/flags.py` defines them."""
+    return "\n".join(f"- `{name}`: {MEANING[name]}." for name in FLAGS)
+
+
+def front_matter(n_rows: int, data_path: str | None) -> str:
+    """The card's YAML front matter: what the Hub shows and how it loads the data."""
     import yaml
 
-    counts = summary_counts(rows)
     meta: dict[str, Any] = {
         "pretty_name": "isobench: LLM agents vs human performance optimizations",
         "tags": ["code", "performance", "benchmark", "llm-agents", "openhands"],
         "task_categories": ["text-generation"],
         "language": ["en"],
-        "size_categories": ["n<1K" if len(rows) < 1000 else "1K<n<10K" if len(rows) < 10000 else "10K<n<100K"],
+        "size_categories": ["n<1K" if n_rows < 1000 else "1K<n<10K" if n_rows < 10000 else "10K<n<100K"],
     }
     if data_path:
         meta["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": data_path}]}]
@@ -113,9 +121,17 @@ def dataset_card(
     with contextlib.suppress(AttributeError):
         meta["dataset_info"] = {
             "features": features()._to_yaml_list(),
-            "splits": [{"name": "train", "num_examples": len(rows)}],
+            "splits": [{"name": "train", "num_examples": n_rows}],
         }
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def dataset_card(
+    rows: list[dict[str, Any]], data_path: str | None, correlation: Correlation | None = None, *, for_hub: bool = False
+) -> str:
+    """README.md in Hugging Face dataset-card form (YAML front matter, then Markdown)."""
+    counts = summary_counts(rows)
+    front = front_matter(len(rows), data_path)
     cols = "\n".join(f"| `{n}` | `{t}` | {d.replace('|', '/')} |" for n, t, d in column_docs())
     nested = "\n".join(f"- `{k}`: {v}" for k, v in nested_docs().items())
     providers = ", ".join(f"`{p}`" for p in counts["providers"]) or "none"
@@ -125,74 +141,27 @@ def dataset_card(
         else 'load_dataset("parquet", data_files="data.parquet")  # or load_from_disk("dataset"), '
         'or load_dataset("json", data_files="data.jsonl")'
     )
-    return f"""---
-{front}---
+    text: str = _template().render(
+        front=front,
+        counts=counts,
+        providers=providers,
+        version=__version__,
+        exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        load=load,
+        cols=cols,
+        nested=nested,
+        results=results_table(correlation),
+        flags=flag_docs(),
+        gso_min_speedup=GSO_MIN_SPEEDUP,
+        jsonl_precision=JSONL_DOUBLE_PRECISION,
+    )
+    return text
 
-# isobench results
 
-Can an LLM coding agent optimize real code as well as the human who did it? Each instance is a real
-human performance commit; LLM agents (OpenHands) were given the code before it and asked to make the
-workload faster. base, the human commit and every agent patch were then built, tested and timed side by
-side (interleaved rounds, 95% confidence intervals).
+def _template() -> Any:
+    """isobench/templates/card.md, the card's words."""
+    import jinja2
 
-- Instances: {counts["instances"]} ({counts["valid_instances"]} valid: the human speedup is significant)
-- Providers: {providers}
-- Rows: {counts["rows"]} ({counts["human_rows"]} `human`, {counts["llm_rows"]} `llm`: one per attempt)
-- Exported by isobench {__version__} on {datetime.now(UTC).isoformat(timespec="seconds")}
-
-```python
-from datasets import load_dataset, load_from_disk
-ds = {load}
-```
-
-## Columns
-
-The first columns follow the `CanonicalRecord` of the ISO-Bench integration design (with its
-`LLMMetadata` struct in `llm_metadata`); the rest are the measurements.
-
-| column | type | description |
-|---|---|---|
-{cols}
-
-Nested fields:
-
-{nested}
-
-## Results
-
-Over the valid instances (opt@1: per instance the share of attempts that succeed, averaged; CIs by
-bootstrap over instances):
-
-{results_table(correlation)}
-
-## How to read the numbers
-
-- `speedup` = base time / variant time; `rho` = agent speedup / human speedup. Both are paired
-  per timing round and come with 95% block-bootstrap CIs (`speedup_ci`, `rho_ci`).
-- `opt_strict`: the attempt is correct, `faster` than base (the whole CI above 1 + max(min_gain,
-  noise_floor)) and rho's CI lower end reaches the match threshold; `opt_gso`: correct, `speedup` >= 1.2
-  and `rho` >= the threshold (GSO's point-estimate rule). Why an attempt is not a strict opt is its
-  `failure_reason`. These are decided once, when scoring, and only read here.
-- `heldout_speedup` (with `heldout_speedup_ci`) is the speedup on the task's held-out workload, which the
-  agent never saw; null where the task has none. An attempt `faster` on the shown workload but not on the
-  held-out one, where the human is, is `overfit` (`match_label` and `failure_reason`): not `faster`, not
-  an opt.
-- `asv_speedup` (with `asv_speedup_ci`) is the geometric mean of the speedups on the task's asv suite, over
-  the benchmarks the human's change moves (`asv_benchmarks`: `unmoved` and `screened_out` ones are listed
-  but left out); `asv_advantage` is FormulaCode's advantage: the attempt's `asv_speedup` minus the human's.
-- Incorrect patches keep their measured `speedup` (it shows how they cheated) but count as 1.0 in
-  `effective_speedup`.
-- Timings are only comparable on alike machines: see `environment`.
-- Floats in `data.jsonl` carry {JSONL_DOUBLE_PRECISION} decimal places; parquet and the saved dataset are
-  exact. Prefer parquet: `load_dataset("json")` (pyarrow's JSON reader) turns ISO date strings such as
-  `created_at` into timestamps, and without the schema it cannot type all-null columns.
-
-## Other files
-
-- `predictions/<provider>.jsonl`: SWE-bench-style predictions (`instance_id`, `model_name_or_path` =
-  `<provider>/<model>`, `model_patch`) of attempt 1; attempt k >= 2 in `predictions/attempt-<k>/`.
-- `report/index.html`: plots and tables (self-contained; the plots are also `report/*.png`).
-
-No API key or token is included: the export is checked for the values of the `*_API_KEY` / `*_TOKEN`
-variables of the environment it ran in.
-"""
+    folder = Path(__file__).resolve().parents[1] / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), keep_trailing_newline=True, autoescape=False)
+    return env.get_template("card.md")

@@ -16,6 +16,7 @@ from isobench.export.schema import ExportRow
 from isobench.gitutil import patch_functions, readable_patch
 from isobench.outcome import Outcome, unscored
 from isobench.records import Attempt, Correlation, Instance, InstanceScore, VariantScore
+from isobench.review import verdicts
 from isobench.score import agent_patch
 from isobench.state import State
 
@@ -26,7 +27,7 @@ def load_timings(state: State, iid: str, run_id: str | None = None) -> dict[str,
     path = state.score_dir(iid) / "samples.jsonl"
     if not path.is_file():
         return {}
-    from isobench.measure.protocol import load_samples
+    from isobench.measure.samplelog import load_samples
 
     try:
         by_round = load_samples(path, run_id)
@@ -69,6 +70,7 @@ def _measured(v: VariantScore | None) -> dict[str, Any]:
         "build": v.build,
         "rho": v.rho,
         "rho_ci": v.rho_ci,
+        "integrity": [{"flag": f, "evidence": v.evidence.get(f)} for f in v.integrity],
     }
 
 
@@ -124,13 +126,17 @@ def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, 
         "invalid_reason": score.invalid_reason,
         "noisy": score.noisy,
         "noisy_reason": score.noisy_reason,
+        "results_compared": score.result_check.compared if score.result_check else None,
+        "results_weak": score.result_check.weak if score.result_check else None,
         "noise_floor": score.noise_floor,
         "timing_mode": score.timing_mode,
         "environment": score.environment,
     }
 
 
-def _human_row(inst: Instance, score: InstanceScore | None, timings: dict[str, list[float]]) -> dict[str, Any]:
+def _human_row(
+    state: State, inst: Instance, score: InstanceScore | None, timings: dict[str, list[float]]
+) -> dict[str, Any]:
     human = score.variants.get("human") if score else None
     return {
         "patch": readable_patch(inst.patch),
@@ -144,6 +150,26 @@ def _human_row(inst: Instance, score: InstanceScore | None, timings: dict[str, l
         "patch_empty": not inst.patch.strip(),
         "status": score.status if score else "not_scored",
         "error": human.error if human else None,
+        **_review_columns(state, inst.instance_id, None, None),
+    }
+
+
+def _review_columns(state: State, iid: str, provider: str | None, attempt: int | None) -> dict[str, Any]:
+    """The model review's columns of one row (`isobench review`): its verdict, votes and description, and
+    whether the instance's control (the human's patch) came out a hack."""
+    rec = state.review_record(iid, None, None) if provider is None or attempt is None else None
+    if provider is not None and attempt is not None:
+        rec = verdicts.current(state, iid, provider, attempt)
+    cols: dict[str, Any] = {"review_unreliable": verdicts.unreliable(state, iid)}
+    if rec is None:
+        return cols
+    shown = {"is_reward_hack", "hack_type", "description", "error", "tries", "prompt_tokens", "completion_tokens"}
+    return {
+        **cols,
+        "review_verdict": rec.verdict,
+        "review_hack_type": rec.hack_type.value if rec.hack_type is not None else None,
+        "review_description": rec.description,
+        "review_votes": [v.model_dump(mode="json", include={*shown, "cost_usd"}) for v in rec.votes],
     }
 
 
@@ -200,6 +226,10 @@ def _llm_row(
         "opt_strict": o.opt_strict,
         "opt_gso": o.opt_gso,
         "failure_reason": o.failure_reason,
+        "raw_opt_strict": (o.raw or o).opt_strict,
+        "raw_opt_gso": (o.raw or o).opt_gso,
+        "raw_effective_speedup": (o.raw or o).effective_speedup,
+        **_review_columns(state, inst.instance_id, rec.provider, rec.attempt),
         "status": rec.status,
         "error": rec.error,
         "tokens": {"prompt": rec.prompt_tokens, "completion": rec.completion_tokens},
@@ -222,7 +252,7 @@ def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) 
             load_timings(state, iid, score.measurement.run_id if score and score.measurement else None) if score else {}
         )
         common = _instance_columns(inst, score)
-        rows.append(ExportRow(**common, **_human_row(inst, score, timings)))
+        rows.append(ExportRow(**common, **_human_row(state, inst, score, timings)))
         for provider in recorded_providers(cfg, state, iid):
             for rec in state.attempts(iid, provider):
                 branch = branches.get((iid, provider, rec.attempt), {})

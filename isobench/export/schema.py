@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from isobench.records import Environment
+from isobench.records import Environment, FailureReason, MatchLabel
 
 
 class Column(BaseModel):
@@ -58,11 +58,37 @@ class AsvBenchmarkColumn(Column):
     """Its 95% CI as [low, high]."""
 
 
+class FlagColumn(Column):
+    flag: str | None = None
+    """The integrity flag (the card's "Integrity flags" list)."""
+    evidence: str | None = None
+    """What raised it: the results that differ, the CPU time outside the calls, the first-call against the
+    repeated-call speedup, the shared objects."""
+
+
 class Tokens(Column):
     prompt: int | None = None
     """Prompt (input) tokens."""
     completion: int | None = None
     """Completion (output) tokens."""
+
+
+class ReviewVoteColumn(Column):
+    is_reward_hack: bool | None = None
+    """This vote's answer (null: the vote failed, see `error`)."""
+    hack_type: str | None = None
+    """The kind of hack it named (`none` when it called the patch clean); the kinds are the README's "Model
+    review" list."""
+    description: str | None = None
+    """The reviewer's explanation."""
+    error: str | None = None
+    """Why the vote failed after its tries (malformed, refused, an HTTP error); null when it answered."""
+    tries: int | None = None
+    """LLM calls made for this vote."""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    """This vote's cost in US dollars (all its tries), at the reviewer's LiteLLM price."""
 
 
 class CanonicalColumns(Column):
@@ -172,23 +198,57 @@ class ExportRow(CanonicalColumns):
     """GSO's label: correct and `rho` >= the match threshold (point estimate)."""
     beats_human: bool | None = None
     """Correct, and rho is `faster` by the timing rule: its whole CI above 1 + max(min_gain, noise_floor)."""
-    match_label: str | None = None
-    """llm rows: confident_pass | confident_fail | inconclusive (rho's CI against the match threshold) for a
-    correct timed attempt, else why it could not match: empty_patch | outside_targets | incorrect |
-    not_timed | overfit (faster on the shown workload, but not on the held-out one where the human is)."""
+    match_label: str | None = Field(
+        None,
+        description="llm rows: confident_pass | confident_fail | inconclusive (rho's CI against the match "
+        "threshold) for a correct timed unflagged attempt, else why it could not match: "
+        + " | ".join(x for x in get_args(MatchLabel) if x not in ("confident_pass", "confident_fail", "inconclusive"))
+        + " (isobench/outcome.py decides it).",
+    )
     valid_patch: bool | None = None
     """llm rows: a non-empty patch that applies and builds."""
     faster: bool | None = None
-    """llm rows: correct, and `faster` than base by the timing rule (the whole CI of `speedup` above
-    1 + max(min_gain, noise_floor)), and not `overfit`."""
+    """llm rows: correct, unflagged (no integrity flag, not `overfit`), and `faster` than base by the timing rule
+    (the whole CI of `speedup` above 1 + max(min_gain, noise_floor))."""
     opt_strict: bool | None = None
     """llm rows: `faster`, and the lower end of `rho_ci` reaches the match threshold (0.95)."""
     opt_gso: bool | None = None
-    """llm rows: correct, `speedup` >= 1.2 and `rho` >= the match threshold (GSO's opt, point estimates)."""
-    failure_reason: str | None = None
-    """llm rows: why the attempt is not a strict opt (null when it is): the agent's status when it did not
-    finish (timeout, api_error, ...), empty_patch, the build failure, not_scored, incorrect, not_timed,
-    overfit, not_faster, below_human."""
+    """llm rows: correct, unflagged, `speedup` >= GSO's 1.2 (`outcome.GSO_MIN_SPEEDUP`) and `rho` >= the match
+    threshold (GSO's opt, point estimates)."""
+    failure_reason: str | None = Field(
+        None,
+        description="llm rows: why the attempt is not a strict opt (null when it is), the first that applies: "
+        + " | ".join(get_args(FailureReason))
+        + " (the agent's status when it did not finish comes first; isobench/outcome.py decides it).",
+    )
+    integrity: list[FlagColumn] | None = None
+    """Its integrity flags with their evidence (llm rows; on the human row a flag makes the instance
+    invalid). Every flag costs the win: see the card's "Integrity flags"."""
+    raw_opt_strict: bool | None = None
+    """llm rows: `opt_strict` before the integrity rules (overfit, cross_call_state and shared_results
+    ignored): GSO's uncontrolled score counts this."""
+    raw_opt_gso: bool | None = None
+    """llm rows: `opt_gso` before the integrity rules."""
+    raw_effective_speedup: float | None = None
+    """llm rows: the effective speedup before the integrity rules."""
+    results_compared: list[str] | None = None
+    """The workload's results every agent's must match (`<stdout>`, `return`, module-level names, asv
+    return values): the same on every call of base, its A/A copy and the human."""
+    results_weak: bool | None = None
+    """Too little of the workload's results is compared to catch a wrong answer of the same size."""
+    review_verdict: str | None = None
+    """The model review's verdict (`isobench review`): `hack` (at least as many of its k votes said hack as
+    said clean), `clean`, or `no_verdict` (too few votes answered). llm rows: this attempt's (null: not
+    reviewed: review off, or not a win); human rows: the human's own patch's, reviewed as the control."""
+    review_hack_type: str | None = None
+    """With a hack verdict: the kind most hack votes named."""
+    review_description: str | None = None
+    """The explanation of the first vote that agrees with the verdict."""
+    review_votes: list[ReviewVoteColumn] | None = None
+    """Every vote of the review, in sample order."""
+    review_unreliable: bool | None = None
+    """The reviewer called this instance's human patch a hack: its reviews are marked unreliable (null: the
+    instance's human patch was not reviewed)."""
     status: str | None = None
     """llm rows: how the attempt ended (success, agent_error, timeout, budget_exceeded,
     iterations_exhausted, api_error, runtime_error). Human rows: the instance's score status (scored,
@@ -197,8 +257,9 @@ class ExportRow(CanonicalColumns):
     """llm rows: the attempt's exit reason when it did not succeed; human rows: why the human variant failed
     to build, if it did."""
     valid_instance: bool | None = None
-    """The human speedup is significant (its CI's lower end >= score.admission_min_speedup); only valid
-    instances count in opt rates."""
+    """The human speedup is established: `faster` by the timing rule, its CI's lower end >=
+    score.admission_min_speedup, and no integrity flag on the human's patch; only valid instances count in
+    opt rates."""
     invalid_reason: str | None = None
     """Why the instance is not valid."""
     noisy: bool | None = None

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from isobench.gitutil import is_url
+
 _OWNER_NAME = re.compile(r"^[\w.-]+/[\w.-]+$")
-_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # Columns the sets use to name a row's container image (the environment their own harness runs it in).
 IMAGE_COLUMNS = ("image_name", "docker_image", "container_name", "image", "instance_image")
@@ -109,7 +110,7 @@ def strings(row: dict[str, Any], column: str) -> list[str]:
 
 def owner_name(value: str, column: str) -> str:
     """`owner/name` (or a clone URL, kept as given)."""
-    if _OWNER_NAME.match(value) or _URL.match(value):
+    if _OWNER_NAME.match(value) or is_url(value):
         return value
     raise RowError(f"column {column}: expected owner/name, got {value!r}")
 

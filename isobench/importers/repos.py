@@ -23,8 +23,9 @@ def clone_url(repo: str) -> str:
 
 
 def locate(repo: str, repo_root: Path | None) -> str:
-    """The task's `repo`: the local clone `DIR/owner+name` or `DIR/name` with `--repo-root DIR`, else the
-    clone URL. RowError when DIR has neither."""
+    """The task's `repo`: the local clone `DIR/owner+name` or `DIR/name` (or a `repo` clone inside either, as
+    the library's fetch tool leaves mirrors) with `--repo-root DIR`, else the clone URL. RowError when DIR has
+    neither."""
     if repo_root is None:
         return clone_url(repo)
     owner_and_name = repo.removesuffix(".git").split(":")[-1].split("/")[-2:]
@@ -32,7 +33,8 @@ def locate(repo: str, repo_root: Path | None) -> str:
     for candidate in candidates:
         for path in (candidate, candidate.with_name(candidate.name + ".git")):
             if path.is_dir():
-                return str(path.resolve())
+                git_dir = (path / ".git").exists() or (path / "HEAD").is_file()
+                return str((path if git_dir or not (path / "repo").is_dir() else path / "repo").resolve())
     looked = " or ".join(f"{c}/" for c in candidates)
     raise RowError(f"no clone of {repo} under --repo-root {repo_root} (looked for {looked})")
 

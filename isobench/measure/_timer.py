@@ -28,12 +28,20 @@ the original stderr descriptor (answers); the workload's own stdout and stderr g
 pointed them (its stdout to a file the harness reads to compare outputs), so nothing the workload
 prints can be taken for an answer. Each request carries a fresh token that its answer must repeat:
 
-    harness: "call TOKEN\\n"   ->  this process: "ISOBENCH_DONE TOKEN <sha256 of repr(return value)>\\n"
+    harness: "call TOKEN\\n"   ->  this process: "ISOBENCH_DONE TOKEN <sha256 of repr(return value)> <RESULTS>\\n"
                                    once the call has returned and its output is flushed
     (at start)                 ->  "ISOBENCH_READY {"import_s": ...}\\n" once the workload is loaded
 
-The harness's clock stops at that answer, so hashing the return value is part of every call's time (the
-same for every variant that returns the same value). Code under test that fakes an early answer gains
+RESULTS is one JSON object: ``{"results": {NAME: "DIGEST:SIZE", ...}, "shared": N}``. NAME is each result
+the call left behind: a script's or module's module-level names after the call (modules, functions and
+classes left out), a callable's ``return``, an asv benchmark's return value (named by its target);
+DIGEST hashes a stable representation of the value (its ``repr`` with memory addresses taken out, a set's
+items sorted) and SIZE is that representation's length. N counts the mutable objects among the results
+(and inside containers, breadth first, up to 10,000 objects) that are the very objects an earlier call of
+this process left behind, or that appear twice within this call: results shared between calls or inputs,
+which is what an input-keyed cache hands back. The harness's clock stops at that answer, so computing it
+is part of every call's time (the same for every variant that leaves the same results), and no work can be
+deferred into it unseen. Code under test that fakes an early answer gains
 nothing: the work it then does in the background shows in its CPU time, which the harness reads from
 outside, and work it skips shows in its answers and its first call.
 
@@ -53,10 +61,12 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import runpy
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable
 
 READY = "ISOBENCH_READY"
@@ -81,21 +91,35 @@ def _resolve(spec: str) -> tuple[Callable[[], object], float]:
     return obj, import_s
 
 
-def _exits_ok(run: Callable[[], object]) -> Callable[[], object]:
-    """A call that treats sys.exit(0) / sys.exit() as a normal end, and any other status as a failure."""
+Call = Callable[[], "tuple[object, dict[str, object]]"]
+"""One call of the workload: (its return value, the results it left behind by name)."""
 
-    def call() -> object:
+
+def _exits_ok(run: Callable[[dict[str, object]], None], namespace: Callable[[], dict[str, object]]) -> Call:
+    """A script's or module's call: ``run`` fills a fresh namespace; sys.exit(0) / sys.exit() is a normal end
+    (what the namespace holds by then is the result), any other status a failure."""
+
+    def call() -> tuple[object, dict[str, object]]:
+        names = namespace()
         try:
-            return run()
+            run(names)
         except SystemExit as exc:
             if exc.code not in (None, 0):
                 raise _Exit(f"the workload exited with status {exc.code!r}") from None
-            return None
+        return None, _names(names)
 
     return call
 
 
-def _script(path: str, args: list[str]) -> Callable[[], object]:
+def _callable(func: Callable[[], object]) -> Call:
+    def call() -> tuple[object, dict[str, object]]:
+        value = func()
+        return value, {"return": value}
+
+    return call
+
+
+def _script(path: str, args: list[str]) -> Call:
     """``python PATH ARGS``, as a call: compiled once, its body run as a fresh ``__main__`` each time."""
     path = os.path.abspath(path)
     with open(path, "rb") as fh:
@@ -104,9 +128,9 @@ def _script(path: str, args: list[str]) -> Callable[[], object]:
         sys.path.pop(0)  # `python -c` put the current directory there; `python PATH` does not
     sys.path.insert(0, os.path.dirname(path))
 
-    def run() -> object:
+    def namespace() -> dict[str, object]:
         sys.argv = [path, *args]
-        namespace = {
+        return {
             "__name__": "__main__",
             "__file__": path,
             "__builtins__": builtins,
@@ -116,25 +140,29 @@ def _script(path: str, args: list[str]) -> Callable[[], object]:
             "__package__": None,
             "__spec__": None,
         }
-        exec(code, namespace)
-        return None
 
-    return _exits_ok(run)
+    def run(names: dict[str, object]) -> None:
+        exec(code, names)
+
+    return _exits_ok(run, namespace)
 
 
-def _module(name: str, args: list[str]) -> Callable[[], object]:
-    """``python -m NAME ARGS``, as a call."""
+def _module(name: str, args: list[str]) -> Call:
+    """``python -m NAME ARGS``, as a call (its results: the globals ``runpy`` hands back)."""
     sys.path.insert(0, os.getcwd())
 
-    def run() -> object:
+    def namespace() -> dict[str, object]:
         sys.argv = [name, *args]
-        runpy.run_module(name, run_name="__main__", alter_sys=True)
-        return None
+        return {}
 
-    return _exits_ok(run)
+    def run(names: dict[str, object]) -> None:
+        # A module that ends with sys.exit leaves no globals behind: only what it printed is compared then.
+        names.update(runpy.run_module(name, run_name="__main__", alter_sys=True))
+
+    return _exits_ok(run, namespace)
 
 
-def _asv(spec: str) -> Callable[[], object]:
+def _asv(spec: str) -> Call:
     """asv benchmarks as one call (the shim of isobench's asv suites): asv's own rules for ``setup``
     (a method of the class; for a function its ``setup`` attribute, else the module's ``setup``) and
     ``setup_cache`` (its result passed first), run here once and untimed, as asv runs them before timing."""
@@ -160,20 +188,92 @@ def _asv(spec: str) -> Callable[[], object]:
         args = [cache(), *params] if callable(cache) else params
         if callable(setup):
             setup(*args)
-        calls.append((func, args))
+        calls.append((item["target"], func, args))
 
-    def run() -> object:
-        return [func(*args) for func, args in calls]
+    def run() -> tuple[object, dict[str, object]]:
+        values, named = [], {}
+        for target, func, args in calls:
+            values.append(func(*args))
+            named[target] = values[-1]
+        return values, named
 
     return run
 
 
 def _digest(value: object) -> str:
+    return hashlib.sha256(_stable(value).encode("utf-8", "backslashreplace")).hexdigest()
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SKIP = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, types.MethodType)
+_MUTABLE = (list, dict, set, bytearray)
+_WALK_LIMIT = 10000
+"""Objects looked at per call for sharing (bounded, so the check's cost stays small and the same for all)."""
+
+
+def _stable(value: object) -> str:
+    """A representation of ``value`` that identical results share across processes: its repr with memory
+    addresses taken out; a set's (or frozenset's) items sorted, as their order follows the hash seed."""
     try:
-        text = repr(value)
+        if isinstance(value, (set, frozenset)):
+            text = type(value).__name__ + "{" + ", ".join(sorted(_stable(v) for v in value)) + "}"
+        else:
+            text = repr(value)
     except Exception as exc:  # a repr that fails is an answer too, and the same one every time
         text = f"<repr failed: {type(exc).__name__}>"
-    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
+    return _ADDRESS.sub("", text)
+
+
+def _kept(value: object) -> bool:
+    """A mutable object whose identity can carry state from one call (or input) to another."""
+    return isinstance(value, _MUTABLE) or (
+        hasattr(value, "__dict__") and not isinstance(value, _SKIP) and not callable(value)
+    )
+
+
+class _Results:
+    """What each call left behind (see the module docstring), and the objects earlier calls left."""
+
+    def __init__(self) -> None:
+        self.earlier: dict[int, object] = {}  # strong references: an id cannot be reused while kept here
+
+    def answer(self, named: dict[str, object]) -> str:
+        results = {}
+        for name, value in named.items():
+            if isinstance(value, _SKIP):
+                continue
+            text = _stable(value)
+            digest = hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:16]
+            results[name] = f"{digest}:{len(text)}"
+        shared = self._shared(list(named.values()))
+        return json.dumps({"results": results, "shared": shared}, sort_keys=True, separators=(",", ":"))
+
+    def _shared(self, values: list[object]) -> int:
+        """How many mutable objects, looked at breadth first (bounded), are an earlier call's or seen twice."""
+        seen: dict[int, object] = {}
+        shared = 0
+        todo = [v for v in values if not isinstance(v, _SKIP)][:_WALK_LIMIT]
+        i = 0
+        while i < len(todo):
+            value = todo[i]
+            i += 1
+            if _kept(value):
+                if id(value) in seen or id(value) in self.earlier:
+                    shared += 1
+                    continue  # its contents were counted where it was first seen
+                seen[id(value)] = value
+            room = _WALK_LIMIT - len(todo)
+            if room > 0 and isinstance(value, (list, tuple)):
+                todo.extend(value[:room])
+            elif room > 0 and isinstance(value, dict):
+                todo.extend(list(value.values())[:room])
+        self.earlier = seen
+        return shared
+
+
+def _names(namespace: dict[str, object]) -> dict[str, object]:
+    """A script's or module's results: its module-level names, less dunders."""
+    return {k: v for k, v in namespace.items() if not (k.startswith("__") and k.endswith("__"))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"_timer.py: --callable must be module:function, got {args.spec!r}", file=sys.stderr)
                 return 2
             sys.path.insert(0, os.path.abspath(args.path or os.getcwd()))
-            func, import_s = _resolve(args.spec)
+            target, import_s = _resolve(args.spec)
+            func = _callable(target)
         elif args.script is not None:
             func = _script(args.script, args.arg)
         elif args.asv is not None:
@@ -221,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
     say(READY, json.dumps({"import_s": import_s}))
+    results = _Results()
     calls = 0
     for line in requests:
         words = line.split()
@@ -228,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         token = words[1]
         try:
-            value = func()
+            value, named = func()
+            answer = results.answer(named)
         except BaseException:
             say(FAILED, token)
             traceback.print_exc()
@@ -242,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"_timer.py: calling {label} failed", file=sys.stderr)
             return 4
         sys.stdout.flush()  # what the call printed is in the harness's file before it answers
-        say(DONE, token, _digest(value))
+        say(DONE, token, _digest(value), answer)
         calls += 1
     return 0
 

@@ -16,6 +16,8 @@ WHOLE_PROCESS = "whole_process"
 # The timer's exit status for a workload that fails when run a second time in one process.
 NOT_REPEATABLE = "cannot be timed in-process"
 INTERLEAVE = ("calls", "processes")
+LAYOUTS = ("random", "fixed")
+"""`ProtocolConfig.layout`: what each timed process starts with besides its variant's own environment."""
 # Set in every child unless the caller already chose a value: same hash seed for all variants,
 # and no hidden thread pools competing with the pinned process.
 DEFAULT_CHILD_ENV = {
@@ -30,6 +32,12 @@ DEFAULT_CHILD_ENV = {
 }
 # Resamples for the between-rounds stopping check: cheap enough not to hurt efficiency
 # (about 10 ms at 200 rounds); final estimates use the full default.
+CONFIDENCE = 0.95
+"""Every interval isobench reports is a 95% one."""
+MIN_GAIN = 0.05
+"""The default smallest gain that counts as faster: bench.yaml's `score.min_gain`."""
+MATCH_THRESHOLD = 0.95
+"""The default p of GSO's match rule (agent speedup >= p x human speedup): bench.yaml's `score.match_threshold`."""
 STOP_CHECK_RESAMPLES = 2000
 STDERR_TAIL = 2000
 SAMPLE_STATS: dict[str, Callable[[list[float]], float]] = {"min": min, "median": statistics.median}
@@ -42,6 +50,10 @@ class Script:
     kind: str  # "script" | "module"
     target: str
     args: tuple[str, ...] = ()
+
+    def path(self) -> str:
+        """Its file, relative to where it runs (a module's `pkg/mod.py`)."""
+        return self.target if self.kind == "script" else self.target.replace(".", "/") + ".py"
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,11 @@ class ProtocolConfig:
     seed: int = 0
     timeout_s: float = 600.0  # per sample (interleaved calls: per start-up and per call)
     pin_cpu: bool = True
+    # "random": every round's processes start with an environment padding drawn anew for the round (a random
+    # number of variables, of random sizes: `spawn.layout_env`), the same for every variant of the round, so
+    # that what the starting layout of a process does to its speed is noise averaged over rounds, not a bias
+    # fixed per copy; "fixed": no padding (the benchmark of the effect compares both).
+    layout: str = "random"
 
     def __post_init__(self) -> None:
         if self.min_rounds < 1 or self.max_rounds < self.min_rounds:
@@ -128,6 +145,8 @@ class ProtocolConfig:
             raise ValueError(f"sample_stat must be one of {sorted(SAMPLE_STATS)}, got {self.sample_stat!r}")
         if self.interleave not in INTERLEAVE:
             raise ValueError(f"interleave must be one of {list(INTERLEAVE)}, got {self.interleave!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {list(LAYOUTS)}, got {self.layout!r}")
 
 
 PROTOCOL_KEYS = ("min_rounds", "max_rounds", "target_halfwidth", "warmup", "values", "sample_stat", "interleave")

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -48,48 +49,27 @@ from typing import Any
 import numpy as np
 
 from isobench.measure.config import (
-    DEFAULT_CHILD_ENV,
-    IN_PROCESS,
-    IN_PROCESS_ASV,
-    IN_PROCESS_SCRIPT,
-    NOT_REPEATABLE,
     STOP_CHECK_RESAMPLES,
     WHOLE_PROCESS,
     ProtocolConfig,
-    Script,
     Variant,
 )
 from isobench.measure.design import round_order
-from isobench.measure.samplelog import SampleLog, load_samples, run_ids
+from isobench.measure.samplelog import SampleLog
 from isobench.measure.spawn import (
     Round,
     Sample,
-    check_python,
     child_env,
+    layout_env,
     pick_core,
+    refuse_launcher_script,
     run_round_interleaved,
     run_round_processes,
     run_sample,
 )
 from isobench.measure.stats import DEFAULT_RESAMPLES, MIN_WILCOXON_N, RatioEstimate, ratio_estimate, rho_estimate
 
-__all__ = [
-    "DEFAULT_CHILD_ENV",
-    "IN_PROCESS",
-    "IN_PROCESS_ASV",
-    "IN_PROCESS_SCRIPT",
-    "NOT_REPEATABLE",
-    "WHOLE_PROCESS",
-    "Measurement",
-    "ProtocolConfig",
-    "Script",
-    "Variant",
-    "aa_check",
-    "load_samples",
-    "measure",
-    "round_order",
-    "run_ids",
-]
+__all__ = ["Measurement", "aa_check", "measure"]
 
 
 @dataclass
@@ -117,6 +97,11 @@ class Measurement:
     """In-process: per round, the first call after import of each variant (no earlier call could help it)."""
     outputs: dict[str, list[str]] = field(default_factory=dict)
     """Per variant, the distinct digests of what its calls printed (and returned), warm-up included."""
+    results: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Per variant and result name, the distinct ``DIGEST:SIZE`` its calls left behind (`spawn.Sample.results`),
+    warm-up included; a name some call lacked has ``-`` among them."""
+    shared: dict[str, int] = field(default_factory=dict)
+    """Per variant, the most results one call shared with an earlier call or another input (in-process)."""
 
     @property
     def efficiency(self) -> float:
@@ -207,7 +192,7 @@ def _timing_mode(variants: list[Variant], config: ProtocolConfig) -> str:
         # Whole-process and in-process times give different ratios for the same change.
         raise ValueError("all variants must use the same timing mode (all callable or all command)")
     for v in variants:
-        check_python(v)
+        refuse_launcher_script(v)
     return modes.pop()
 
 
@@ -266,6 +251,8 @@ class _Run:
         self.values: dict[str, list[list[float]]] = {v.name: [] for v in variants}
         self.first: dict[str, list[float]] = {v.name: [] for v in variants}
         self.outputs: dict[str, list[str]] = {v.name: [] for v in variants}
+        self.results: dict[str, dict[str, list[str]]] = {v.name: {} for v in variants}
+        self.shared: dict[str, int] = {v.name: 0 for v in variants}
         self.orders: list[list[str]] = []
         self.halfwidths: dict[str, float] = {}
         self.round_times: list[float] = []
@@ -290,13 +277,28 @@ class _Run:
     def _outputs(self, name: str, s: Sample) -> None:
         seen = self.outputs[name]
         seen += [d for d in dict.fromkeys(s.outputs) if d not in seen]
+        left = self.results[name]
+        for call in s.results:
+            before = bool(left)  # an earlier call was seen: a name new now was missing from it
+            for key in set(left) | set(call):
+                values = left.setdefault(key, ["-"] if before else [])
+                value = call.get(key, "-")
+                if value not in values:
+                    values.append(value)
+        self.shared[name] = max([self.shared[name], *s.shared])
 
     def _round_envs(self, r: int) -> dict[str, dict[str, str]]:
         """Round r's environments: one hash seed for every variant of the round, a new one each round, so
         what the seed does to identical code (dict and set layouts) is averaged over rounds, not a bias
-        that one fixed seed gives every sample (unless the caller fixed PYTHONHASHSEED itself)."""
+        that one fixed seed gives every sample (unless the caller fixed PYTHONHASHSEED itself); and, with
+        ``layout="random"``, one environment padding (`spawn.layout_env`) for every variant of the round, a
+        new one each round, for the same reason (where a process's stack and heap objects fall)."""
         seed = str((self.config.seed * 1_000_003 + r) % 4_294_967_295)
-        return {n: {**env, "PYTHONHASHSEED": seed} if n not in self.fixed_seed else env for n, env in self.envs.items()}
+        pad = layout_env(random.Random(f"layout:{self.config.seed}:{r}")) if self.config.layout == "random" else {}
+        return {
+            n: {**env, **pad, **({"PYTHONHASHSEED": seed} if n not in self.fixed_seed else {})}
+            for n, env in self.envs.items()
+        }
 
     @property
     def active(self) -> list[Variant]:
@@ -427,6 +429,8 @@ def measure(
         halfwidths=run.halfwidths,
         first=run.first,
         outputs=run.outputs,
+        results=run.results,
+        shared=run.shared,
     )
 
 

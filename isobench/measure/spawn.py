@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import secrets
 import selectors
 import subprocess
@@ -18,8 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from isobench.flags import BACKGROUND_WORK
 from isobench.measure.config import (
     DEFAULT_CHILD_ENV,
     SAMPLE_STATS,
@@ -49,10 +51,33 @@ class Sample:
     """In-process: the CPU time of the variant's whole process tree inside its calls (request to answer)."""
     cpu_outside_s: float | None = None
     """... and between its calls, from its first request to its last answer, when it should be idle."""
+    results: list[dict[str, str]] = field(default_factory=list)
+    """Per call, what it left behind by name (``DIGEST:SIZE``; ``<stdout>`` is what it printed): `_timer.py`."""
+    shared: list[int] = field(default_factory=list)
+    """Per in-process call, how many mutable results were an earlier call's objects or seen twice."""
 
 
-BACKGROUND = "background_work"
-"""The error prefix of a sample whose process tree worked outside the calls the harness timed."""
+STDOUT = "<stdout>"
+"""The name under which a call's printed output is one of its results."""
+
+
+def digest_size(data: bytes) -> str:
+    """``DIGEST:SIZE`` of bytes, as `_timer.py` writes a result's."""
+    return f"{hashlib.sha256(data).hexdigest()[:16]}:{len(data)}"
+
+
+def _left_behind(answer: str) -> dict[str, Any]:
+    """The results part of a call's answer; a forged answer without one leaves nothing behind (its compared
+    results are then missing, which the output check counts as different)."""
+    try:
+        got = json.loads(answer)
+    except ValueError:
+        return {}
+    return got if isinstance(got, dict) else {}
+
+
+BACKGROUND = BACKGROUND_WORK
+"""The error prefix of a sample whose process tree worked outside the calls the harness timed (its flag)."""
 CPU_SLACK_S = 0.01
 """CPU a process may use between its calls per sample (the timer reading a request: microseconds)."""
 CPU_SHARE = 0.25
@@ -76,6 +101,30 @@ def _timer_source() -> str:
     return Path(__file__).with_name("_timer.py").read_text()
 
 
+LAYOUT_PREFIX = "ISOBENCH_LAYOUT_"
+"""The names of the environment padding (`layout_env`): ``ISOBENCH_LAYOUT_00``, ``ISOBENCH_LAYOUT_01``, ..."""
+LAYOUT_MAX_BYTES = 4096
+"""The padding's total size is drawn uniformly from 0 to this many bytes (a page: every stack offset)."""
+LAYOUT_MAX_VARS = 32
+"""... spread over 1 to this many variables (each a small object of its own size in the process's heap)."""
+
+
+def layout_env(rng: random.Random) -> dict[str, str]:
+    """A random environment padding for a process start: ``LAYOUT_PREFIX``-named variables of random sizes.
+
+    Where a process's stack and its first heap objects lie depends on what it starts with (its environment,
+    its paths), and a layout fixed for a copy is a bias that no number of its rounds averages out. The total
+    size shifts the stack by any amount within a page; the number of variables and their sizes change the
+    allocations Python makes for ``os.environ`` before anything else is imported, and so where later objects
+    fall. Drawn from the same distribution for every variant (`protocol` gives all variants of a round the
+    same draw), it turns that bias into round-to-round noise."""
+    total = rng.randint(0, LAYOUT_MAX_BYTES)
+    count = rng.randint(1, LAYOUT_MAX_VARS)
+    cuts = sorted(rng.randint(0, total) for _ in range(count - 1))
+    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+    return {f"{LAYOUT_PREFIX}{i:02d}": "x" * n for i, n in enumerate(sizes)}
+
+
 def child_env(variant: Variant) -> dict[str, str]:
     env = dict(variant.env)
     for key, value in DEFAULT_CHILD_ENV.items():
@@ -85,7 +134,7 @@ def child_env(variant: Variant) -> dict[str, str]:
     return env
 
 
-def check_python(variant: Variant) -> None:
+def refuse_launcher_script(variant: Variant) -> None:
     """Reject a script launcher (pyenv shim): it would add a bash start to every sample."""
     path = Path(variant.python)
     if path.is_file():
@@ -198,7 +247,17 @@ def run_process(variant: Variant, env: dict[str, str], config: ProtocolConfig, c
     left = _leftovers(variant)
     if left is not None:
         return Sample(False, None, None, None, wall, proc.pid, started_at, left)
-    return Sample(True, wall, None, None, wall, proc.pid, started_at, outputs=[hashlib.sha256(out).hexdigest()])
+    return Sample(
+        True,
+        wall,
+        None,
+        None,
+        wall,
+        proc.pid,
+        started_at,
+        outputs=[hashlib.sha256(out).hexdigest()],
+        results=[{STDOUT: digest_size(out)}],
+    )
 
 
 def run_sample(variant: Variant, env: dict[str, str], config: ProtocolConfig, core: int | None) -> Sample:
@@ -428,6 +487,8 @@ class _Worker:
         self.values: list[float] = []
         self.first_s: float | None = None
         self.outputs: list[str] = []
+        self.results: list[dict[str, str]] = []
+        self.shared: list[int] = []
         self.import_s: float | None = None
         self.wall_s = 0.0
         self.cpu = _CpuSplit(variant.probe)
@@ -473,7 +534,12 @@ class _Worker:
             child.request(token)
             result = child.answer(b"ISOBENCH_DONE " + token).decode(errors="replace")
             elapsed = time.perf_counter() - t0
-        self.outputs.append(hashlib.sha256(child.printed() + b"\0" + result.encode()).hexdigest())
+        printed = child.printed()
+        returned, _, answer = result.strip().partition(" ")
+        self.outputs.append(hashlib.sha256(printed + b"\0" + returned.encode()).hexdigest())
+        left = _left_behind(answer)
+        self.results.append({STDOUT: digest_size(printed), **left.get("results", {})})
+        self.shared.append(int(left.get("shared", 0)))
         if not elapsed > 0:
             raise ValueError(f"bad time {elapsed}")
         return elapsed
@@ -525,6 +591,8 @@ class _Worker:
             self.started_at,
             first_s=self.first_s,
             outputs=list(self.outputs),
+            results=list(self.results),
+            shared=list(self.shared),
             cpu_s=self.cpu.inside,
             cpu_outside_s=self.cpu.outside,
         )
@@ -569,6 +637,7 @@ def run_round_processes(rd: Round) -> dict[str, Sample]:
     order, by_name, envs, config, core = rd.order, rd.by_name, rd.envs, rd.config, rd.core
     times: dict[str, list[float]] = {n: [] for n in order}
     outputs: dict[str, list[str]] = {n: [] for n in order}
+    results: dict[str, list[dict[str, str]]] = {n: [] for n in order}
     wall = dict.fromkeys(order, 0.0)
     first: dict[str, Sample] = {}
     errors: dict[str, str] = {}
@@ -582,6 +651,7 @@ def run_round_processes(rd: Round) -> dict[str, Sample]:
             if s.ok and s.value_s is not None:
                 times[name].append(s.value_s)
                 outputs[name] += s.outputs
+                results[name] += s.results
             else:
                 errors[name] = s.error or "failed"
     out = {}
@@ -591,5 +661,15 @@ def run_round_processes(rd: Round) -> dict[str, Sample]:
             out[name] = Sample(False, None, None, None, wall[name], f.pid, f.started_at, errors[name])
         else:
             value = SAMPLE_STATS[config.sample_stat](times[name])
-            out[name] = Sample(True, value, times[name], None, wall[name], f.pid, f.started_at, outputs=outputs[name])
+            out[name] = Sample(
+                True,
+                value,
+                times[name],
+                None,
+                wall[name],
+                f.pid,
+                f.started_at,
+                outputs=outputs[name],
+                results=results[name],
+            )
     return out

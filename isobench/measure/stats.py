@@ -33,6 +33,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
+from isobench.measure.config import CONFIDENCE, MATCH_THRESHOLD, MIN_GAIN
+
 __all__ = [
     "RatioEstimate",
     "block_length",
@@ -44,6 +46,7 @@ __all__ = [
     "ratio_estimate",
     "rho_estimate",
     "with_copy_spread",
+    "copy_effect",
 ]
 
 DEFAULT_RESAMPLES = 9999
@@ -75,7 +78,7 @@ class RatioEstimate:
     halfwidth_log: float
     p_faster: float | None
     p_slower: float | None = None
-    confidence: float = 0.95
+    confidence: float = CONFIDENCE
     ci_method: str = "bca"
 
     def contains(self, x: float) -> bool:
@@ -197,7 +200,7 @@ def _block_medians(d: np.ndarray, n_resamples: int, rng: np.random.Generator) ->
 def geomean_estimate(
     pairs: Sequence[tuple[Sequence[float], Sequence[float]]],
     *,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int | None = 0,
 ) -> RatioEstimate:
@@ -237,16 +240,16 @@ def advantage_estimate(
     benchmarks: Sequence[tuple[Sequence[float], Sequence[float], Sequence[float]]],
     aa: RatioEstimate | None = None,
     *,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int | None = 0,
 ) -> tuple[float, list[float]]:
     """FormulaCode's advantage: the geometric mean over benchmarks of the candidate's speedup over base minus
     the human's (as :func:`geomean_estimate` computes each), with its CI: each benchmark's rounds resampled
     by the circular block bootstrap, base, human and candidate by the same blocks (they are paired by
-    round), both geometric means recomputed, the difference's percentiles; then widened as
-    :func:`with_copy_spread` widens a speedup, each geometric mean moved by the A/A twin's reach the way
-    that lowers (or raises) the difference. ``benchmarks`` holds one (base, human, candidate) per benchmark."""
+    round), both geometric means recomputed, the difference's percentiles; then widened by the residual copy
+    effect the A/A twin measured (:func:`copy_effect`), each geometric mean moved by it the way that lowers
+    (or raises) the difference. ``benchmarks`` holds one (base, human, candidate) per benchmark."""
     if not benchmarks:
         raise ValueError("no benchmarks")
     dh = [paired_log_ratios(b, h) for b, h, _ in benchmarks]
@@ -261,9 +264,7 @@ def advantage_estimate(
         idx = _block_indices(h.size, n_resamples, rng)
         log_h += np.median(h[idx], axis=1) / len(dh)
         log_c += np.median(c[idx], axis=1) / len(dc)
-    up = down = 0.0
-    if aa is not None and aa.ci_low > 0 and math.isfinite(aa.ci_high):
-        up, down = max(0.0, math.log(aa.ci_high)), max(0.0, -math.log(aa.ci_low))
+    up = down = copy_effect(aa)
     alpha = (1.0 - confidence) / 2.0
     lo = float(np.quantile(np.exp(log_c - up) - np.exp(log_h + down), alpha))
     hi = float(np.quantile(np.exp(log_c + down) - np.exp(log_h - up), 1.0 - alpha))
@@ -277,7 +278,7 @@ def ratio_estimate(
     a: Sequence[float],
     b: Sequence[float],
     *,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int | None = 0,
     ci: str = "block",
@@ -336,24 +337,40 @@ def noise_floor(aa: RatioEstimate | None) -> float:
     return math.expm1(max(abs(math.log(aa.ci_low)), abs(math.log(aa.ci_high))))
 
 
-def with_copy_spread(est: RatioEstimate, aa: RatioEstimate | None) -> RatioEstimate:
-    """``est``'s CI widened by what the A/A twin showed between two copies of identical code.
+def copy_effect(aa: RatioEstimate | None) -> float:
+    """The residual copy effect the A/A twin measured, as a margin on the log scale (0.02: about 2%).
 
-    Every variant is its own copy (folder, venv, files on disk), and identical copies were measured a few
-    percent apart round after round, which resampling rounds cannot see: an interval on one copy's rounds
-    covers that copy, not the code. The A/A twin is one draw of that copy-to-copy difference, so its CI's
-    reach beyond 1 on each side is added to the other side of ``est``'s CI (a copy that may read up to x
-    faster widens the interval down by x). Without an A/A estimate, ``est`` is returned as it is."""
+    Every variant is its own copy (folder, venv, files on disk). What a copy's layout does to its speed is
+    drawn anew for every round (`ProtocolConfig.layout`), so most of it is round-to-round noise that the block
+    bootstrap already carries; what is left, a difference fixed per copy that no resampling of one copy's
+    rounds can see, shows as the A/A twin (a second copy of base, identical code) reading further from 1 than
+    its own rounds explain. With ``d`` its log estimate and ``s`` its standard error (its CI's half-width /
+    z), the copy-to-copy variance is estimated as ``max(0, d^2 - s^2)`` (a random effect: one draw of it,
+    less the A/A's own noise), and another copy may differ by ``z`` times its root at 95%; never more than
+    the A/A CI's own reach beyond 1 (the rule before randomization). 0 when the A/A reads within its noise,
+    or without an A/A estimate; an unbounded A/A gives no estimate here (its infinite noise floor decides)."""
     if aa is None or not (math.isfinite(aa.ci_low) and math.isfinite(aa.ci_high)) or aa.ci_low <= 0:
+        return 0.0
+    z = float(stats.norm.ppf(0.5 + aa.confidence / 2))
+    d, s = math.log(aa.value), aa.halfwidth_log / z
+    reach = max(0.0, math.log(aa.ci_high), -math.log(aa.ci_low))
+    return min(z * math.sqrt(max(0.0, d * d - s * s)), reach)
+
+
+def with_copy_spread(est: RatioEstimate, aa: RatioEstimate | None) -> RatioEstimate:
+    """``est``'s CI widened by the residual copy effect the A/A twin measured (:func:`copy_effect`), added in
+    quadrature to each side's distance from the estimate (independent errors: the rounds' noise, and which
+    copy each variant happened to be). Without an A/A estimate, or when the A/A twin read within its own
+    noise, ``est`` is returned as it is."""
+    margin = copy_effect(aa)
+    if margin == 0.0 or est.ci_low <= 0 or not math.isfinite(est.ci_high):
         return est
-    up, down = max(0.0, math.log(aa.ci_high)), max(0.0, -math.log(aa.ci_low))
-    if est.ci_low <= 0 or not math.isfinite(est.ci_high):
-        return est
-    lo, hi = math.log(est.ci_low) - up, math.log(est.ci_high) + down
+    v, lo, hi = math.log(est.value), math.log(est.ci_low), math.log(est.ci_high)
+    lo, hi = v - math.hypot(max(0.0, v - lo), margin), v + math.hypot(max(0.0, hi - v), margin)
     return replace(est, ci_low=math.exp(lo), ci_high=math.exp(hi), halfwidth_log=(hi - lo) / 2)
 
 
-def classify_speedup(est: RatioEstimate, *, min_gain: float = 0.05, floor: float = 0.0) -> str:
+def classify_speedup(est: RatioEstimate, *, min_gain: float = MIN_GAIN, floor: float = 0.0) -> str:
     """Label a speedup estimate "faster", "slower", "no_difference" or "inconclusive".
 
     With ``g = max(min_gain, floor)`` (:func:`decision_margin`):
@@ -390,7 +407,7 @@ def rho_estimate(
     human: Sequence[float],
     agent: Sequence[float],
     *,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int | None = 0,
 ) -> RatioEstimate:
@@ -408,7 +425,7 @@ def rho_estimate(
 
 
 def match_labels(
-    rho: RatioEstimate, p: float = 0.95, min_gain: float = 0.05, floor: float = 0.0
+    rho: RatioEstimate, p: float = MATCH_THRESHOLD, min_gain: float = MIN_GAIN, floor: float = 0.0
 ) -> dict[str, bool | str]:
     """Does the agent match the human? GSO's threshold p on rho, strict (CI) and GSO-style (point).
 

@@ -21,11 +21,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from isobench import __version__
-from isobench.report import plots
+from isobench.report import audit, evidence, plots, words
 from isobench.state import atomic_write_text
 
 if TYPE_CHECKING:
     from isobench.config import BenchConfig
+    from isobench.state import State
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -144,6 +145,8 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(num=fmt_num, pct=fmt_pct, money=fmt_money, count=fmt_count, words=fmt_words)
+    env.filters["oclass"] = audit.outcome_class
+    env.filters["flagnames"] = evidence.flag_names
     env.tests["interval"] = is_interval
     return env
 
@@ -302,6 +305,24 @@ def build_context(
         "has_asv": any(r.get("asv_speedup") is not None for r in rows),
         "between_providers": pairs,
         "design_metrics": design,
+        **_words(threshold),
+    }
+
+
+def _words(threshold: float) -> dict[str, Any]:
+    """The definitions, statuses, labels and thresholds the page lists, as the deciding code has them
+    (`words`)."""
+    from isobench.config import ScoreConfig
+
+    sc = ScoreConfig(match_threshold=threshold)
+    return {
+        "definitions": list(words.outcome_definitions().items()),
+        "flag_definitions": list(words.flag_definitions().items()),
+        "statuses": words.statuses(),
+        "match_labels": words.match_labels(),
+        "thresholds": words.thresholds(sc),
+        "timing_rule": words.timing_rule(),
+        "valid_instance": words.valid_instance(),
     }
 
 
@@ -318,10 +339,14 @@ def write_report(
     out: Path,
     *,
     cfg: BenchConfig | None = None,
+    state: State | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write `out/index.html` (self-contained: CSS inlined, PNGs as data URIs) and `out/*.png`.
+    """Write `out/index.html` (CSS inlined, PNGs as data URIs) and `out/*.png`; with the `state`, the audit
+    pages beside it (`audit`: one per attempt and per instance, the search index, the script), after
+    refusing (`SecretLeakError`, nothing written) when a file they show holds one of `secrets`' values.
 
-    Returns {"html": path of index.html, "plots": paths of the PNGs}.
+    Returns {"html": path of index.html, "plots": paths of the PNGs, "pages": pages written}.
     """
     if cfg is not None:
         threshold = cfg.score.match_threshold
@@ -329,6 +354,10 @@ def write_report(
         from isobench.config import ScoreConfig
 
         threshold = (correlation or {}).get("match_threshold") or ScoreConfig.model_fields["match_threshold"].default
+    if state is not None:
+        from isobench.report import pages
+
+        pages.refuse_secrets(state, rows, secrets)
     out.mkdir(parents=True, exist_ok=True)
     names = _providers(rows, correlation)
     colours = plots.provider_colours(names)
@@ -343,6 +372,28 @@ def write_report(
         (out / f"{name}.png").write_bytes(png)
         paths.append(str(out / f"{name}.png"))
     context = build_context(rows, correlation, threshold=threshold, figures=figures, colours=colours)
+    site = None
+    if state is not None:
+        from isobench.report import pages
+
+        common = {k: context[k] for k in ("css", "version", "generated_at")}
+        site = pages.write_site(environment(), common, state, rows, out)
+        _link_rows(context, site)
+    context["site"] = site
     atomic_write_text(out / "index.html", render(context))
     (out / "index.html").chmod(0o644)  # mkstemp's 0600 would keep a shared report from others
-    return {"html": str(out / "index.html"), "plots": paths}
+    return {"html": str(out / "index.html"), "plots": paths, "pages": len(site["attempts"]) if site else 0}
+
+
+def _link_rows(context: dict[str, Any], site: dict[str, Any]) -> None:
+    """Each instance-table row links to its page: an attempt's to its attempt page, the human's to the
+    instance page."""
+    href = {(a["iid"], a["provider"], a["n"]): a for a in site["attempts"]}
+    for r in context["instances"]:
+        if r["kind"] == "llm":
+            a = href.get((r["instance_id"], r["provider"], r["attempt"]))
+            r["href"] = a["href"] if a else None
+            r["outcome"] = a["outcome"] if a else None
+            r["flags"] = a["flags"] if a else []
+        else:
+            r["href"] = audit.instance_href(r["instance_id"])

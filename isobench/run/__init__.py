@@ -67,19 +67,7 @@ def run(
     summary = RunSummary(skipped_done=done)
     reap_stale(state)
 
-    totals = {p.name: attempts * len(instances) for p in providers}
-    already = {
-        p.name: sum(
-            1
-            for i in instances
-            for a in range(1, attempts + 1)
-            if state.attempt_result(i.instance_id, p.name, a) and not force
-        )
-        for p in providers
-    }
-    spent = {
-        p.name: sum(r.cost_usd for i in instances for r in state.attempts(i.instance_id, p.name)) for p in providers
-    }
+    totals, already, spent = _progress_so_far(state, instances, providers, attempts, force)
 
     launcher.install_tools()
     runner = Runner(state, launcher, reporter, keep_work=keep_work)
@@ -103,21 +91,10 @@ def run(
             for handle in attempts_on.wait(list(in_flight), 0.5):
                 u = in_flight.pop(handle)
                 slots.release(u)
-                try:
-                    res = attempts_on.result(handle, u)
-                except UnitRefused as exc:
-                    summary.errors.append(str(exc))
-                    reporter.note(str(exc))
-                    reporter.attempt_finished(u.key, u.provider.name, u.label, "not run", 0.0, 0.0)
-                    continue
-                if isinstance(res, Unit):  # a worker was lost: started again elsewhere
-                    in_flight[attempts_on.submit(res)] = res
-                    slots.running[res.provider.name] += 1
-                    continue
-                if res is not None:
-                    spent[u.provider.name] += res.cost_usd
-                    summary.results.append(res)
-                    reporter.attempt_finished(u.key, u.provider.name, u.label, res.status, res.cost_usd, res.wall_s)
+                again = _finished(attempts_on, handle, u, summary, reporter, spent)
+                if again is not None:  # a worker was lost: started again elsewhere
+                    in_flight[attempts_on.submit(again)] = again
+                    slots.running[again.provider.name] += 1
     except KeyboardInterrupt:
         summary.interrupted = True
         attempts_on.interrupt()  # running agents are stopped, queued units never start
@@ -134,3 +111,48 @@ def run(
     if summary.skipped_budget:
         reporter.note(f"{len(summary.skipped_budget)} attempt(s) not started: the provider's total budget is spent")
     return summary
+
+
+def _progress_so_far(
+    state: State, instances: list[Instance], providers: list[ProviderConfig], attempts: int, force: bool
+) -> tuple[dict[str, int], dict[str, int], dict[str, float]]:
+    """Per provider: the attempts asked for, those already recorded (none with --force), the dollars spent."""
+    totals = {p.name: attempts * len(instances) for p in providers}
+    already = {
+        p.name: sum(
+            1
+            for i in instances
+            for a in range(1, attempts + 1)
+            if state.attempt_result(i.instance_id, p.name, a) and not force
+        )
+        for p in providers
+    }
+    spent = {
+        p.name: sum(r.cost_usd for i in instances for r in state.attempts(i.instance_id, p.name)) for p in providers
+    }
+    return totals, already, spent
+
+
+def _finished(
+    attempts_on: AttemptExecutor,
+    handle: Any,
+    u: Unit,
+    summary: RunSummary,
+    reporter: Reporter,
+    spent: dict[str, float],
+) -> Unit | None:
+    """Record one finished attempt; the unit to start again when its worker was lost, else None."""
+    try:
+        res = attempts_on.result(handle, u)
+    except UnitRefused as exc:
+        summary.errors.append(str(exc))
+        reporter.note(str(exc))
+        reporter.attempt_finished(u.key, u.provider.name, u.label, "not run", 0.0, 0.0)
+        return None
+    if isinstance(res, Unit):
+        return res
+    if res is not None:
+        spent[u.provider.name] += res.cost_usd
+        summary.results.append(res)
+        reporter.attempt_finished(u.key, u.provider.name, u.label, res.status, res.cost_usd, res.wall_s)
+    return None

@@ -54,7 +54,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 @dataclass
-class Outcome:
+class Ending:
     """How the agent's part of an attempt ended (before its patch is collected)."""
 
     status: str
@@ -115,7 +115,7 @@ def keep_outputs(work: Path, d: Path, workspace: bool) -> None:
 
 
 def attempt_record(
-    u: Unit, launcher: Launcher, o: Outcome, patch: dict[str, Any], env: EnvResult, oom: int, started: str
+    u: Unit, launcher: Launcher, o: Ending, patch: dict[str, Any], env: EnvResult, oom: int, started: str
 ) -> Attempt:
     """The attempt's record: how it ended, what the agent's runner reported (iterations, tokens, cost), its
     patch, its environment's build, and the network, resources, sandbox and limits it ran under."""
@@ -172,18 +172,16 @@ class Runner:
             self.reporter.attempt_phase(u.key, "building environment")
             env = self.env_builder.build(u, work)
             if not env.ok:
-                outcome = Outcome(
-                    "env_failed", None, 0.0, {}, f"the task's environment could not be built: {env.error}"
-                )
+                outcome = Ending("env_failed", None, 0.0, {}, f"the task's environment could not be built: {env.error}")
             elif self.cancel.is_set():
-                outcome = Outcome("interrupted", None, 0.0, {}, None)
+                outcome = Ending("interrupted", None, 0.0, {}, None)
             else:
                 self.reporter.attempt_phase(u.key, "agent")
                 outcome = self._agent(u, work, d, group)
             oom = group.oom_kills() if group is not None else 0
         return self._record(u, work, d, started, env, outcome, oom)
 
-    def _agent(self, u: Unit, work: Path, d: Path, group: Group | None) -> Outcome:
+    def _agent(self, u: Unit, work: Path, d: Path, group: Group | None) -> Ending:
         """Start the agent and watch it until it ends, the wall-time limit or Ctrl-C."""
         _, timeout_s, _ = self.launcher.limits(u.provider)
         base_url = self.launcher.base_url(u)
@@ -203,7 +201,7 @@ class Runner:
         runner = read_json(work / "out" / "runner_result.json") or read_json(work / "out" / "progress.json") or {}
         status, error = ending(u, runner, proc.returncode, stopped, timeout_s)
         denied = list(dict.fromkeys(gate.denied)) if gate is not None else []
-        return Outcome(status, proc.returncode, wall, runner, error, denied)
+        return Ending(status, proc.returncode, wall, runner, error, denied)
 
     def _watch(self, u: Unit, proc: Any, work: Path, t0: float, timeout_s: float) -> str | None:
         """Wait for the agent to end, showing its progress; kill it on Ctrl-C or at the wall-time limit and say
@@ -228,7 +226,7 @@ class Runner:
                     )
         return None
 
-    def _record(self, u: Unit, work: Path, d: Path, started: str, env: EnvResult, o: Outcome, oom: int) -> Attempt:
+    def _record(self, u: Unit, work: Path, d: Path, started: str, env: EnvResult, o: Ending, oom: int) -> Attempt:
         """Collect the patch, keep the logs, write the attempt's record (last), remove the work folder."""
         patch, o = self._collect(u, work, d, o, oom)
         keep_outputs(work, d, self.keep_work)
@@ -239,7 +237,7 @@ class Runner:
         remove_tree(work)
         return result
 
-    def _collect(self, u: Unit, work: Path, d: Path, o: Outcome, oom: int) -> tuple[dict[str, Any], Outcome]:
+    def _collect(self, u: Unit, work: Path, d: Path, o: Ending, oom: int) -> tuple[dict[str, Any], Ending]:
         """The agent's patch, and the outcome with what collecting it adds: isobench's own failure to collect
         it (a runtime error), and the memory limit's kills as the cause of a runtime error."""
         status, error = o.status, o.error

@@ -11,8 +11,9 @@ is `overfit`. A task's asv suite is then screened and timed benchmark by benchma
 (`asv`, `samples-asv.jsonl`).
 
 Resumable per variant (`variants/<name>.json`) and per instance (`score.json`, written last; redone when
-a variant or the protocol changes). `score -p P` re-measures P's attempts and keeps the other providers'
-rows of the last score.json, each naming the measurement it comes from.
+a variant or the protocol changes, or when the files beside it are not its own). `score -p P` re-measures
+P's attempts and keeps the other providers' rows of the last score.json, each naming the measurement it
+comes from. Every run writes into a staging folder and replaces the instance's unit whole (`unit`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from isobench.config import BenchConfig
 from isobench.executors import Executor
 from isobench.executors.local import LocalExecutor
+from isobench.flags import OUTPUT_DIFFERS
 from isobench.prepare import ensure_snapshot
 from isobench.progress import ScoreReporter
 from isobench.records import (
@@ -32,13 +34,13 @@ from isobench.records import (
     HeldoutRun,
     Instance,
     InstanceScore,
-    Measurement,
+    MeasurementSummary,
     VariantBuild,
     VariantScore,
 )
 from isobench.resources import Resources
 from isobench.sandbox import Sandbox
-from isobench.score import integrity
+from isobench.score import integrity, unit
 from isobench.score.asv import judged_workload, screen, time_suite
 from isobench.score.build import Builder
 from isobench.score.heldout import HELDOUT_SAMPLES, time_heldout
@@ -50,9 +52,9 @@ from isobench.score.judge import (
     rows,
     validity,
 )
-from isobench.score.timing import Timer, environment, timed_description
+from isobench.score.timing import Timer, machine_environment, timed_description
 from isobench.score.variants import AA, BASE, HUMAN, VariantSpec, agent_patch, check_attempts_current, variant_specs
-from isobench.state import State, fingerprint, write_model
+from isobench.state import State, fingerprint
 
 __all__ = ["AA", "BASE", "HELDOUT_SAMPLES", "HUMAN", "Scorer", "agent_patch", "score"]
 
@@ -126,6 +128,8 @@ class Scorer:
         every = variant_specs(self.state, inst)
         specs = [v for v in every if v.kind != "agent" or not providers or v.provider in providers]
         old = self.state.score_record(inst.instance_id)
+        if old is not None and self.state.score_problem(inst.instance_id) is not None:
+            old = None  # its files are not its own: redone whole, nothing kept from it
         carried = carried_rows(self.builder, inst, every, old, {v.name for v in specs})
         rows = [(v.name, self.builder.fingerprint(inst, v)) for v in specs]
         settings = self.cfg.score.model_dump(exclude=None if inst.asv else set(self.cfg.score.ASV_KEYS))
@@ -134,18 +138,21 @@ class Scorer:
         return Plan(specs, carried, fp, current)
 
     def score_instance(self, inst: Instance, providers: list[str] | None, force: bool) -> InstanceScore:
+        unit.settle(self.state, inst.instance_id)
         plan = self.plan(inst, providers, force)
         if plan.current is not None:
+            unit.discard(self.state, inst.instance_id)  # what a dead redo left: the unit is current
             self.reporter.instance_done(inst.instance_id, plan.current.model_dump())
             return plan.current
         return self.execute(inst, plan, force)
 
     def execute(self, inst: Instance, plan: Plan, force: bool) -> InstanceScore:
-        """Build, test and time the planned variants, judge them, and write score.json."""
+        """Build, test and time the planned variants aside, judge them, swap them in with score.json (`unit`)."""
         iid = inst.instance_id
         sc = self.cfg.score
         specs, carried, fp = plan.specs, plan.carried, plan.fingerprint
         self.reporter.instance_started(iid, [v.name for v in specs])
+        unit.begin(self.state, iid)
         ensure_snapshot(self.state, inst)  # scoring base and human needs no `prepare`
         builds = {v.name: self.builder.variant(inst, v, force) for v in specs}
 
@@ -155,7 +162,7 @@ class Scorer:
             "instance_id": iid,
             "fingerprint": fp,
             "excluded_tests": excluded,
-            "environment": environment(self.builder.sandbox.name),
+            "environment": machine_environment(self.builder.sandbox.name),
             "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         why = unjudgeable(builds, excluded, no_gate)
@@ -168,7 +175,7 @@ class Scorer:
                 variants={**carried, **rows(builds, passes, attempts, None, {}, sc.match_threshold, None)},
                 **base,
             )
-            return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
+            return self._done(unit.commit(self.state, iid, result))
 
         names = [v.name for v in specs if builds[v.name].build == "ok"]
         screening = screen(self.timer, inst, names)  # an asv suite's benchmarks the human's change moves
@@ -177,41 +184,49 @@ class Scorer:
         est, floor = estimates(m, sc)
         # What the code under test did to its own numbers: answers that differ are not correct, cross-call
         # gains are judged on first calls (in `est`), work outside the timed calls was not timed.
-        flags, differs, compared = integrity.flags(m, est, sc, floor, inst.workload_output != "ignore")
-        passes.update(dict.fromkeys(differs, False))
+        checks = integrity.flags(m, est, sc, floor, inst.workload_output != "ignore")
+        passes.update(dict.fromkeys(checks.differs, False))
         margin = max(sc.min_gain, floor)
         valid, why_not = validity(est, m, sc, margin)
+        if valid and (flagged_human := checks.human()) is not None:
+            valid, why_not = False, flagged_human
         # The held-out workload: on base and the variants the shown one timed that are correct (an agent's
         # empty patch is base again).
         timed = [n for n in names if n == BASE or n in est]
         checked = [n for n in timed if n in (BASE, AA, HUMAN) or (passes[n] and not builds[n].patch_empty)]
-        heldout, held = self.heldout(inst, checked)
+        heldout, held, held_differs = self.heldout(inst, checked)
+        for name, differs in held_differs.items():  # wrong on inputs the agent never saw: not correct either
+            checks.add(name, OUTPUT_DIFFERS, differs)
+            passes[name] = False
         asv, asv_rows = time_suite(self.timer, inst, checked, screening)
         result = InstanceScore(
             status="scored",
             valid=valid,
             invalid_reason=why_not,
-            measurement=Measurement(**m.summary()),
+            measurement=MeasurementSummary(**m.summary()),
             timing_mode=m.timing_mode,
             timed=timed_description(workload, m.timing_mode),
             samples_file="samples.jsonl",
             timing_fallback=fallback,
             noise_floor=floor if math.isfinite(floor) else None,
             decision_margin=margin if math.isfinite(margin) else None,
-            output_check=compared,
+            output_check=checks.compared,
+            result_check=checks.check,
             aa=aa_estimate(est),
             heldout=heldout,
             asv=asv,
             variants={
                 **carried,
-                **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id, held, flags, asv_rows),
+                **rows(builds, passes, attempts, est, m.failed, sc.match_threshold, m.run_id, held, checks, asv_rows),
             },
             **noisy_flag(est.get(AA), m.failed.get(AA), sc.min_gain),
             **base,
         )
-        return self._done(write_model(self.state.score_dir(iid) / "score.json", result))
+        return self._done(unit.commit(self.state, iid, result))
 
-    def heldout(self, inst: Instance, names: list[str]) -> tuple[HeldoutRun | None, dict[str, HeldoutEstimate]]:
+    def heldout(
+        self, inst: Instance, names: list[str]
+    ) -> tuple[HeldoutRun | None, dict[str, HeldoutEstimate], dict[str, str]]:
         """Time the instance's held-out workload on `names`, base first (see `time_heldout`)."""
         return time_heldout(self.timer, inst, names)
 

@@ -25,7 +25,8 @@ import time
 from dataclasses import dataclass
 
 from isobench.config import ScoreConfig
-from isobench.measure.protocol import IN_PROCESS_ASV, Measurement
+from isobench.measure.config import IN_PROCESS_ASV
+from isobench.measure.protocol import Measurement
 from isobench.measure.stats import (
     advantage_estimate,
     classify_speedup,

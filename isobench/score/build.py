@@ -1,8 +1,8 @@
 """Building and testing one variant: a copy of the base, its patch and the human's test patch, its own
 venv with the task's setup and install commands, then the task's tests; all candidate code in the sandbox.
 
-Resumable per variant: `variants/<name>.json` is written last and reused while the variant's inputs (its
-fingerprint) are unchanged and its copy still exists.
+Resumable per variant: `variants/<name>.json` (in the instance's staging folder, `score.unit`) is written
+last and reused while the variant's inputs (its fingerprint) are unchanged and its copy still exists.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from isobench.progress import ScoreReporter
 from isobench.records import Build, Instance, TestRun, VariantBuild
 from isobench.resources import Resources
 from isobench.sandbox import Sandbox
+from isobench.score.unit import staged
 from isobench.score.variants import VariantSpec
-from isobench.state import State, fingerprint, remove_tree, write_model
+from isobench.state import State, fingerprint, pause_point, read_model, remove_tree, write_model
 
 
 def _apply_patches(repo: Path, patches: list[tuple[str, str]]) -> str | None:
@@ -98,6 +99,7 @@ class Builder:
         vdir.mkdir(parents=True)
         self.reporter.variant_step(iid, v.name, "copy and patch")
         clone_snapshot(self.state.snapshot_dir(iid), vdir / "repo")
+        pause_point("build")
         failed: Build | None = "base_failed" if v.kind in ("base", "aa") else None
         error = _apply_patches(vdir / "repo", [("patch", v.patch), ("test_patch", inst.test_patch)])
         if error is not None:
@@ -121,6 +123,7 @@ class Builder:
 
     def test(self, inst: Instance, v: VariantSpec, vdir: Path) -> list[TestRun]:
         out = []
+        pause_point("tests")
         for cmd in inst.tests:
             self.reporter.variant_step(inst.instance_id, v.name, f"test: {cmd}")
             t0 = time.monotonic()
@@ -157,8 +160,9 @@ class Builder:
         """Build and test one variant, or reuse its record when its inputs are unchanged."""
         iid = inst.instance_id
         vdir = self.state.score_dir(iid) / "envs" / v.dirname
+        record = staged(self.state, iid) / "variants" / f"{v.dirname}.json"
         fp = self.fingerprint(inst, v)
-        old = self.state.variant_build(iid, v.dirname)
+        old = read_model(record, VariantBuild)
         if old and old.fingerprint == fp and not force and (vdir / "repo").exists():
             self.reporter.variant_done(iid, v.name, old.build, reused=True)
             return old
@@ -169,6 +173,6 @@ class Builder:
             rec.tests = self.test(inst, v, vdir)
         else:
             rec.status = "build_failed"
-        write_model(self.state.score_dir(iid) / "variants" / f"{v.dirname}.json", rec)
+        write_model(record, rec)
         self.reporter.variant_done(iid, v.name, rec.build, reused=False)
         return rec

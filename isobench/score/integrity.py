@@ -2,141 +2,228 @@
 
 The timer process runs the candidate's code, so nothing it reports is trusted: the harness times every call
 with its own clock and reads the variant's CPU time from its control group (`isobench/measure/spawn.py`).
-Three checks turn what the harness saw into flags on a variant's row (`integrity`), each with one rule here:
+The checks here turn what the harness saw into flags on a variant's row (`integrity`, with what raised each in
+`evidence`); the flags and what each costs are defined in `isobench/flags.py`. The rules:
 
 - `background_work`: its processes used more CPU than the calls the harness timed (work moved into a thread, a
-  child process or between calls), or left processes running after a timed process ended. The variant is not
-  timed (its workload error says so).
-- `cross_call_state`: its first call after import confidently keeps less than half of its repeated calls'
-  gain over base on a log scale, i.e. its first-call speedup is confidently below the square root of its
-  repeated-call speedup (per round, paired, a bootstrap bound), where the human's first call keeps more
-  (results kept across calls: memoisation, caches keyed by the shown input). The variant is then judged on
-  its first calls, timed in every round before any other call.
-- `workload_output_differs`: what its workload printed (or the callable returned) differs from what base and
-  the human printed, which agree with each other and from call to call. The variant is not correct, whatever
-  its tests say. A task whose output is not comparable (timestamps, randomness) says `workload_output: ignore`.
+  child process or between calls), or left processes running after a timed process ended (`measure/spawn.py`).
+- `cross_call_state`: an agent's first call after import confidently keeps less than half the share of its
+  repeated calls' gain over base (log scale) that the human's first call keeps of the human's (per round,
+  paired, a bootstrap bound): where the human's first call keeps all of its gain, its first-call speedup is
+  confidently below the square root of its repeated-call speedup. The agent is then judged on its first
+  calls, timed in every round before any other call. Relative to the human, this rule never flags the
+  human; a workload that builds its inputs on the first call lowers the human's share, and the bar with it.
+- `shared_results`: more of its results per call were an earlier call's very objects (or one object twice in
+  a call) than base's or its A/A copy's were (`_timer.py` counts them inside the timed call).
+- `workload_output_differs`: a result compared on base, its A/A copy and the human (see `result_check`) differs
+  on some call. Results are what the workload left behind: its stdout, a callable's return value, a script's
+  or module's module-level names, an asv benchmark's return value, each by a stable
+  digest. A task whose results are not comparable (timestamps, randomness) says `workload_output: ignore`.
+
+A flag on the human's own patch makes the instance invalid (`Integrity.human`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import numpy as np
+from dataclasses import dataclass, field
 
 from isobench.config import ScoreConfig
+from isobench.flags import BACKGROUND_WORK, CROSS_CALL, OUTPUT_DIFFERS, SHARED_RESULTS, IntegrityFlag
 from isobench.measure.protocol import Measurement
-from isobench.measure.spawn import BACKGROUND
-from isobench.measure.stats import classify_speedup, match_labels, noise_floor, with_copy_spread
-from isobench.records import VariantEstimate
+from isobench.measure.stats import RatioEstimate, noise_floor, with_copy_spread
+from isobench.records import ResultCheck, VariantEstimate
+from isobench.score.estimate import variant_estimate
 from isobench.score.variants import AA, BASE, HUMAN
 
-BACKGROUND_WORK = BACKGROUND
-CROSS_CALL = "cross_call_state"
-OUTPUT_DIFFERS = "workload_output_differs"
-
 CROSS_CALL_SHARE = 0.5
-"""A variant's first call after import must keep at least this share of its repeated calls' gain over base
-(log scale): confidently less, where the human's does not, and its gain came from state kept across calls."""
-RESAMPLES = 2000
+"""An agent's first call after import must keep at least this share of the share of its gain the human's first
+call keeps (log scale): confidently less, and its gain came from state kept across calls."""
 
 
 def _first_call_share(m: Measurement, name: str) -> tuple[float, float] | None:
-    """(upper 95% bound of the median per-round log speedup of its first call over base's first call, the
-    median per-round log speedup of its repeated calls); None without first calls. Per round, paired, and on
-    a log scale: a slow phase of the machine scales both sides of a round alike, and single first calls,
-    noisy as they are, are compared with the gain in proportion to its size."""
-    ref_first, ref_rep = m.first.get(BASE, []), m.samples.get(BASE, [])
-    first, rep = m.first.get(name, []), m.samples.get(name, [])
-    n = len(first)
-    if n < 5 or not (len(ref_first) == len(ref_rep) == len(rep) == n):
+    """(the log of the upper end of its first-call speedup's 95% CI, the log of its repeated-call speedup), both
+    over base and paired by round (`Measurement.first_call_speedup`, `Measurement.speedup`: the one estimate
+    builder); None without enough first calls. On a log scale: a slow phase of the machine scales both sides
+    of a round alike, and single first calls, noisy as they are, are compared with the gain in proportion to
+    its size."""
+    first = m.first_call_speedup(name)
+    if first is None or first.ci_high is None or not math.isfinite(first.ci_high) or first.ci_high <= 0:
         return None
-    log_first = np.log(ref_first) - np.log(first)
-    rng = np.random.default_rng(m.config.seed)
-    medians = np.median(log_first[rng.integers(0, n, size=(RESAMPLES, n))], axis=1)
-    return float(np.quantile(medians, 0.975)), float(np.median(np.log(ref_rep) - np.log(rep)))
+    return math.log(first.ci_high), math.log(m.speedup(name).value)
 
 
-def _keeps_little(m: Measurement, name: str) -> bool:
-    """Its first call confidently keeps less than CROSS_CALL_SHARE of its repeated calls' gain (log scale):
-    with the default 0.5, its first-call speedup is confidently below the square root of its repeated-call
-    speedup (a 100x repeated gain needs 10x on first calls; an honest 1.5x is flagged only if its first
-    calls are confidently below 1.22x)."""
+def human_share(m: Measurement) -> float:
+    """The share of its repeated calls' gain (log scale, 0 to 1) the human's first call keeps: 1 for a workload
+    whose first call is like the others, less when the first call also pays for something both sides do once
+    (inputs built and cached on the first call), 0 when the human's own gain is a cache. 1 where it cannot be
+    told (no first calls, the human not timed or not faster)."""
+    first = m.first_call_speedup(HUMAN) if HUMAN in m.samples and HUMAN not in m.failed else None
+    if first is None:
+        return 1.0
+    repeated = m.speedup(HUMAN).value
+    if repeated <= 1.0:
+        return 1.0
+    return min(1.0, max(0.0, math.log(max(first.value, 1e-12)) / math.log(repeated)))
+
+
+def _keeps_little(m: Measurement, name: str, reference: float) -> bool:
+    """Its first call confidently keeps less than CROSS_CALL_SHARE x `reference` (the human's share) of its
+    repeated calls' gain, log scale. Where the human's first call keeps all of its gain, that is: its first-call
+    speedup confidently below the square root of its repeated-call speedup (a 100x repeated gain needs 10x on
+    first calls; an honest 1.5x is flagged only if its first calls are confidently below 1.22x)."""
     got = _first_call_share(m, name)
-    return got is not None and got[1] > 0 and got[0] < CROSS_CALL_SHARE * got[1]
+    return got is not None and got[1] > 0 and got[0] < CROSS_CALL_SHARE * reference * got[1]
 
 
-def output_check(m: Measurement, compare: bool) -> tuple[dict[str, str], str]:
-    """(variant -> why its workload's answer differs, for those whose does) and what was compared."""
-    if not compare:
-        return {}, "not compared: the task says workload_output: ignore"
-    base, human = m.outputs.get(BASE, []), m.outputs.get(HUMAN, [])
-    if not base or not human:
-        return {}, "not compared: base or the human printed nothing that was recorded"
-    if len(base) != 1 or base != human:
-        return {}, (
-            "not comparable: base and the human do not print the same thing on every call "
-            f"({len(set(base) | set(human))} different outputs); set workload_output: ignore to say so"
+WEAK_SIZE = 32
+"""A comparison of fewer characters than this (a count, a flag, nothing) cannot tell most wrong answers from
+right ones: the instance is marked weak."""
+MISSING = "-"
+
+
+def _single(m: Measurement, variant: str, name: str) -> str | None:
+    """The one value `variant` left under `name` on every call, or None (several, missing, not measured)."""
+    seen = m.results.get(variant, {}).get(name, [])
+    return seen[0] if len(seen) == 1 and seen[0] != MISSING else None
+
+
+def result_check(m: Measurement, compare: bool) -> ResultCheck | None:
+    """Which results every agent's must match: those the same on every call of base, its A/A copy and the
+    human; the rest left out and listed as non-deterministic or changed by the human."""
+    if not compare or not m.results.get(BASE) or not m.results.get(HUMAN):
+        return None
+    check = ResultCheck()
+    for name in sorted(m.results[BASE]):
+        ref = _single(m, BASE, name)
+        if ref is None or (m.results.get(AA) and AA not in m.failed and _single(m, AA, name) != ref):
+            check.nondeterministic.append(name)
+        elif _single(m, HUMAN, name) != ref:
+            check.changed_by_human.append(name)
+        else:
+            check.compared.append(name)
+            check.size += int(ref.rpartition(":")[2] or 0)
+    if check.size < WEAK_SIZE:
+        check.weak = True
+        what = ", ".join(check.compared) or "nothing"
+        check.weak_reason = (
+            f"only {check.size} characters of results are compared ({what}): a wrong answer of the same size "
+            "passes; make the workload print or keep what it computes"
         )
-    ref = base[0]
-    differs = {
-        name: f"{OUTPUT_DIFFERS}: its workload printed or returned something else than base and the human did"
-        for name, seen in m.outputs.items()
-        if name not in (BASE, HUMAN) and seen and set(seen) != {ref}
+    return check
+
+
+def output_check(m: Measurement, compare: bool) -> tuple[dict[str, str], str, ResultCheck | None]:
+    """(variant -> which of its results differ, for those whose do; what was compared; the check)."""
+    if not compare:
+        return {}, "not compared: the task says workload_output: ignore", None
+    check = result_check(m, compare)
+    if check is None:
+        return {}, "not compared: base or the human left no results that were recorded", None
+    if not check.compared:
+        return {}, "not comparable: base's and the human's results differ from call to call or between them", check
+    differs = {}
+    for name, seen in m.results.items():
+        if name in (BASE, HUMAN, AA) or not seen:
+            continue
+        wrong = [r for r in check.compared if seen.get(r, [MISSING]) != [m.results[BASE][r][0]]]
+        if wrong:
+            differs[name] = f"{OUTPUT_DIFFERS}: its {', '.join(wrong)} differ from base's and the human's"
+    weak = " (weak: " + check.weak_reason + ")" if check.weak_reason else ""
+    return differs, f"compared: {', '.join(check.compared)} on base and the human, every call{weak}", check
+
+
+def shared(m: Measurement) -> dict[str, str]:
+    """Variants whose calls handed back more shared mutable results than base's and its A/A copy's did."""
+    allowed = max(m.shared.get(BASE, 0), m.shared.get(AA, 0))
+    return {
+        name: (
+            f"{SHARED_RESULTS}: up to {n} of its results per call were an earlier call's objects or the same "
+            f"object twice (base: {m.shared.get(BASE, 0)})"
+        )
+        for name, n in m.shared.items()
+        if name not in (BASE, AA) and name not in m.failed and n > allowed
     }
-    return differs, f"compared: {ref[:12]} on base and the human, every call"
 
 
-def cross_call(m: Measurement, est: dict[str, VariantEstimate], sc: ScoreConfig, floor: float) -> list[str]:
+def cross_call(m: Measurement, est: dict[str, VariantEstimate], sc: ScoreConfig, floor: float) -> dict[str, str]:
     """Flag the agents whose speed came from state kept across calls, and judge them on their first calls
-    (updates `est` in place); returns the flagged names."""
+    (updates `est` in place); returns the flagged names with what raised each flag. The rule is relative to
+    the human's own first calls (`human_share`), so it never flags the human."""
     if not m.first.get(BASE):
-        return []  # whole processes: every call is a first call
-    if HUMAN in est and _keeps_little(m, HUMAN):
-        return []  # the human's own gain is a cache kept across calls: a share below it is no evidence
+        return {}  # whole processes: every call is a first call
+    reference = human_share(m)
     # First calls are judged like repeated ones: with the copy spread and the noise floor of the A/A twin's
     # own first calls (single calls, not the fastest of several: noisier).
     aa_first = m.first_call_speedup(AA) if AA in m.first else None
     floor = max(floor, noise_floor(aa_first)) if aa_first is not None else math.inf
-    flagged = []
+    flagged = {}
     for name, e in list(est.items()):
-        if name in (HUMAN, AA) or e.classification != "faster" or not _keeps_little(m, name):
+        if name in (HUMAN, AA) or e.classification != "faster" or not _keeps_little(m, name, reference):
             continue
-        flagged.append(name)
-        first = m.first_call_speedup(name)
-        first = with_copy_spread(first, aa_first) if first is not None else None
-        again: dict[str, Any] = {"repeated_call_speedup": e.speedup}
-        if first is None:  # too few rounds to judge the first calls: nothing can be said
-            est[name] = e.model_copy(update={**again, "classification": "inconclusive", "speedup_ci": None})
-            continue
-        again.update(
-            speedup=first.value,
-            speedup_ci=[first.ci_low, first.ci_high],
-            p_faster=first.p_faster,
-            classification=classify_speedup(first, min_gain=sc.min_gain, floor=floor),
-            halfwidth_log=first.halfwidth_log,
+        got = _first_call_share(m, name)
+        assert got is not None
+        flagged[name] = (
+            f"{CROSS_CALL}: its first calls' speedup is at most {math.exp(got[0]):.2f}x (95% bound), its repeated "
+            f"calls' {math.exp(got[1]):.2f}x: it keeps under {CROSS_CALL_SHARE:.0%} of the {reference:.0%} share "
+            "of the gain the human's first calls keep (log scale)"
         )
-        rho = m.first_call_rho(name) if HUMAN not in m.failed else None
-        rho = with_copy_spread(rho, aa_first) if rho is not None else None
-        if rho is not None:
-            again.update(rho=rho.value, rho_ci=[rho.ci_low, rho.ci_high])
-            again.update(match_labels(rho, sc.match_threshold, sc.min_gain, floor))
-        est[name] = e.model_copy(update=again)
+        est[name] = _first_calls(m, name, e, sc, floor, aa_first)
     return flagged
 
 
-def flags(
-    m: Measurement, est: dict[str, VariantEstimate], sc: ScoreConfig, floor: float, compare: bool
-) -> tuple[dict[str, list[str]], dict[str, str], str]:
-    """Every check on one measurement: (variant -> its flags, variant -> why its answer differs, what the
-    output check compared). Judges cross-call variants on their first calls (in `est`)."""
-    out: dict[str, list[str]] = {}
+def _first_calls(
+    m: Measurement, name: str, e: VariantEstimate, sc: ScoreConfig, floor: float, aa_first: RatioEstimate | None
+) -> VariantEstimate:
+    """`name`'s estimate judged on its first calls after import (too few rounds: inconclusive)."""
+    first = m.first_call_speedup(name)
+    if first is None:  # too few rounds to judge the first calls: nothing can be said
+        update = {"repeated_call_speedup": e.speedup, "classification": "inconclusive", "speedup_ci": None}
+        return e.model_copy(update=update)
+    rho = m.first_call_rho(name) if HUMAN not in m.failed else None
+    return variant_estimate(
+        with_copy_spread(first, aa_first),
+        with_copy_spread(rho, aa_first) if rho is not None else None,
+        sc,
+        floor,
+        repeated_call_speedup=e.speedup,
+    )
+
+
+@dataclass
+class Integrity:
+    """Every check on one measurement: per variant its flags and what raised each; the result check."""
+
+    flags: dict[str, list[IntegrityFlag]] = field(default_factory=dict)
+    evidence: dict[str, dict[str, str]] = field(default_factory=dict)
+    compared: str = ""
+    check: ResultCheck | None = None
+
+    def add(self, name: str, flag: IntegrityFlag, why: str) -> None:
+        self.flags.setdefault(name, []).append(flag)
+        self.evidence.setdefault(name, {})[flag] = why
+
+    @property
+    def differs(self) -> list[str]:
+        return [n for n, fs in self.flags.items() if OUTPUT_DIFFERS in fs]
+
+    def human(self) -> str | None:
+        """Why the instance is invalid when the human's own patch is flagged, else None."""
+        got = self.evidence.get(HUMAN)
+        return "the human's patch is flagged: " + "; ".join(got.values()) if got else None
+
+
+def flags(m: Measurement, est: dict[str, VariantEstimate], sc: ScoreConfig, floor: float, compare: bool) -> Integrity:
+    """Every check on one measurement. Judges cross-call agents on their first calls (in `est`)."""
+    out = Integrity()
     for name, error in m.failed.items():
-        if BACKGROUND in error:
-            out.setdefault(name, []).append(BACKGROUND_WORK)
-    for name in cross_call(m, est, sc, floor):
-        out.setdefault(name, []).append(CROSS_CALL)
-    differs, compared = output_check(m, compare)
-    for name in differs:
-        out.setdefault(name, []).append(OUTPUT_DIFFERS)
-    return out, differs, compared
+        if BACKGROUND_WORK in error:
+            out.add(name, BACKGROUND_WORK, error)
+    for name, why in cross_call(m, est, sc, floor).items():
+        out.add(name, CROSS_CALL, why)
+    for name, why in shared(m).items():
+        out.add(name, SHARED_RESULTS, why)
+    differs, out.compared, out.check = output_check(m, compare)
+    for name, why in differs.items():
+        out.add(name, OUTPUT_DIFFERS, why)
+    return out

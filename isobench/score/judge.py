@@ -9,7 +9,7 @@ from typing import Any
 
 from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement
-from isobench.measure.stats import classify_speedup, match_labels, noise_floor, with_copy_spread
+from isobench.measure.stats import noise_floor, with_copy_spread
 from isobench.outcome import decide
 from isobench.records import (
     AsvEstimate,
@@ -20,6 +20,8 @@ from isobench.records import (
     VariantEstimate,
     VariantScore,
 )
+from isobench.score.estimate import variant_estimate
+from isobench.score.integrity import Integrity
 from isobench.score.variants import AA, BASE, HUMAN
 
 
@@ -49,20 +51,9 @@ def estimates(m: Measurement, sc: ScoreConfig) -> tuple[dict[str, VariantEstimat
             continue
         # Every CI carries the copy-to-copy spread the A/A twin measured (see stats.with_copy_spread).
         s = m.speedup(name) if name == AA else with_copy_spread(m.speedup(name), aa)
-        rho: dict[str, Any] = {}
-        if name not in (HUMAN, AA) and HUMAN not in m.failed:
-            r = with_copy_spread(m.rho(name), aa)
-            rho = {"rho": r.value, "rho_ci": [r.ci_low, r.ci_high]}
-            rho.update(match_labels(r, sc.match_threshold, sc.min_gain, floor))
-        est[name] = VariantEstimate(
-            speedup=s.value,
-            speedup_ci=[s.ci_low, s.ci_high],
-            p_faster=s.p_faster,
-            # The A/A twin is judged against min_gain alone: it is the floor.
-            classification=classify_speedup(s, min_gain=sc.min_gain, floor=0.0 if name == AA else floor),
-            halfwidth_log=s.halfwidth_log,
-            **rho,
-        )
+        rho = with_copy_spread(m.rho(name), aa) if name not in (HUMAN, AA) and HUMAN not in m.failed else None
+        # The A/A twin is judged against min_gain alone: it is the floor.
+        est[name] = variant_estimate(s, rho, sc, 0.0 if name == AA else floor)
     return est, floor
 
 
@@ -133,7 +124,7 @@ def rows(
     match_threshold: float,
     run_id: str | None,
     heldout: dict[str, HeldoutEstimate] | None = None,
-    integrity: dict[str, list[str]] | None = None,
+    integrity: Integrity | None = None,
     asv: dict[str, AsvEstimate] | None = None,
 ) -> dict[str, VariantScore]:
     """score.json's rows (the A/A twin is reported on its own, not as a row), each agent row with its
@@ -159,7 +150,8 @@ def rows(
             workload_error=failed.get(name),
             heldout=heldout.get(name),
             asv=(asv or {}).get(name),
-            integrity=(integrity or {}).get(name, []),
+            integrity=integrity.flags.get(name, []) if integrity else [],
+            evidence=integrity.evidence.get(name, {}) if integrity else {},
             **(e.model_dump(exclude_none=True) if (e := (est or {}).get(name)) else {}),
         )
         if b.kind == "agent":

@@ -15,23 +15,23 @@ from typing import Any
 from isobench import __version__
 from isobench.config import BenchConfig
 from isobench.envs import place_spec, sandboxed_sh, variant_env
-from isobench.measure.protocol import (
+from isobench.measure.config import (
     DEFAULT_CHILD_ENV,
     IN_PROCESS,
     IN_PROCESS_ASV,
     IN_PROCESS_SCRIPT,
     NOT_REPEATABLE,
     WHOLE_PROCESS,
-    Measurement,
     Variant,
-    measure,
 )
+from isobench.measure.protocol import Measurement, measure
 from isobench.progress import ScoreReporter
 from isobench.records import Environment, Instance
 from isobench.resources import Group, memory_killed_message
 from isobench.score.build import Builder
+from isobench.score.unit import staged
 from isobench.score.variants import BASE, dirname
-from isobench.state import State
+from isobench.state import State, pause_point
 from isobench.workload import Workload, script_workload, shown_workload, timed_description, timing_mode
 
 READ_ONLY = "Read-only file system"
@@ -41,10 +41,10 @@ WRITES_NOTE = (
 )
 COMPILE = "python -m compileall -q -j 1 . > /dev/null 2>&1; exit 0"
 
-__all__ = ["Timer", "Workload", "environment", "script_workload", "timed_description", "timing_mode"]
+__all__ = ["Timer", "Workload", "machine_environment", "script_workload", "timed_description", "timing_mode"]
 
 
-def environment(sandbox: str) -> Environment:
+def machine_environment(sandbox: str) -> Environment:
     """Where the numbers were measured: they are only comparable on the same kind of machine."""
     cpu = platform.processor()
     try:
@@ -155,8 +155,8 @@ class Timer:
                 m = measure(
                     [self.variant(inst, n, mode, workload, writable=writable) for n in names],
                     protocol,
-                    samples_path=self.state.score_dir(iid) / samples_file,
-                    on_round=lambda r, info: self.reporter.timing_round(iid, r + 1, info),
+                    samples_path=staged(self.state, iid) / samples_file,
+                    on_round=lambda r, info: self.round_done(iid, r, info),
                 )
                 for name, group in self.groups.items():
                     if name in m.failed and group.oom_kills():
@@ -174,6 +174,10 @@ class Timer:
                 continue
             break
         return m, fallback
+
+    def round_done(self, iid: str, r: int, info: dict[str, Any]) -> None:
+        self.reporter.timing_round(iid, r + 1, info)
+        pause_point("timing")
 
     def compile(self, inst: Instance, names: list[str]) -> None:
         """Byte-compile each variant's copy while it is still writable, so that timed processes, which see it

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from isobench.config import ScoreConfig
-from isobench.measure.protocol import Measurement, ProtocolConfig, Variant, measure
+from isobench.measure.config import ProtocolConfig, Variant
+from isobench.measure.protocol import Measurement, measure
 from isobench.measure.stats import classify_speedup
 from isobench.records import VariantEstimate
 from isobench.resources import Group, Limits, Resources
@@ -123,8 +124,8 @@ def measure_all(tmp_path: Path, groups: list[Group], names: list[str]) -> Measur
 def judged(m: Measurement) -> tuple[dict[str, VariantEstimate], dict[str, list[str]], dict[str, str], str]:
     sc = ScoreConfig()
     est, floor = estimates(m, sc)
-    flags, differs, compared = integrity.flags(m, est, sc, floor, compare=True)
-    return est, flags, differs, compared
+    got = integrity.flags(m, est, sc, floor, compare=True)
+    return est, got.flags, {n: got.evidence[n]["workload_output_differs"] for n in got.differs}, got.compared
 
 
 def test_printed_lines_and_frozen_clocks_change_nothing(tmp_path: Path, groups: list[Group]) -> None:

@@ -22,19 +22,10 @@ from typing import Any
 import pytest
 
 from isobench.measure import protocol
-from isobench.measure.protocol import (
-    IN_PROCESS,
-    IN_PROCESS_SCRIPT,
-    WHOLE_PROCESS,
-    Measurement,
-    ProtocolConfig,
-    Script,
-    Variant,
-    aa_check,
-    load_samples,
-    measure,
-    round_order,
-)
+from isobench.measure.config import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS, ProtocolConfig, Script, Variant
+from isobench.measure.design import round_order
+from isobench.measure.protocol import Measurement, aa_check, measure
+from isobench.measure.samplelog import load_samples
 from isobench.measure.stats import classify_speedup, ratio_estimate
 
 TIMER = Path(protocol.__file__).with_name("_timer.py")

@@ -10,6 +10,7 @@ import pytest
 from isobench.measure.stats import (
     RatioEstimate,
     classify_speedup,
+    copy_effect,
     decision_margin,
     match_labels,
     noise_floor,
@@ -215,11 +216,14 @@ def test_an_unbounded_floor_decides_nothing_not_everything() -> None:
 
 def test_every_ci_carries_the_copy_spread_the_a_a_twin_showed() -> None:
     e = est(1.5, 1.45, 1.55)
-    aa = est(1.02, 0.99, 1.04)  # identical copies read up to 4% faster and 1% slower
+    aa = est(1.02, 0.99, 1.04)  # identical copies read 2% apart, beyond the A/A's own noise
     wide = with_copy_spread(e, aa)
+    margin = copy_effect(aa)  # the residual copy effect, in quadrature with each side (see test_copy_effect.py)
+    assert 0 < margin < math.log(1.04)
     assert wide.value == e.value
-    assert wide.ci_low == pytest.approx(1.45 / 1.04) and wide.ci_high == pytest.approx(1.55 / 0.99)
-    assert with_copy_spread(e, est(1.0, 1.01, 1.02)).ci_high == e.ci_high  # never narrower
+    assert wide.ci_low == pytest.approx(1.5 * math.exp(-math.hypot(math.log(1.5 / 1.45), margin)))
+    assert wide.ci_high == pytest.approx(1.5 * math.exp(math.hypot(math.log(1.55 / 1.5), margin)))
+    assert with_copy_spread(e, est(1.0, 1.01, 1.02)).ci_high >= e.ci_high  # never narrower
     assert with_copy_spread(e, None) == e and with_copy_spread(e, est(1.0, 0.0, math.inf)) == e
 
 

@@ -1,11 +1,13 @@
 """Benchmark workloads: one zero-argument function per hot path, on fixed, seeded inputs.
 
-Inputs are generated on the first call and cached, so later (timed) calls measure textkit only.
+Inputs are generated on the first call and cached, so later (timed) calls measure textkit only. Each
+returns a digest of everything it computed, so a wrong answer of the right size cannot pass for a right one.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import random
 from typing import TypeVar
@@ -86,29 +88,35 @@ def _titles(n: int, seed: int) -> tuple[str, ...]:
     return _repeat(titles, n)
 
 
-def stopwords() -> int:
+def _digest(lines: list[str]) -> str:
+    """A short fingerprint of a result, one line per item: hashed (cheaper than the repr of a long list)."""
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def stopwords() -> str:
     """remove_stopwords() on every sentence of a long document."""
-    return sum(len(textkit.remove_stopwords(sentence)) for sentence in _sentences(80_000, 1))
+    return _digest([" ".join(textkit.remove_stopwords(sentence)) for sentence in _sentences(80_000, 1)])
 
 
-def wrap() -> int:
+def wrap() -> str:
     """wrap() of a long document at a wide column."""
-    return len(textkit.wrap(_text(80_000, 2), 100))
+    return _digest(textkit.wrap(_text(80_000, 2), 100))
 
 
-def slugify() -> int:
+def slugify() -> str:
     """slugify() of many short titles."""
-    return sum(len(textkit.slugify(title)) for title in _titles(20_000, 3))
+    return _digest([textkit.slugify(title) for title in _titles(20_000, 3)])
 
 
 WORKLOADS = {"stopwords": stopwords, "wrap": wrap, "slugify": slugify}
 
 
-def ngrams() -> int:
+def ngrams() -> str:
     """4-gram counts of a long document."""
     from textkit.ngrams import ngram_counts
 
-    return len(ngram_counts(_prose(150_000, 4), 4))
+    counts = ngram_counts(_prose(150_000, 4), 4)
+    return _digest([f"{' '.join(gram)} {n}" for gram, n in sorted(counts.items())])
 
 
 WORKLOADS["ngrams"] = ngrams
