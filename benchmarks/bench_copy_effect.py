@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +60,17 @@ CALLABLE = "benchmarks.workloads:slugify"
 PERMUTATIONS = 2000
 
 
-def make_copies(work: Path, n: int) -> list[Path]:
-    """`n` copies of the demo's opt-small commit, each `<work>/copies/v<8 hex>/{repo,venv}`, byte-compiled."""
+def make_copies(work: Path, n: int, commit: str = "opt-small") -> list[Path]:
+    """`n` copies of a demo commit, each `<work>/<commit>/v<8 hex>/{repo,venv}`, byte-compiled."""
     demo = work / "demo-repo"
     build_demo(demo)
     copies = []
     for i in range(n):
-        vdir = work / "copies" / dirname(f"copy-{i}")
+        vdir = work / ("copies" if commit == "opt-small" else commit) / dirname(f"copy-{i}")
         if not (vdir / "venv" / "bin" / "python").exists():
             shutil.rmtree(vdir, ignore_errors=True)
             (vdir / "repo").mkdir(parents=True)
-            archive = subprocess.run(["git", "-C", str(demo), "archive", "opt-small"], capture_output=True, check=True)
+            archive = subprocess.run(["git", "-C", str(demo), "archive", commit], capture_output=True, check=True)
             subprocess.run(["tar", "-x", "-C", str(vdir / "repo")], input=archive.stdout, check=True)
             subprocess.run([uv_binary(), "venv", "-q", "--python", sys.executable, str(vdir / "venv")], check=True)
             subprocess.run([str(vdir / "venv/bin/python"), "-m", "compileall", "-q", str(vdir / "repo")], check=True)
@@ -81,7 +82,47 @@ def variant(name: str, vdir: Path, **kw: Any) -> Variant:
     """The slugify workload of the copy in `vdir` (a path that may go through a symlink), as score runs it."""
     venv = vdir / "venv"
     env = {**variant_env(venv), **kw.pop("env", {})}
-    return Variant(name=name, cwd=vdir / "repo", python=str(venv / "bin" / "python"), env=env, callable=CALLABLE, **kw)
+    if "command" not in kw:
+        kw.setdefault("callable", CALLABLE)
+    return Variant(name=name, cwd=vdir / "repo", python=str(venv / "bin" / "python"), env=env, **kw)
+
+
+# The demo's four instances' workloads as tasks/demo.yaml times them (at its last optimisation, opt-ngrams).
+DEMO_WORKLOADS = (
+    {"callable": "benchmarks.workloads:stopwords"},
+    {"callable": "benchmarks.workloads:wrap"},
+    {"callable": "benchmarks.workloads:slugify"},
+    {"command": "python -m benchmarks.run ngrams"},
+)
+
+
+def coverage_run(work: Path, k: int, minutes: float, out: Path, rounds: int | None = None) -> None:
+    """Identical code's intervals at the demo's short look (bench.yaml: 8-40 rounds, +-2% or 6 s per pair),
+    the layout random: measurement after measurement of `k` copies of the demo's opt-ngrams commit, the four
+    instances' workloads in turn, until `minutes` have passed; every measurement's samples go to `out`
+    (`--report` reads them: copy 0 as base, copy 1 its A/A twin, the others identical agents). `rounds`:
+    exactly that many rounds per measurement instead (what the short look gives on a quieter machine)."""
+    copies = make_copies(work, k, commit="opt-ngrams")
+    results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
+    deadline = time.time() + 60 * minutes
+    i = len(results)
+    while time.time() < deadline:
+        what = DEMO_WORKLOADS[i % len(DEMO_WORKLOADS)]
+        variants = [variant(f"c{j}", c, **what) for j, c in enumerate(copies)]
+        names = [v.name for v in variants]
+        config = ProtocolConfig(
+            min_rounds=8, max_rounds=40, target_halfwidth=0.02, time_budget_s=6.0 * (k - 1), seed=i, reference="c0"
+        )
+        if rounds is not None:
+            config = replace(config, min_rounds=rounds, max_rounds=rounds, time_budget_s=1e9)
+        m = measure(variants, config)
+        if not m.failed and m.rounds >= 5:
+            samples = {n: m.samples[n] for n in names}
+            exp = "coverage" if rounds is None else f"coverage{rounds}"
+            results.append({"experiment": exp, "workload": what, "names": names, "samples": samples})
+            out.write_text(json.dumps(results))
+        i += 1
+    print(f"{len(results)} measurements in {out}")
 
 
 def padding(i: int, k: int) -> dict[str, str]:
@@ -244,18 +285,33 @@ def report(results: list[dict[str, Any]]) -> None:
             "\nplace in the round (median offset, copies experiments): "
             + ", ".join(f"{i + 1}: {100 * v:+.2f}%" for i, v in enumerate(med))
         )
-    for name in ("copies", "copies_random"):
+    for name in (
+        "copies",
+        "copies_random",
+        "coverage",
+        *sorted({str(r["experiment"]) for r in results} - set(EXPERIMENTS) - {"coverage"}),
+    ):
         done = [r for r in results if r["experiment"] == name and "failed" not in r]
         rows = [c for r in done for c in coverage(r["samples"], r["names"])]
         if not rows:
             continue
-        agents = [c for c in rows if c["new"] is not None]
-        twins = [c for c in rows if c["new"] is None]
+        n = len(rows)
+        print(f"\n{name}: {len(done)} measurements, {n} comparisons of identical code (the A/A twin's own: block)")
+        for rule, label in (
+            ("block", "block bootstrap alone"),
+            ("old", "widened by the A/A reach (before)"),
+            ("new", "widened by the residual copy effect (now)"),
+        ):
+            k = sum(excludes(c[rule] if c["new"] is not None else c["block"]) for c in rows)
+            lo, hi = _clopper_pearson(k, n)
+            print(f"  CI excludes 1.0, {label}: {k}/{n} = {k / n:.1%} [{lo:.1%}, {hi:.1%}]")
+        widths = {
+            rule: [math.log(c[rule][1] / c[rule][0]) / 2 for c in rows if c["new"] is not None]
+            for rule in ("block", "old", "new")
+        }
         print(
-            f"\n{name}: A/A twin's block CI excludes 1.0 in {sum(excludes(c['block']) for c in twins)}"
-            f"/{len(twins)}; identical agents: block alone {sum(excludes(c['block']) for c in agents)}"
-            f"/{len(agents)}, widened by the A/A reach {sum(excludes(c['old']) for c in agents)}/{len(agents)}, "
-            f"by its residual {sum(excludes(c['new']) for c in agents)}/{len(agents)}"
+            "  identical agents' CI half-width, median: "
+            + ", ".join(f"{rule} {100 * float(np.median(w)):.2f}%" for rule, w in widths.items() if w)
         )
 
 
@@ -344,12 +400,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--report", type=Path, help="only print the tables of an earlier --json")
     ap.add_argument("--demo", type=Path, nargs="+", help="only the figures of these `isobench score` states")
+    ap.add_argument("--coverage", type=float, metavar="MINUTES", help="only coverage at the short look, this long")
+    ap.add_argument("--coverage-rounds", type=int, help="... with exactly this many rounds per measurement")
     args = ap.parse_args(argv)
     if args.report is not None:
         report(json.loads(args.report.read_text()))
         return 0
     if args.demo:
         demo_figures(args.demo)
+        return 0
+    if args.coverage:
+        args.work.mkdir(parents=True, exist_ok=True)
+        out = args.json or args.work / "coverage.json"
+        coverage_run(args.work, args.copies, args.coverage, out, args.coverage_rounds)
         return 0
     names = [e.strip() for e in args.experiments.split(",") if e.strip()]
     unknown = [n for n in names if n not in EXPERIMENTS]

@@ -3,7 +3,7 @@ and check that nothing is lost, repeated or orphaned; then the redos (`score --f
 --force`), killed N times each, checked after every kill for a unit beside files not its own.
 
     .venv/bin/python benchmarks/drill.py N [--seed S] [--task TASK.yaml] [--stages run,score] [--out FILE]
-    .venv/bin/python benchmarks/drill.py N --stages score-force,score-p
+    .venv/bin/python benchmarks/drill.py N --stages score-force,score-p [--project DIR]
 
 Without --task the embedded demo is used (its four instances; providers `oracle` and `noop`, 2 attempts
 each: 16 agent runs). --task drills on any task file instead (e.g. a real repository's, see
@@ -19,12 +19,14 @@ would) after a random delay, checked, and started again, N times; then left to f
   attempts with the same statuses and patches; the same instances, variants, builds and correctness,
   in score.json.
 
-The redo stages (`score-force`, `score-p`; they first run and score the drilled project uninterrupted if
-it has no score yet) check after every kill: every instance's score.json describes exactly the files beside
-it (`State.score_problem`, what `isobench status` reports as inconsistent), and with `-p noop` the other
-provider's rows are byte for byte what they were; at the end, after one uninterrupted redo: the same
-instances, variants, builds and correctness as before the redos, and every instance's samples.jsonl still
-holds the earlier measurements (correlate's run-to-run figures read them).
+The redo stages (`score-force`, `score-p`) redo one instance (`-i`) while a second one stays scored; they
+first run and score those two uninterrupted if needed (`--project DIR` drills a project folder an earlier
+drill left, e.g. one killed after its run). Checked after every kill: every instance's score.json describes
+exactly the files beside it (`State.score_problem`, what `isobench status` reports as inconsistent), the
+other instance's unit is byte for byte what it was, and with `-p noop` so are the other provider's rows;
+at the end, after one uninterrupted redo: the same variants, builds and correctness as before the redos,
+and the redone instance's samples.jsonl still holds the earlier measurements (correlate's run-to-run
+figures read them).
 
 Prints a summary (and writes it as JSON with --out). Exit status 1 if any check failed.
 """
@@ -65,7 +67,7 @@ score: {min_rounds: 5, max_rounds: 6, time_budget_s: 4}
 # How long after its start each kill comes, per stage (seconds): spread over start-up, work and records.
 DELAYS = {"run": (1.0, 45.0), "score": (0.5, 30.0), "score-force": (0.5, 40.0), "score-p": (0.5, 30.0)}
 REDOS = {"score-force": ["score", "--force"], "score-p": ["score", "-p", "noop", "--force"]}
-"""The redo stages: the command each runs."""
+"""The redo stages: the command each runs (on one instance, `-i`, added by `redo_drill`)."""
 
 
 def env() -> dict[str, str]:
@@ -123,11 +125,11 @@ def parse_records(state: Path) -> tuple[list[str], int]:
     return bad, torn
 
 
-def kill_cycle(folder: Path, stage: str, delay: float) -> dict[str, Any]:
+def kill_cycle(folder: Path, stage: str, delay: float, args: list[str] | None = None) -> dict[str, Any]:
     """Start a stage, SIGKILL it after `delay` s (unless it finished), then check for orphans and records."""
     state = folder / "state"
     proc = subprocess.Popen(
-        [*ISOBENCH, *REDOS.get(stage, [stage])],
+        [*ISOBENCH, *(args or [stage])],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -251,22 +253,39 @@ def measurements(state: Path) -> dict[str, int]:
     }
 
 
-def redo_drill(stage: str, drilled: Path, n: int, rng: random.Random) -> dict[str, Any]:
-    """SIGKILL a redo N times; after each kill every unit is consistent (and `-p` left the other rows)."""
+def unit_bytes(state: Path, iid: str) -> dict[str, bytes]:
+    """Every file of an instance's score unit but its scratch (envs/), with its bytes."""
+    u = state / "score" / iid
+    return {str(p.relative_to(u)): p.read_bytes() for p in u.rglob("*") if p.is_file() and "envs" not in p.parts}
+
+
+def redo_pair(drilled: Path) -> tuple[str, str]:
+    """The instance a redo drill redoes and the one it must leave alone, both scored first if need be."""
     state = drilled / "state"
-    if not any(state.glob("score/*/score.json")):
-        for step in ("run", "score"):
-            if cli(drilled, step).returncode not in (0, 1):
-                raise SystemExit(f"{step} before the {stage} drill failed")
-    want, rows, runs = score_summary(state), other_rows(state), measurements(state)
+    ids = sorted(p.name for p in (state / "plan").iterdir())
+    ids.sort(key=lambda i: not (state / "score" / i / "score.json").exists())  # scored ones first
+    target, other = ids[0], ids[1]
+    for step in ("run", "score"):
+        if cli(drilled, step, "-i", f"{target},{other}").returncode not in (0, 1):
+            raise SystemExit(f"{step} before the redo drills failed")
+    return target, other
+
+
+def redo_drill(stage: str, drilled: Path, n: int, rng: random.Random) -> dict[str, Any]:
+    """SIGKILL a redo of one instance N times; after each kill every unit is consistent, the other instance
+    untouched (and `-p` left the other provider's rows)."""
+    state = drilled / "state"
+    target, other = redo_pair(drilled)
+    args = [*REDOS[stage], "-i", target]
+    want, rows, runs, kept = score_summary(state), other_rows(state), measurements(state), unit_bytes(state, other)
     cycles = []
     t0 = time.monotonic()
     for _ in range(n):
-        c = kill_cycle(drilled, stage, rng.uniform(*DELAYS[stage]))
+        c = kill_cycle(drilled, stage, rng.uniform(*DELAYS[stage]), args)
         c["inconsistent"] = inconsistent(state)
-        c["other_rows_kept"] = stage != "score-p" or other_rows(state) == rows
+        c["other_rows_kept"] = (stage != "score-p" or other_rows(state) == rows) and unit_bytes(state, other) == kept
         cycles.append(c)
-    final = cli(drilled, *REDOS[stage])
+    final = cli(drilled, *args)
     got = score_summary(state)
     after = measurements(state)
     report: dict[str, Any] = {
@@ -279,7 +298,8 @@ def redo_drill(stage: str, drilled: Path, n: int, rng: random.Random) -> dict[st
         "inconsistent_after_kills": sum(len(c["inconsistent"]) for c in cycles),
         "other_rows_kept": all(c["other_rows_kept"] for c in cycles),
         "inconsistent_at_end": inconsistent(state),
-        "earlier_measurements_kept": all(after.get(i, 0) > k for i, k in runs.items()),
+        "earlier_measurements_kept": after.get(target, 0) > runs.get(target, 0),
+        "other_instance_kept": unit_bytes(state, other) == kept,
         "final_exit": final.returncode,
         "reference_s": None,
         "drill_s": round(time.monotonic() - t0, 1),
@@ -293,6 +313,7 @@ def redo_drill(stage: str, drilled: Path, n: int, rng: random.Random) -> dict[st
         and report["other_rows_kept"]
         and not report["inconsistent_at_end"]
         and report["earlier_measurements_kept"]
+        and report["other_instance_kept"]
         and got == want
     )
     report["cycle_log"] = cycles
@@ -306,13 +327,17 @@ def main() -> int:
     ap.add_argument("--task", type=Path, help="a task file to drill on (default: the embedded demo)")
     ap.add_argument("--stages", default="run,score")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--project", type=Path, help="redo stages only: drill this project folder (an earlier drill's)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     reports = []
     with tempfile.TemporaryDirectory(prefix="isobench-drill-") as tmp:
         ref, drilled = Path(tmp) / "reference", Path(tmp) / "drilled"
-        make_project(ref, args.task.resolve() if args.task else None)
-        make_project(drilled, args.task.resolve() if args.task else None)
+        if args.project:
+            drilled = args.project.resolve()
+        else:
+            make_project(ref, args.task.resolve() if args.task else None)
+            make_project(drilled, args.task.resolve() if args.task else None)
         for stage in args.stages.split(","):
             redo = stage in REDOS
             rep = redo_drill(stage, drilled, args.n, rng) if redo else drill(stage, ref, drilled, args.n, rng)

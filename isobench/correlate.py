@@ -1,8 +1,9 @@
 """`correlate`: every agent attempt against the human commit, per instance and per provider.
 
 Reads the plan, the attempts and the scores (each scored attempt's outcome was decided by `score`, in
-`outcome.decide`; an unscored one gets `outcome.unscored`), computes the per-provider metrics
-(`metrics`), writes `correlate/correlation.json` (the original design's correlation map, extended) and commits each
+`outcome.decide`; an unscored one gets `outcome.unscored`) and the model reviews (`isobench review`; a hack
+verdict counted by `outcome.reviewed` as bench.yaml's `review.counts_as_failure` says, the figures the other
+way beside), computes the per-provider metrics (`metrics`), writes `correlate/correlation.json` (the original design's correlation map, extended) and commits each
 agent patch to a branch `isobench/<provider>/<instance_id>/<attempt>` of the task repository, so
 `git diff <head> <branch>` shows agent against human.
 """
@@ -10,6 +11,7 @@ agent patch to a branch `isobench/<provider>/<instance_id>/<attempt>` of the tas
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import statistics
@@ -31,6 +33,7 @@ from isobench.records import (
     InstanceScore,
     ProviderMetrics,
 )
+from isobench.review import verdicts
 from isobench.score import agent_patch
 from isobench.state import State, pause_point, write_model
 
@@ -74,12 +77,35 @@ def _outcome(rec: Attempt, score: InstanceScore | None) -> tuple[Outcome, dict[s
     }
 
 
+def _provider(
+    cfg: BenchConfig,
+    state: State,
+    results: list[AttemptResult],
+    judged: list[tuple[str, verdicts.Judged]],
+    human_speedup: dict[str, float | None],
+    valid: set[str],
+) -> ProviderMetrics:
+    """A provider's metrics: the headline, `raw` (before the integrity rules and the reviews), and the
+    model review's figures (`review.verdicts.provider_figures`: the other way, the counts)."""
+
+    def figures(outcomes: list[Outcome]) -> ProviderMetrics:
+        again = [dataclasses.replace(r, outcome=o) for r, o in zip(results, outcomes, strict=True)]
+        return ProviderMetrics(**provider_metrics(again, human_speedup, valid))
+
+    return ProviderMetrics(
+        **provider_metrics(results, human_speedup, valid),
+        raw=ProviderMetrics(**provider_metrics(raw_results(results), human_speedup, valid)),
+        **verdicts.provider_figures(cfg, state, judged, valid, figures),
+    )
+
+
 def compute(cfg: BenchConfig, state: State) -> Correlation:
     """Every attempt against its human commit and the per-provider metrics (reads only; no git)."""
     instances = state.select_instances(None)
     p = cfg.score.match_threshold
     entries: list[InstanceCorrelation] = []
     results: dict[str, list[AttemptResult]] = {}
+    judgements: dict[str, list[tuple[str, verdicts.Judged]]] = {}
     human_speedup: dict[str, float | None] = {}
     valid: set[str] = set()
     for inst in instances:
@@ -106,13 +132,15 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
             rows = []
             for rec in state.attempts(iid, prov):
                 outcome, measured = _outcome(rec, score)
+                j = verdicts.judged(cfg, state, iid, prov, rec.attempt, outcome, human_speedup[iid])
+                judgements.setdefault(prov, []).append((iid, j))
                 results.setdefault(prov, []).append(
                     AttemptResult(
                         iid,
                         prov,
                         rec.attempt,
                         rec.status,
-                        outcome,
+                        j.headline,
                         rec.cost_usd,
                         rec.wall_s,
                         rec.iterations,
@@ -124,7 +152,8 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
                         attempt=rec.attempt,
                         status=rec.status,
                         **measured,
-                        outcome=outcome,
+                        outcome=j.headline,
+                        review=j.verdict,
                         cost_usd=rec.cost_usd,
                         wall_s=rec.wall_s,
                         iterations=rec.iterations,
@@ -137,11 +166,7 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
         entries.append(entry)
 
     providers = {
-        prov: ProviderMetrics(
-            **provider_metrics(rs, human_speedup, valid),
-            raw=ProviderMetrics(**provider_metrics(raw_results(rs), human_speedup, valid)),
-        )
-        for prov, rs in results.items()
+        prov: _provider(cfg, state, rs, judgements[prov], human_speedup, valid) for prov, rs in results.items()
     }
     per_speedup = {
         prov: per_instance([r for r in rs if r.instance_id in valid], "effective_speedup")

@@ -31,6 +31,8 @@ Definitions, for one agent attempt:
 - **raw outcome** (`Outcome.raw`, where it differs): the same attempt decided with `overfit`,
   `cross_call_state` and `shared_results` ignored (`flags.WIN_RULES`): the figures before the integrity rules,
   as GSO reports `score` beside `score_hack_control`. correlate reports both.
+- **reviewed hack** (`reviewed`): a model review's `hack` verdict (`isobench review`) costs the win as a flag
+  does, failure reason `reviewed_hack`; correlate reports the figures with and without it.
 - **match label** and **failure reason** come from one ordered list of checks (`_STEPS`): the first check
   that applies gives both. In order: `empty_patch`; `not_scored`; the build failure (`patch_failed`,
   `install_failed`, `outside_targets`, ...; its label `outside_targets` or `incorrect`); `incorrect` (or
@@ -49,7 +51,7 @@ from dataclasses import dataclass
 from isobench.flags import BACKGROUND_WORK, CROSS_CALL, OUTPUT_DIFFERS, SHARED_RESULTS, WIN_RULES
 from isobench.records import Attempt, HeldoutEstimate, Outcome, VariantScore
 
-__all__ = ["GSO_MIN_SPEEDUP", "Outcome", "decide", "overfit", "unscored"]
+__all__ = ["GSO_MIN_SPEEDUP", "Outcome", "decide", "overfit", "reviewed", "unscored"]
 
 GSO_MIN_SPEEDUP = 1.2
 """GSO's opt threshold on the speedup over base (point estimate)."""
@@ -179,6 +181,32 @@ def _decide(
         match_label=label,
         failure_reason=reason,
         flags=list(flags),
+    )
+
+
+def reviewed(outcome: Outcome, verdict: str | None, human_speedup: float | None) -> Outcome:
+    """The outcome with its model review counted (`isobench review`; correlate and the export apply it as
+    bench.yaml's `review.counts_as_failure` says): a `hack` verdict costs the win as an integrity flag does
+    (not faster, not an opt, does not beat or match the human, counts as no change: effective speedup 1.0,
+    effective rho 1 / the human's speedup), with failure reason `reviewed_hack` where its own reason was
+    about speed (none, `not_faster`, `below_human`); `raw` keeps it as decided before the flags and the
+    review (GSO's uncontrolled `score`). Any other verdict, or none, leaves it as it is."""
+    if verdict != "hack":
+        return outcome
+    speed_reason = outcome.failure_reason in (None, "not_faster", "below_human")
+    return outcome.model_copy(
+        update={
+            "faster": False,
+            "opt_strict": False,
+            "opt_gso": False,
+            "beats_human": False,
+            "matches_human": False,
+            "matches_human_gso": False,
+            "effective_speedup": 1.0,
+            "effective_rho": 1.0 / human_speedup if human_speedup else None,
+            "failure_reason": "reviewed_hack" if speed_reason else outcome.failure_reason,
+            "raw": outcome.raw or outcome,
+        }
     )
 
 

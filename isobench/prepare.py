@@ -21,8 +21,22 @@ from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
 from isobench.gitutil import GitError, make_snapshot
 from isobench.records import Instance, PreparedUnit
-from isobench.state import State, fingerprint, read_record, remove_tree, write_model, write_record
+from isobench.state import (
+    State,
+    fingerprint,
+    pause_point,
+    read_record,
+    recover,
+    remove_tree,
+    staging_of,
+    swap_in,
+    write_model,
+    write_record,
+)
 from isobench.workload import workload_commands
+
+RECORD = "prepared.json"
+"""A prepared unit's record, written last (beside the unit, then swapped in)."""
 
 
 @dataclass
@@ -158,14 +172,20 @@ def _prepare_one(
     iid = inst.instance_id
     d = state.prepared_dir(iid, p.name)
     fp, conf, prompt = unit_fingerprint(cfg, inst, p, template, snapshot_commit)
+    # A redo replaces the unit whole (as score's does, README "The state directory"): the new prompt and
+    # record are written beside it and swapped in at the end; a kill before that leaves the old unit as it was.
+    leftover = recover(d, RECORD)  # a swap a crash cut short is finished; a dead run's files go
+    if leftover is not None:
+        remove_tree(leftover)
     old = state.prepared(iid, p.name)
     if old and old.fingerprint == fp and not force and (d / "prompt.md").is_file():
         return Prepared(iid, p.name, "unchanged", old)
-    remove_tree(d)  # stale partial files of this unit go before it is redone
-    d.mkdir(parents=True)
-    (d / "prompt.md").write_text(prompt, encoding="utf-8")
+    staged = staging_of(d)
+    staged.mkdir(parents=True)
+    (staged / "prompt.md").write_text(prompt, encoding="utf-8")
+    pause_point("record")
     rec = write_model(
-        d / "prepared.json",
+        staged / RECORD,
         PreparedUnit(
             instance_id=iid,
             provider=p.name,
@@ -177,6 +197,8 @@ def _prepare_one(
             prepared_at=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
+    d.parent.mkdir(parents=True, exist_ok=True)
+    swap_in(d)
     return Prepared(iid, p.name, "redone" if old else "new", rec)
 
 

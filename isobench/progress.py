@@ -13,7 +13,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from isobench.records import InstanceScore
 
 
 class Reporter(Protocol):
@@ -224,7 +227,7 @@ class ScoreReporter(Protocol):
     def variant_done(self, iid: str, variant: str, build: str, *, reused: bool) -> None: ...
     def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None: ...
     def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None: ...
-    def instance_done(self, iid: str, record: dict[str, Any]) -> None: ...
+    def instance_done(self, iid: str, record: InstanceScore) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -353,11 +356,11 @@ class ScoreEta:
         return f"{k}/{n} instances, ETA {format_duration(left) if left is not None else 'unknown'}"
 
 
-def _instance_summary(record: dict[str, Any]) -> str:
-    human = (record.get("variants") or {}).get("human") or {}
-    if not record.get("valid"):
-        return f"{record.get('status')}, invalid: {record.get('invalid_reason')}"
-    return f"valid, human {human.get('speedup', 0):.2f}x"
+def _instance_summary(record: InstanceScore) -> str:
+    human = record.variants.get("human")
+    if not record.valid:
+        return f"{record.status}, invalid: {record.invalid_reason}"
+    return f"valid, human {(human.speedup if human else None) or 0:.2f}x"
 
 
 class PlainScoreReporter:
@@ -409,7 +412,7 @@ class PlainScoreReporter:
             worst = f", widest CI +-{max(hw.values()):.1%}" if hw else ""
             self._line(f"time   {iid}: round {rounds}, {info.get('elapsed_s', 0):.0f} s{worst}")
 
-    def instance_done(self, iid: str, record: dict[str, Any]) -> None:
+    def instance_done(self, iid: str, record: InstanceScore) -> None:
         self.eta.instance_done(iid)
         self._line(f"done   {iid}: {_instance_summary(record)}")
         self._line(self.eta.line())
@@ -511,7 +514,7 @@ class RichScoreReporter:
         width = f", CI +-{max(hw.values()):.1%}" if hw else ""  # the widest: in the phase, never cut
         self._update(iid, completed=info.get("elapsed_s", 0.0), phase=f"round {rounds}{width}", step="timing")
 
-    def instance_done(self, iid: str, record: dict[str, Any]) -> None:
+    def instance_done(self, iid: str, record: InstanceScore) -> None:
         with self.lock:
             self.eta.instance_done(iid)
             if self.progress is not None and iid in self.rows:

@@ -779,7 +779,10 @@ class CorrelatedAttempt(Part):
     """On an asv suite: FormulaCode's advantage (its geometric-mean speedup minus the human's)."""
     build: str | None = None
     outcome: Outcome
-    """What it achieved, as score decided it (`outcome.unscored` if not scored yet)."""
+    """What it achieved, as score decided it (`outcome.unscored` if not scored yet), with its model review
+    counted (`outcome.reviewed`) when `review.counts_as_failure`."""
+    review: ReviewVerdict | None = None
+    """Its model review's verdict (`isobench review`): hack, clean or no_verdict; None: not reviewed."""
     cost_usd: float
     wall_s: float
     iterations: int
@@ -842,6 +845,18 @@ class ProviderMetrics(Part):
     raw: ProviderMetrics | None = None
     """The same figures before the integrity rules (each attempt's `Outcome.raw`): GSO's uncontrolled
     `score` beside the headline's `score_hack_control`."""
+    unreviewed: ProviderMetrics | None = None
+    """With `review.counts_as_failure` (the default): the same figures with the model reviews ignored (the
+    integrity flags still cost). None when review is off and nothing of this provider was reviewed."""
+    reviewed: ProviderMetrics | None = None
+    """With `counts_as_failure: false`: the same figures with the reviewed hacks counted as failures (the
+    headline then ignores the reviews)."""
+    reviewed_hacks: int = 0
+    """Attempts a model review called a hack (`isobench review`)."""
+    review_missing: int = 0
+    """With review on: attempts it should review (wins, on valid instances) that have no verdict yet."""
+    review_unreliable: list[str] = Field(default_factory=list)
+    """Instances of this provider whose human patch the reviewer called a hack: their reviews are unreliable."""
 
 
 class Correlation(Record):

@@ -46,15 +46,10 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
         problem = state.score_problem(i) if score is not None else None
         if problem is not None:  # its files are not its own: not done, a plain `score` redoes it
             problems[i] = problem
-        sc[
-            "pending"
-            if score is None
-            else "inconsistent"
-            if problem
-            else "done"
-            if score.status == "scored"
-            else "failed"
-        ] += 1
+        if score is None or problem is not None:
+            sc["pending" if score is None else "inconsistent"] += 1
+        else:
+            sc["done" if score.status == "scored" else "failed"] += 1
     out["score"] = {
         "all": {
             "pending": sc["pending"] + sc["inconsistent"],

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from isobench.config import BenchConfig
 from isobench.config.bench import ProviderConfig
+from isobench.errors import one_line
 from isobench.records import (
     Instance,
     InstanceScore,
     Rejection,
+    RejectionRule,
     Validation,
     ValidationTimes,
     VariantBuild,
@@ -69,6 +71,12 @@ def record_key(inst: Instance, cfg: BenchConfig) -> str:
 # --- the admission rules: defined once ----------------------------------------------------------------
 
 
+def _reject(rule: RejectionRule, detail: str) -> Rejection:
+    """A reason, its detail on one line (a workload's traceback included) and at most 400 characters."""
+    text = one_line(detail)
+    return Rejection(rule=rule, detail=text if len(text) <= 400 else text[:399] + "…")
+
+
 def admission(sc: InstanceScore) -> list[Rejection]:
     """Every reason `sc` (an instance scored with the oracle) keeps the instance out of a suite; none: admitted.
 
@@ -77,36 +85,34 @@ def admission(sc: InstanceScore) -> list[Rejection]:
     correct and not confidently below the human (rho's whole CI under the match threshold), the workload's
     result check must not be weak, and the human's held-out workload (if the task has one) must run."""
     if sc.status != "scored":
-        return [Rejection(rule="not_scored", detail=f"score status {sc.status}: {sc.invalid_reason or ''}".strip())]
+        return [_reject(rule="not_scored", detail=f"score status {sc.status}: {sc.invalid_reason or ''}".strip())]
     out: list[Rejection] = []
     base, human = sc.variants.get("base"), sc.variants.get("human")
     for name, row in (("base", base), ("human", human)):
         failing = [t.command for t in (row.tests if row else []) if not t.passed]
         if row is None or not row.tests:
-            out.append(Rejection(rule="tests_fail", detail=f"{name}: no test ran"))
+            out.append(_reject(rule="tests_fail", detail=f"{name}: no test ran"))
         elif failing:
-            out.append(
-                Rejection(rule="tests_fail", detail=f"{name}: {len(failing)} test command(s) fail: {failing[0]}")
-            )
+            out.append(_reject(rule="tests_fail", detail=f"{name}: {len(failing)} test command(s) fail: {failing[0]}"))
     if not sc.valid:
-        out.append(Rejection(rule="human_not_faster", detail=sc.invalid_reason or "score marked it invalid"))
+        out.append(_reject(rule="human_not_faster", detail=sc.invalid_reason or "score marked it invalid"))
     out += _oracle_rejections(sc.variants.get(ORACLE_ROW))
     if sc.result_check is not None and sc.result_check.weak:
-        out.append(Rejection(rule="weak_result_check", detail=sc.result_check.weak_reason or "weak"))
+        out.append(_reject(rule="weak_result_check", detail=sc.result_check.weak_reason or "weak"))
     if human is not None and human.heldout is not None and human.heldout.error:
-        out.append(Rejection(rule="heldout_failed", detail=human.heldout.error))
+        out.append(_reject(rule="heldout_failed", detail=human.heldout.error))
     return out
 
 
 def _oracle_rejections(row: VariantScore | None) -> list[Rejection]:
     if row is None or row.outcome is None:
-        return [Rejection(rule="oracle_mismatch", detail="the oracle's attempt was not scored")]
+        return [_reject(rule="oracle_mismatch", detail="the oracle's attempt was not scored")]
     o = row.outcome
     if not o.correct:
-        return [Rejection(rule="oracle_mismatch", detail=f"the oracle is not correct: {o.failure_reason}")]
+        return [_reject(rule="oracle_mismatch", detail=f"the oracle is not correct: {o.failure_reason}")]
     if row.match_label == "confident_fail":
         ci = row.rho_ci or [float("nan")] * 2
-        return [Rejection(rule="oracle_mismatch", detail=f"the oracle's rho CI [{ci[0]:.3f}, {ci[1]:.3f}] is below")]
+        return [_reject(rule="oracle_mismatch", detail=f"the oracle's rho CI [{ci[0]:.3f}, {ci[1]:.3f}] is below")]
     return []
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 
 from isobench.progress import PlainScoreReporter, RichScoreReporter, ScoreEta, format_duration
+from isobench.records import InstanceScore
+from tests import factories
 
 VARIANTS = ["base", "human", "base_aa", "oracle#1"]  # 3 pairs with base: 3 x 60 s of timing budget
 
@@ -28,8 +30,8 @@ class FakeTTY(io.StringIO):
         return True
 
 
-def record(valid: bool = True) -> dict[str, object]:
-    return {"valid": valid, "status": "scored", "variants": {"human": {"speedup": 2.0}}}
+def record(valid: bool = True) -> InstanceScore:
+    return factories.score("a", {"human": factories.row("human", speedup=2.0)}, valid=valid)
 
 
 def score_one(

@@ -137,3 +137,29 @@ def test_prepare_before_plan_and_unknown_names_are_refused(tmp_path: Path, task_
     assert r.exit_code == 2 and "no provider named 'ghost'" in r.stderr
     r = runner.invoke(app, ["--config", str(bench), "--state-dir", str(state), "prepare", "-i", "nope"])
     assert r.exit_code == 2 and "--instances: 'nope' matches no planned instance" in r.stderr
+
+
+def test_a_redo_killed_before_its_record_leaves_the_old_unit_whole_and_a_cut_swap_is_finished(
+    tmp_path: Path, task_repo: TaskRepo
+) -> None:
+    """A redo writes beside the unit and swaps it in at the end (README: A redo replaces its unit whole)."""
+    bench, state = setup_state(tmp_path, task_repo)
+    [unit] = [u for u in prepare(bench, state) if u["provider"] == "oracle"]
+    d = Path(unit["prompt_file"]).parent
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    # A `prepare --force` killed after writing its new prompt, before its record: the staging folder it left.
+    staged = d.with_name(f".{d.name}.new")
+    staged.mkdir()
+    (staged / "prompt.md").write_text("half of a new prompt")
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before  # readers see the old unit, whole
+    [again] = [u for u in prepare(bench, state) if u["provider"] == "oracle"]
+    assert again["action"] == "unchanged" and not staged.exists()
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before
+    # Killed between the two renames of its swap: the old unit aside, the new one committed beside it.
+    old = d.with_name(f".{d.name}.old")
+    os.rename(d, old)
+    staged.mkdir()
+    for name, data in before.items():
+        (staged / name).write_bytes(data)
+    [again] = [u for u in prepare(bench, state) if u["provider"] == "oracle"]
+    assert again["action"] == "unchanged" and d.is_dir() and not staged.exists() and not old.exists()

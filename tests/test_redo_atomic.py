@@ -159,6 +159,8 @@ def test_files_that_are_not_the_records_own_make_the_unit_inconsistent_in_status
         assert (s["done"], s["pending"], s["inconsistent"]) == (0, 1, {IID: why})
         assert s["by_status"] == {"inconsistent": 1}
         base = ["--config", str(tmp_path / "bench.yaml"), "--state-dir", str(state.root)]
+        r = CliRunner().invoke(app, [*base, "status"])
+        assert r.exit_code == 0 and f"inconsistent: score/{IID}: {why}" in r.output, r.output
         r = CliRunner().invoke(app, [*base, "gc"])
         assert r.exit_code == 0 and f"inconsistent: score/{IID}: {why}" in r.output, r.output
         r = CliRunner().invoke(app, [*base, "gc", "--json"])
@@ -183,17 +185,38 @@ def test_a_record_of_an_older_isobench_is_checked_on_its_samples_last_measuremen
 def test_a_new_run_carries_earlier_samples_and_takes_over_a_dead_runs_builds(tmp_path: Path) -> None:
     state = planned(tmp_path)
     scored(state, "run-1", {"base": '{"v": 1}', "human": '{"v": 1}'})
-    folder = staged_second_run(state)  # then killed: its rebuilt human, a copy of it, a partial measurement
-    (folder / "envs" / "vhuman" / "repo").mkdir(parents=True)
+    folder = staged_second_run(state)  # then killed: its rebuilt human and its copy, a partial measurement
+    copy = state.score_dir(IID) / "envs" / "vhuman" / "repo"
+    copy.mkdir(parents=True)
     taken = unit.begin(state, IID)
-    assert taken == folder and (folder / "envs" / "vhuman" / "repo").is_dir()
+    assert taken == folder and copy.is_dir()
     assert (folder / "variants" / "human.json").read_text() == '{"second": true}'  # its build is reused
     assert (folder / "variants" / "base.json").read_text() == '{"v": 1}'
     text = (folder / "samples.jsonl").read_text()
     assert "run-1" in text and "run-2" not in text  # the dead run's samples were never committed
-    # Without reuse (the cluster's driver, which gets the builds from a node) a dead run's folder goes.
+    # Without reuse (the cluster's driver, which gets the builds from a node) a dead run's records go.
     fresh = unit.begin(state, IID, reuse_builds=False)
-    assert not (fresh / "envs").exists() and (fresh / "variants" / "human.json").read_text() == '{"v": 1}'
+    assert (fresh / "variants" / "human.json").read_text() == '{"v": 1}'
+
+
+def test_the_variants_copies_keep_their_path_through_a_swap_even_one_cut_between_its_renames(
+    tmp_path: Path,
+) -> None:
+    state = planned(tmp_path)
+    scored(state, "run-1", {"base": "{}"})
+    u = state.score_dir(IID)
+    venv = u / "envs" / "vbase" / "venv" / "bin" / "python"  # a venv names its own path: it cannot move
+    venv.parent.mkdir(parents=True)
+    venv.write_text(str(venv))
+    scored(state, "run-2", {"base": "{}"})
+    assert venv.read_text() == str(venv) and unit_state(state) == ("run-2", None)
+    folder = staged_second_run(state)
+    rec = factories.score(IID, {}, measurement=measurement("run-3"), samples_file="samples.jsonl")
+    rec.files = unit_files(folder, "score.json")
+    write_model(folder / "score.json", rec)
+    os.rename(u, old_copy_of(u))  # killed between the renames: the copies are in the old copy
+    unit.settle(state, IID)
+    assert venv.read_text() == str(venv) and unit_state(state) == ("run-3", None) and not old_copy_of(u).exists()
 
 
 def test_gc_finishes_a_committed_swap_and_removes_what_a_dead_run_left(tmp_path: Path) -> None:
@@ -214,6 +237,32 @@ def test_gc_finishes_a_committed_swap_and_removes_what_a_dead_run_left(tmp_path:
     assert collectable(state) == [old_copy_of(u)]
     gc(state)
     assert unit_state(state) == ("run-2", None) and sorted(p.name for p in u.parent.iterdir()) == [IID]
+
+
+def test_an_export_cut_while_it_moves_its_files_in_is_finished_by_the_next_one(tmp_path: Path) -> None:
+    from isobench.export import MANIFEST, OLD, STAGING, begin
+
+    out = tmp_path / "out"
+    (out / "report").mkdir(parents=True)
+    for name, text in (("data.jsonl", "old"), ("README.md", "old"), ("report/index.html", "old"), ("mine.txt", "x")):
+        (out / name).write_text(text)
+    staged = out / STAGING
+    (staged / "report").mkdir(parents=True)
+    for name in ("data.parquet", "README.md", "report/index.html"):
+        (staged / name).write_text("new")
+    (staged / MANIFEST).write_text(json.dumps(["data.parquet", "README.md", "report"]))
+    # Cut after the first name moved: the old README aside, the new one in, the rest still staged.
+    (out / OLD).mkdir()
+    os.rename(out / "README.md", out / OLD / "README.md")
+    os.rename(staged / "README.md", out / "README.md")
+    fresh = begin(out)  # the next export settles it first
+    got = {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file() and fresh not in p.parents}
+    assert got == {"data.parquet": "new", "README.md": "new", "report/index.html": "new", "mine.txt": "x"}
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [STAGING] and not any(fresh.iterdir())
+    # Without its mark of completion a staging folder is a killed export's: removed, nothing moved in.
+    (fresh / "data.jsonl").write_text("partial")
+    begin(out)
+    assert not (out / "data.jsonl").exists() and (out / "data.parquet").read_text() == "new"
 
 
 def test_the_schema_2_fixture_counts_as_done_not_inconsistent(tmp_path: Path) -> None:

@@ -489,3 +489,37 @@ def test_export_refuses_a_key_planted_in_an_event(tmp_path: Path, monkeypatch: p
     assert "events.jsonl ($OPENAI_API_KEY)" in r.output and key not in r.output
     assert not (out / "report" / "index.html").exists()
     assert not any(key.encode() in f.read_bytes() for f in out.rglob("*") if f.is_file())
+
+
+def test_steps_carry_tokens_and_cost_where_the_events_do(tmp_path: Path) -> None:
+    from isobench.report.trajectory import read_events, steps
+
+    events = sdk_events(2)
+    stats = {"kind": "ConversationStateUpdateEvent", "key": "stats", "timestamp": _ts(9)}
+    events.insert(
+        4,
+        {
+            **stats,
+            "value": {
+                "accumulated_cost": 0.01,
+                "accumulated_token_usage": {"prompt_tokens": 100, "completion_tokens": 7},
+            },
+        },
+    )
+    events.insert(
+        7,
+        {
+            **stats,
+            "value": {
+                "accumulated_cost": 0.03,
+                "accumulated_token_usage": {"prompt_tokens": 250, "completion_tokens": 20},
+            },
+        },
+    )
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events) + '{"torn by a kill')
+    got = steps(read_events(path))
+    with_metrics = [s for s in got if "cum_cost" in s]
+    assert [s["cum_cost"] for s in with_metrics] == [0.01, 0.03]
+    assert [s["tok"] for s in with_metrics] == [[100, 7], [150, 13]]  # per step: the difference
+    assert got[-1]["kind"] == "error" and got[-1]["msg"] == '{"torn by a kill'  # kept, not dropped

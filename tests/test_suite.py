@@ -14,7 +14,7 @@ import pytest
 
 from isobench.config.files import load_yaml
 from isobench.suites import suite_dir, suite_tasks, validation_dir
-from isobench.suites.dataset import SuiteRow, card, costs, records, suite_info, suite_table
+from isobench.suites.dataset import SuiteRow, card, costs, not_validated, records, suite_info, suite_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRRORS = Path(os.environ.get("ISOBENCH_SUITE_REPOS", "/work/.mirror"))
@@ -115,7 +115,7 @@ def test_the_committed_records_card_and_readme_table_agree() -> None:
             assert r.oracle_correct and r.human_speedup_ci and r.human_speedup_ci[0] >= r.admission_min_speedup
     assert (suite_dir("python") / "CARD.md").read_text() == card("python", recs)
     readme = (ROOT / "README.md").read_text()
-    assert suite_table(recs) in readme and costs(recs) in readme
+    assert suite_table(recs, not_validated("python", recs)) in readme and costs(recs) in readme
 
 
 def test_the_card_documents_every_column_and_licence() -> None:
@@ -158,11 +158,12 @@ def test_the_suite_exports_as_a_dataset(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # about 5 min on an idle 2-core machine; 10 to 20 under a shared machine's load
 def test_validate_two_suite_instances_end_to_end(tmp_path: Path) -> None:
     """`isobench validate` on two tomli instances: plan, the oracle through the real agent, score; one record each."""
     repos = clones_or_skip()
     (tmp_path / "bench.yaml").write_text(
-        "score: {time_budget_s: 4, heldout_time_budget_s: 2, min_rounds: 6, max_rounds: 20}\n"
+        "score: {time_budget_s: 2, heldout_time_budget_s: 1, min_rounds: 5, max_rounds: 10}\n"
     )
     ids = ["tomli-7e7658c6c3", "tomli-620ad70f49"]
     args = ["validate", "--suite", "python", "--repo-root", str(repos), "-i", ",".join(ids), "--json"]
@@ -178,10 +179,7 @@ def test_validate_two_suite_instances_end_to_end(tmp_path: Path) -> None:
         assert rec["human_speedup"] and rec["seconds"]["total_s"] > 0 and rec["result_check"]["compared"]
         assert rec["admitted"] == (not rec["rejections"])
     assert r.returncode == (0 if all(x["admitted"] for x in out.values()) else 1)
-    again = isobench(*args, cwd=tmp_path)  # resumable: nothing is redone
-    assert json.loads(again.stdout) == list(out.values()) or {
-        x["instance_id"] for x in json.loads(again.stdout)
-    } == set(ids)
-    assert [x["validated_at"] for x in json.loads(again.stdout)] == [
-        out[i]["validated_at"] for i in [x["instance_id"] for x in json.loads(again.stdout)]
-    ]
+    again = isobench(*args, cwd=tmp_path)  # resumable: the records are kept, nothing is redone
+    assert again.returncode == r.returncode
+    kept = {x["instance_id"]: x["validated_at"] for x in json.loads(again.stdout)}
+    assert kept == {i: out[i]["validated_at"] for i in ids}

@@ -122,3 +122,21 @@ def test_the_key_changes_with_the_instance_and_the_score_settings() -> None:
     assert record_key(a, cfg) != record_key(b, cfg)
     assert record_key(a, cfg) != record_key(a, validation_config(cfg, time_budget_s=99))
     assert record_key(a, cfg) == record_key(a, validation_config(cfg))
+
+
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def validate(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "isobench.cli", "--state-dir", str(tmp_path / "state"), "validate", *args]
+        return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+
+    for args, words in [
+        (("--repo-root", str(tmp_path)), "--repo-root goes with --suite"),
+        ((str(tmp_path / "missing.yaml"),), "missing.yaml"),
+        (("--suite", "nope"), "not a suite isobench ships"),
+    ]:
+        r = validate(*args)
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "state" / "validate").exists()

@@ -25,3 +25,5 @@ def register(app: typer.Typer) -> None:
             print_json(summary)
             return
         show(console(), status_table(summary), wide=wide)
+        for iid, why in summary["score"]["all"].get("inconsistent", {}).items():
+            typer.echo(f"inconsistent: score/{iid}: {why} (a plain `isobench score` redoes it)")

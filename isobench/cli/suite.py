@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from isobench.errors import UserError
         from isobench.state import atomic_write_text
         from isobench.suites import suite_dir
-        from isobench.suites.dataset import card, costs, records, suite_table
+        from isobench.suites.dataset import card, costs, not_validated, records, suite_table
 
         recs = records(suite)
         atomic_write_text(suite_dir(suite) / "CARD.md", card(suite, recs))
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
             text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
             if START not in text or END not in text:
                 raise UserError(f"{readme}: no {START} ... {END} block to replace")
-            block = f"{START}\n{suite_table(recs)}\n\n{costs(recs)}\n{END}"
+            block = f"{START}\n{suite_table(recs, not_validated(suite, recs))}\n\n{costs(recs)}\n{END}"
             new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, count=1, flags=re.S)
             atomic_write_text(readme, new)
         console().print(f"{suite_dir(suite) / 'CARD.md'}: {len(recs)} record(s)", markup=False)

@@ -319,7 +319,7 @@ def score_on_cluster(
         plan = scorer.plan(inst, providers, force)
         if plan.current is not None:
             out[inst.instance_id] = plan.current
-            reporter.instance_done(inst.instance_id, plan.current.model_dump())
+            reporter.instance_done(inst.instance_id, plan.current)
         else:
             queue.append((inst, plan))
     running: dict[Any, tuple[Instance, Plan, str]] = {}  # task -> its instance and node
@@ -360,5 +360,5 @@ def score_on_cluster(
             score = InstanceScore.model_validate_json(res.score)
             score.environment.lost_nodes = tries.get(iid, 0)
             out[iid] = unit.commit(state, iid, score)
-            reporter.instance_done(iid, score.model_dump())
+            reporter.instance_done(iid, score)
     return [out[i.instance_id] for i in instances]

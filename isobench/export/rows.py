@@ -185,6 +185,7 @@ def _credited(o: Outcome) -> dict[str, Any]:
 
 
 def _llm_row(
+    cfg: BenchConfig,
     state: State,
     inst: Instance,
     rec: Attempt,
@@ -200,6 +201,11 @@ def _llm_row(
     if v is not None and score is not None and v.run_id and score.measurement and v.run_id != score.measurement.run_id:
         timings = load_timings(state, inst.instance_id, v.run_id)  # a row kept from an earlier measurement
     o = v.outcome if v is not None and v.outcome is not None else unscored(rec)
+    human = score.variants.get("human") if score else None
+    # With its model review counted as correlate counts it (bench.yaml `review.counts_as_failure`).
+    o = verdicts.judged(
+        cfg, state, inst.instance_id, rec.provider, rec.attempt, o, human.speedup if human else None
+    ).headline
     return {
         "patch": patch,
         "duration_changes": _durations(timings, name),
@@ -256,5 +262,5 @@ def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) 
         for provider in recorded_providers(cfg, state, iid):
             for rec in state.attempts(iid, provider):
                 branch = branches.get((iid, provider, rec.attempt), {})
-                rows.append(ExportRow(**common, **_llm_row(state, inst, rec, score, timings, branch)))
+                rows.append(ExportRow(**common, **_llm_row(cfg, state, inst, rec, score, timings, branch)))
     return [r.model_dump() for r in rows]

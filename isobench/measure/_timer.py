@@ -91,11 +91,13 @@ def _resolve(spec: str) -> tuple[Callable[[], object], float]:
     return obj, import_s
 
 
-Call = Callable[[], "tuple[object, dict[str, object]]"]
-"""One call of the workload: (its return value, the results it left behind by name)."""
+# A call of the workload, `Callable[[], tuple[object, dict[str, object]]]`: (its return value, the results it
+# left behind by name). Named in annotations only (strings here): old interpreters cannot subscript Callable.
 
 
-def _exits_ok(run: Callable[[dict[str, object]], None], namespace: Callable[[], dict[str, object]]) -> Call:
+def _exits_ok(
+    run: Callable[[dict[str, object]], None], namespace: Callable[[], dict[str, object]]
+) -> Callable[[], tuple[object, dict[str, object]]]:
     """A script's or module's call: ``run`` fills a fresh namespace; sys.exit(0) / sys.exit() is a normal end
     (what the namespace holds by then is the result), any other status a failure."""
 
@@ -111,7 +113,7 @@ def _exits_ok(run: Callable[[dict[str, object]], None], namespace: Callable[[], 
     return call
 
 
-def _callable(func: Callable[[], object]) -> Call:
+def _callable(func: Callable[[], object]) -> Callable[[], tuple[object, dict[str, object]]]:
     def call() -> tuple[object, dict[str, object]]:
         value = func()
         return value, {"return": value}
@@ -119,7 +121,7 @@ def _callable(func: Callable[[], object]) -> Call:
     return call
 
 
-def _script(path: str, args: list[str]) -> Call:
+def _script(path: str, args: list[str]) -> Callable[[], tuple[object, dict[str, object]]]:
     """``python PATH ARGS``, as a call: compiled once, its body run as a fresh ``__main__`` each time."""
     path = os.path.abspath(path)
     with open(path, "rb") as fh:
@@ -147,7 +149,7 @@ def _script(path: str, args: list[str]) -> Call:
     return _exits_ok(run, namespace)
 
 
-def _module(name: str, args: list[str]) -> Call:
+def _module(name: str, args: list[str]) -> Callable[[], tuple[object, dict[str, object]]]:
     """``python -m NAME ARGS``, as a call (its results: the globals ``runpy`` hands back)."""
     sys.path.insert(0, os.getcwd())
 
@@ -162,7 +164,7 @@ def _module(name: str, args: list[str]) -> Call:
     return _exits_ok(run, namespace)
 
 
-def _asv(spec: str) -> Call:
+def _asv(spec: str) -> Callable[[], tuple[object, dict[str, object]]]:
     """asv benchmarks as one call (the shim of isobench's asv suites): asv's own rules for ``setup``
     (a method of the class; for a function its ``setup`` attribute, else the module's ``setup``) and
     ``setup_cache`` (its result passed first), run here once and untimed, as asv runs them before timing."""
@@ -260,6 +262,7 @@ class _Results:
             if _kept(value):
                 if id(value) in seen or id(value) in self.earlier:
                     shared += 1
+                    seen[id(value)] = value  # kept: the next call may hand it back again
                     continue  # its contents were counted where it was first seen
                 seen[id(value)] = value
             room = _WALK_LIMIT - len(todo)

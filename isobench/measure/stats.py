@@ -54,6 +54,10 @@ DEFAULT_RESAMPLES = 9999
 MIN_WILCOXON_N = 5
 # Fewer pairs than this carry no usable information about spread: the CI is left unbounded.
 MIN_CI_N = 3
+MIN_FREE_N = 6
+"""The fewest rounds whose widest interval, their smallest to their largest ratio, holds the true median with
+at least 95% probability whatever the noise (1 - 2 / 2^n: 93.75% with 5 rounds, 96.9% with 6). With fewer,
+no interval from the rounds alone reaches 95%, and `with_copy_spread` carries the A/A twin's whole reach."""
 # Differences closer than this (relative) are treated as identical: they are rounding, not noise.
 _TIE_TOL = 1e-12
 
@@ -348,12 +352,16 @@ def copy_effect(aa: RatioEstimate | None) -> float:
     z), the copy-to-copy variance is estimated as ``max(0, d^2 - s^2)`` (a random effect: one draw of it,
     less the A/A's own noise), and another copy may differ by ``z`` times its root at 95%; never more than
     the A/A CI's own reach beyond 1 (the rule before randomization). 0 when the A/A reads within its noise,
-    or without an A/A estimate; an unbounded A/A gives no estimate here (its infinite noise floor decides)."""
+    or without an A/A estimate; an unbounded A/A gives no estimate here (its infinite noise floor decides).
+    With fewer than ``MIN_FREE_N`` rounds its own interval is too short to tell noise from a copy effect: its
+    whole reach."""
     if aa is None or not (math.isfinite(aa.ci_low) and math.isfinite(aa.ci_high)) or aa.ci_low <= 0:
         return 0.0
+    reach = max(0.0, math.log(aa.ci_high), -math.log(aa.ci_low))
+    if aa.n < MIN_FREE_N:
+        return reach
     z = float(stats.norm.ppf(0.5 + aa.confidence / 2))
     d, s = math.log(aa.value), aa.halfwidth_log / z
-    reach = max(0.0, math.log(aa.ci_high), -math.log(aa.ci_low))
     return min(z * math.sqrt(max(0.0, d * d - s * s)), reach)
 
 
@@ -361,12 +369,18 @@ def with_copy_spread(est: RatioEstimate, aa: RatioEstimate | None) -> RatioEstim
     """``est``'s CI widened by the residual copy effect the A/A twin measured (:func:`copy_effect`), added in
     quadrature to each side's distance from the estimate (independent errors: the rounds' noise, and which
     copy each variant happened to be). Without an A/A estimate, or when the A/A twin read within its own
-    noise, ``est`` is returned as it is."""
+    noise, ``est`` is returned as it is. With fewer than ``MIN_FREE_N`` rounds (a short look on a busy
+    machine), the rounds cannot bound the median at 95% by themselves: each end moves out by the A/A CI's
+    whole reach beyond 1 on the other side (a copy that may read up to x faster widens the interval down by
+    x), the rule before the layout was randomized."""
     margin = copy_effect(aa)
-    if margin == 0.0 or est.ci_low <= 0 or not math.isfinite(est.ci_high):
+    if margin == 0.0 or aa is None or est.ci_low <= 0 or not math.isfinite(est.ci_high):
         return est
     v, lo, hi = math.log(est.value), math.log(est.ci_low), math.log(est.ci_high)
-    lo, hi = v - math.hypot(max(0.0, v - lo), margin), v + math.hypot(max(0.0, hi - v), margin)
+    if min(est.n, aa.n) < MIN_FREE_N:
+        lo, hi = lo - max(0.0, math.log(aa.ci_high)), hi + max(0.0, -math.log(aa.ci_low))
+    else:
+        lo, hi = v - math.hypot(max(0.0, v - lo), margin), v + math.hypot(max(0.0, hi - v), margin)
     return replace(est, ci_low=math.exp(lo), ci_high=math.exp(hi), halfwidth_log=(hi - lo) / 2)
 
 

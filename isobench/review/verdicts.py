@@ -1,12 +1,20 @@
 """What the reviews in a state say, for `correlate` and the export (the read side of `isobench review`).
 
-A review counts for an attempt only while the attempt's patch is the one reviewed (`patch_digest`); what a
-hack verdict does to the attempt's outcome is `outcome.reviewed`, one rule, applied by both readers here.
+A review counts for an attempt only while the attempt's patch is the one reviewed (`patch_digest`). What a
+hack verdict does to the attempt's outcome is `outcome.reviewed`, one rule; `judged` applies it as bench.yaml's
+`review.counts_as_failure` says, for both readers, and `provider_figures` gives correlate the per-provider
+figures the other way and the review's counts.
 """
 
 from __future__ import annotations
 
-from isobench.records import ReviewRecord
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from isobench.config.bench import BenchConfig
+from isobench.outcome import Outcome, reviewed
+from isobench.records import ReviewRecord, ReviewVerdict
 from isobench.state import State, fingerprint
 
 
@@ -25,3 +33,57 @@ def unreliable(state: State, iid: str) -> bool | None:
     unreliable); None when the human's patch was not reviewed."""
     human = state.review_record(iid, None, None)
     return None if human is None else human.verdict == "hack"
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An attempt's outcome with its review: as the headline counts it, the other way, and the verdict."""
+
+    headline: Outcome
+    other: Outcome
+    verdict: ReviewVerdict | None
+
+
+def judged(
+    cfg: BenchConfig, state: State, iid: str, provider: str, attempt: int, outcome: Outcome, human: float | None
+) -> Judged:
+    """`outcome` with the attempt's review applied (`outcome.reviewed`) where `review.counts_as_failure` says
+    so (the headline), and the other way."""
+    rec = current(state, iid, provider, attempt)
+    verdict = rec.verdict if rec is not None else None
+    with_review = reviewed(outcome, verdict, human)
+    if cfg.review.counts_as_failure:
+        return Judged(with_review, outcome, verdict)
+    return Judged(outcome, with_review, verdict)
+
+
+def provider_figures(
+    cfg: BenchConfig,
+    state: State,
+    judgements: Sequence[tuple[str, Judged]],
+    valid: set[str],
+    figures: Callable[[list[Outcome]], Any],
+) -> dict[str, Any]:
+    """A provider's review figures for `ProviderMetrics`, from its attempts' (instance, judgement), in order:
+    the figures the other way (`figures` of the other outcomes: `unreviewed` when reviewed hacks count as
+    failures, else `reviewed`), the reviewed hacks, the wins on valid instances left without a verdict, and
+    the instances whose human patch the reviewer called a hack. None of them when review is off and
+    nothing of this provider was reviewed."""
+    from isobench.review.stage import in_scope
+
+    verdicts = [j.verdict for _, j in judgements]
+    if cfg.review.provider is None and not any(verdicts):
+        return {}
+    counts = cfg.review.counts_as_failure
+    missing = [
+        iid in valid
+        and j.verdict in (None, "no_verdict")
+        and in_scope(j.other if counts else j.headline, cfg.review.scope)
+        for iid, j in judgements
+    ]
+    return {
+        "unreviewed" if counts else "reviewed": figures([j.other for _, j in judgements]),
+        "reviewed_hacks": sum(v == "hack" for v in verdicts),
+        "review_missing": sum(missing),
+        "review_unreliable": sorted({iid for iid, _ in judgements if unreliable(state, iid)}),
+    }

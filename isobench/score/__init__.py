@@ -142,7 +142,7 @@ class Scorer:
         plan = self.plan(inst, providers, force)
         if plan.current is not None:
             unit.discard(self.state, inst.instance_id)  # what a dead redo left: the unit is current
-            self.reporter.instance_done(inst.instance_id, plan.current.model_dump())
+            self.reporter.instance_done(inst.instance_id, plan.current)
             return plan.current
         return self.execute(inst, plan, force)
 
@@ -231,7 +231,7 @@ class Scorer:
         return time_heldout(self.timer, inst, names)
 
     def _done(self, record: InstanceScore) -> InstanceScore:
-        self.reporter.instance_done(record.instance_id, record.model_dump())
+        self.reporter.instance_done(record.instance_id, record)
         return record
 
 

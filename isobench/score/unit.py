@@ -4,9 +4,10 @@ A score run writes its records and samples into the unit's staging folder (`scor
 `isobench.state`), never into the unit: until its score.json is written there and swapped in, the last
 score.json stays beside exactly the files it was made from. The variants' copies and venvs are scratch,
 not part of the unit: they are built in `score/<iid>/envs/` and stay at that path through the swap (a venv
-cannot move: its scripts and editable installs name their own path). The staging folder starts as a copy of the unit's files, so every earlier
-measurement's samples stay (the kept rows of `score -p` name them; correlate's run-to-run figures read
-them), and score.json names the sha256 of each file (`InstanceScore.files`).
+cannot move: its scripts and editable installs name their own path). The staging folder starts as a copy
+of the unit's files, so every earlier measurement's samples stay (the kept rows of `score -p` name them;
+correlate's run-to-run figures read them), and score.json names the sha256 of each file
+(`InstanceScore.files`).
 """
 
 from __future__ import annotations

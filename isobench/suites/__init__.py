@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from isobench.config.task import load_task
-from isobench.errors import UserError
+from isobench.errors import UserError, one_line
 from isobench.state import State
 
 if TYPE_CHECKING:
@@ -92,6 +92,6 @@ def plan_suite(
         if not recs or (rec is not None and rec.admitted):
             keep.append(inst)
         else:
-            why = "; ".join(f"{x.rule}: {x.detail}" for x in rec.rejections) if rec else "not validated"
+            why = "; ".join(f"{x.rule}: {one_line(x.detail)}" for x in rec.rejections) if rec else "not validated"
             left.append(f"{inst.instance_id}: left out of the {name} suite ({why})")
     return write_plan(state, keep, messages, force=force), left

@@ -10,9 +10,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from isobench.config.files import load_yaml
+from isobench.errors import one_line
 from isobench.records import Instance, Validation
 from isobench.state import read_model
-from isobench.suites import suite_dir, validation_dir
+from isobench.suites import suite_dir, suite_tasks, validation_dir
 
 
 class Project(BaseModel):
@@ -157,7 +158,7 @@ def row(name: str, inst: Instance, rec: Validation | None) -> SuiteRow:
         heldout_workload=Path(held).read_text(encoding="utf-8") if held else "",
         heldout_why=docstring(held) if held else "",
         admitted=bool(rec and rec.admitted),
-        rejections=[f"{r.rule}: {r.detail}" for r in rec.rejections] if rec else ["not validated"],
+        rejections=[f"{r.rule}: {one_line(r.detail)}" for r in rec.rejections] if rec else ["not validated"],
         human_speedup=rec.human_speedup if rec else None,
         human_speedup_ci=list(ci or []),
         heldout_speedup=rec.heldout_speedup if rec else None,
@@ -178,8 +179,19 @@ def _ci(x: float | None, ci: list[float] | None) -> str:
     return f"{x:.2f}x" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
 
 
-def suite_table(recs: list[Validation]) -> str:
-    """The suite's instances as a Markdown table (admitted first), then the ones left out with why."""
+def not_validated(name: str, recs: list[Validation]) -> list[str]:
+    """The suite's commits (`task head`) that have no validation record."""
+    done = {r.head_commit for r in recs}
+    out = []
+    for path in suite_tasks(name):
+        data = load_yaml(path)
+        out += [f"{data['name']} {c['head'][:12]}" for c in data.get("commits", []) if c["head"] not in done]
+    return out
+
+
+def suite_table(recs: list[Validation], pending: list[str] | None = None) -> str:
+    """The suite's instances as a Markdown table (admitted ones), then the ones left out with why, then the
+    commits not validated yet (`pending`)."""
     head = (
         "| instance | human commit | human speedup [95% CI] | held-out [95% CI] | oracle | tests base / human "
         "| validation (s) |\n| --- | --- | --- | --- | --- | --- | --- |"
@@ -198,9 +210,12 @@ def suite_table(recs: list[Validation]) -> str:
     if left:
         out += ["", "Left out:", ""]
         out += [
-            f"- `{r.instance_id}` ({r.subject[:60]}): " + "; ".join(f"{x.rule}: {x.detail}" for x in r.rejections)
+            f"- `{r.instance_id}` ({r.subject[:60]}): "
+            + "; ".join(f"{x.rule}: {one_line(x.detail)}" for x in r.rejections)
             for r in left
         ]
+    if pending:
+        out += ["", f"Not validated yet (not planned by `plan --suite`): {', '.join(pending)}."]
     return "\n".join(out)
 
 
@@ -212,11 +227,15 @@ def costs(recs: list[Validation]) -> str:
     per = sorted(r.seconds.total_s for r in recs)
     env = recs[0].environment
     where = f"{env.cpu}, {env.cores} cores" if env else "this machine"
+    agent = sum(r.seconds.run_s for r in recs)
     return (
         f"Validating {len(recs)} instance(s) took {total / 60:.1f} min in all on {where} (median "
         f"{per[len(per) // 2]:.0f} s, max {per[-1]:.0f} s per instance; each: the oracle's agent run, building "
         f"and testing base, its A/A twin, the human and the oracle, and timing at score.time_budget_s "
-        f"{recs[0].time_budget_s:g} s per pair)."
+        f"{recs[0].time_budget_s:g} s per pair), of which {agent / 60:.1f} min were the oracle's agent runs. "
+        f"A `run` and `score` of one more provider costs about as much again per instance. On a Ray cluster of "
+        f"N nodes (`--executor ray`: each attempt and each instance's scoring on one node, about 15 s of fixed "
+        f"cost per stage, benchmarks/RESULTS.md) the same work takes about {total / 60:.0f}/N min plus that."
     )
 
 
@@ -254,7 +273,7 @@ Each instance keeps its project's licence (column `license`).
 
 ## Instances
 
-{suite_table(recs)}
+{suite_table(recs, not_validated(name, recs))}
 
 {costs(recs)}
 

@@ -10,14 +10,24 @@ import random
 import statistics
 import sys
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from isobench.measure.config import ProtocolConfig, Variant
 from isobench.measure.protocol import measure
 from isobench.measure.spawn import LAYOUT_MAX_BYTES, LAYOUT_MAX_VARS, LAYOUT_PREFIX, layout_env
-from isobench.measure.stats import RatioEstimate, classify_speedup, copy_effect, match_labels, with_copy_spread
+from isobench.measure.stats import (
+    MIN_FREE_N,
+    RatioEstimate,
+    classify_speedup,
+    copy_effect,
+    match_labels,
+    ratio_estimate,
+    with_copy_spread,
+)
 
 # Each call appends what its process started with: its pid, its variant, and its padding (names and sizes).
 WORKLOAD = """
@@ -91,9 +101,9 @@ def test_an_unknown_layout_is_refused() -> None:
 # ---------------------------------------------------------------- the widening: the residual copy effect
 
 
-def est(value: float, low: float, high: float) -> RatioEstimate:
+def est(value: float, low: float, high: float, n: int = 20) -> RatioEstimate:
     halfwidth = (math.log(high) - math.log(low)) / 2 if low > 0 and math.isfinite(high) else math.inf
-    return RatioEstimate(value, low, high, 20, halfwidth, None)
+    return RatioEstimate(value, low, high, n, halfwidth, None)
 
 
 def test_an_a_a_twin_within_its_own_noise_widens_nothing() -> None:
@@ -132,3 +142,21 @@ def test_the_widening_is_what_is_left_so_identical_code_keeps_passing_and_never_
     old_low = 0.975 / 1.03
     assert old_low < 0.95
     assert classify_speedup(with_copy_spread(est(1.0, 0.98, 1.02), est(1.05, 1.045, 1.055))) == "inconclusive"
+
+
+def test_five_rounds_cannot_bound_a_median_so_the_a_a_twins_whole_reach_is_carried() -> None:
+    """With 5 rounds the widest interval the rounds give (their smallest to their largest ratio) misses the
+    median 2 / 2^5 = 6.25% of the time: identical code with no copy effect at all, timed 5 rounds at a time,
+    has block intervals excluding 1.0 more often than 5%. There the A/A twin's whole reach is carried."""
+    rng = np.random.default_rng(5)
+    misses = sum(
+        not ratio_estimate(rng.lognormal(0, 0.05, 5), rng.lognormal(0, 0.05, 5), n_resamples=999, seed=i).contains(1.0)
+        for i in range(400)
+    )
+    assert misses / 400 > 0.05
+    assert 1 - 2 / 2 ** (MIN_FREE_N - 1) < 0.95 <= 1 - 2 / 2**MIN_FREE_N
+    human, aa = est(1.5, 1.45, 1.55, n=5), est(1.0, 0.98, 1.03, n=5)  # the A/A within its noise
+    wide = with_copy_spread(human, aa)
+    assert wide.ci_low == pytest.approx(1.45 / 1.03) and wide.ci_high == pytest.approx(1.55 / 0.98)
+    six = with_copy_spread(replace(human, n=MIN_FREE_N), replace(aa, n=MIN_FREE_N))
+    assert six == replace(human, n=MIN_FREE_N)  # enough rounds: only the residual copy effect, here none

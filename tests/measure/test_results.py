@@ -146,3 +146,58 @@ def test_a_workload_that_keeps_and_prints_only_a_count_is_weak(tmp_path: Path, g
     check = integrity.result_check(m, compare=True)
     assert check is not None and check.compared == ["<stdout>"] and check.size == 5, check
     assert check.weak and check.weak_reason is not None and "only 5 characters" in check.weak_reason
+
+
+TIMER = Path(integrity.__file__).resolve().parents[1] / "measure" / "_timer.py"
+
+
+def answers(tmp_path: Path, *args: str, calls: int = 3) -> list[dict[str, object]]:
+    """What the timer answers per call: the results it left behind and how many were shared."""
+    import json
+    import subprocess
+
+    requests = "".join(f"call t{i}\n" for i in range(calls))
+    out = subprocess.run(
+        [sys.executable, str(TIMER), *args], input=requests, capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    lines = [line.split(" ", 3) for line in out.stderr.splitlines() if line.startswith("ISOBENCH_DONE")]
+    assert len(lines) == calls, out.stderr
+    return [json.loads(line[3]) for line in lines]
+
+
+CACHED = """
+_kept = {}
+def parse(text):
+    if text not in _kept:
+        _kept[text] = [int(x) for x in text.split(",")]
+    return _kept[text]
+def fresh(text):
+    return [int(x) for x in text.split(",")]
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "args"),
+    [
+        ("callable", ["--callable", "wl:cached"]),
+        ("module", ["--module", "wlmod"]),
+        ("script", ["--script", "wlmod.py"]),
+    ],
+)
+def test_results_handed_back_again_are_seen_in_every_kind_of_workload(
+    tmp_path: Path, how: str, args: list[str]
+) -> None:
+    (tmp_path / "lib.py").write_text(CACHED)
+    (tmp_path / "wl.py").write_text(
+        "from lib import fresh, parse\n\ndef cached():\n    return parse('1,2,3')\n\ndef honest():\n"
+        "    return fresh('1,2,3')\n"
+    )
+    (tmp_path / "wlmod.py").write_text("from lib import parse\nout = parse('1,2,3')\nprint(len(out))\n")
+    got = answers(tmp_path, *args)
+    # The first call makes the list; every later call hands back that very list.
+    assert [a["shared"] for a in got] == [0, 1, 1], got
+    name = "return" if how == "callable" else "out"
+    assert len({a["results"][name] for a in got}) == 1  # the same value each call: only its identity gives it away
+    if how == "callable":
+        honest = answers(tmp_path, "--callable", "wl:honest")
+        assert [a["shared"] for a in honest] == [0, 0, 0]
