@@ -3,9 +3,10 @@
 Reads the plan, the attempts and the scores (each scored attempt's outcome was decided by `score`, in
 `outcome.decide`; an unscored one gets `outcome.unscored`) and the model reviews (`isobench review`; a hack
 verdict counted by `outcome.reviewed` as bench.yaml's `review.counts_as_failure` says, the figures the other
-way beside), computes the per-provider metrics (`metrics`), writes `correlate/correlation.json` (the original design's correlation map, extended) and commits each
-agent patch to a branch `isobench/<provider>/<instance_id>/<attempt>` of the task repository, so
-`git diff <head> <branch>` shows agent against human.
+way beside), computes the per-provider metrics (`metrics`), writes `correlate/correlation.json` (the
+original design's correlation map, extended) and commits each agent patch to a branch
+`isobench/<provider>/<instance_id>/<attempt>` of the task repository, so `git diff <head> <branch>` shows
+agent against human.
 """
 
 from __future__ import annotations
@@ -115,19 +116,7 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
         human_speedup[iid] = human.speedup if human else None
         if score and score.valid:
             valid.add(iid)
-        entry = InstanceCorrelation(
-            instance_id=iid,
-            human_commit=inst.head_commit,
-            base_commit=inst.base_commit,
-            scored=score is not None,
-            valid=bool(score and score.valid),
-            invalid_reason=score.invalid_reason if score else None,
-            noisy=score.noisy if score else None,
-            human_speedup=human.speedup if human else None,
-            human_speedup_ci=human.speedup_ci if human else None,
-            llm_attempts={},
-            best_rho={},
-        )
+        entry = _entry(inst, score)
         for prov in state.providers_run(iid):
             rows = []
             for rec in state.attempts(iid, prov):
@@ -168,6 +157,18 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
     providers = {
         prov: _provider(cfg, state, rs, judgements[prov], human_speedup, valid) for prov, rs in results.items()
     }
+    return Correlation(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        match_threshold=p,
+        instances=entries,
+        providers=providers,
+        between_providers=between_providers(results, valid),
+        design_metrics=design_metrics(state, entries, [r for rs in results.values() for r in rs]),
+    )
+
+
+def between_providers(results: dict[str, list[AttemptResult]], valid: set[str]) -> list[dict[str, Any]]:
+    """Spearman's rank correlation of every two providers' per-instance effective speedups (valid instances)."""
     per_speedup = {
         prov: per_instance([r for r in rs if r.instance_id in valid], "effective_speedup")
         for prov, rs in results.items()
@@ -179,13 +180,24 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
             common = sorted(set(per_speedup[a]) & set(per_speedup[b]))
             sp = spearman([per_speedup[a][c] for c in common], [per_speedup[b][c] for c in common])
             between.append({"a": a, "b": b, "spearman": sp["rho"], "p": sp["p"], "n": sp["n"]})
-    return Correlation(
-        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        match_threshold=p,
-        instances=entries,
-        providers=providers,
-        between_providers=between,
-        design_metrics=design_metrics(state, entries, [r for rs in results.values() for r in rs]),
+    return between
+
+
+def _entry(inst: Instance, score: InstanceScore | None) -> InstanceCorrelation:
+    """An instance's entry, before its attempts: the human commit and how it scored."""
+    human = score.variants.get("human") if score else None
+    return InstanceCorrelation(
+        instance_id=inst.instance_id,
+        human_commit=inst.head_commit,
+        base_commit=inst.base_commit,
+        scored=score is not None,
+        valid=bool(score and score.valid),
+        invalid_reason=score.invalid_reason if score else None,
+        noisy=score.noisy if score else None,
+        human_speedup=human.speedup if human else None,
+        human_speedup_ci=human.speedup_ci if human else None,
+        llm_attempts={},
+        best_rho={},
     )
 
 

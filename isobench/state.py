@@ -177,7 +177,7 @@ def remove_tree(path: Path) -> None:
 def pause_point(point: str) -> None:
     """Test hook (the one place it is read): with ISOBENCH_TEST_PAUSE_AT=<point> in the environment, say so
     (create the file $ISOBENCH_TEST_PAUSE_FILE) and sleep, so a test can kill the process exactly there.
-    Points: `build`, `tests`, `timing`, `record`, `swap` (score); `record` (correlate, export)."""
+    Points: `build`, `tests`, `timing`, `record`, `swap` (score); `record` (prepare, review, correlate, export)."""
     if os.environ.get("ISOBENCH_TEST_PAUSE_AT") != point:
         return
     flag = os.environ.get("ISOBENCH_TEST_PAUSE_FILE")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from isobench.config import BenchConfig
 from isobench.config.bench import ProviderConfig
-from isobench.errors import one_line
+from isobench.errors import UserError, one_line
 from isobench.records import (
     Instance,
     InstanceScore,
@@ -226,6 +226,15 @@ def _plan(
     return [p.record for p in plan(cfg, work, task_paths)]
 
 
+def _stale(work: State, iid: str) -> bool:
+    """The oracle's attempt answers an earlier preparation (the instance changed since): it must run again."""
+    try:
+        work.refuse_stale_attempts([(iid, ORACLE)])
+    except UserError:
+        return True
+    return False
+
+
 def validate_one(
     cfg: BenchConfig, work: State, inst: Instance, key: str, *, sandbox: Sandbox, force: bool
 ) -> Validation | str:
@@ -241,7 +250,8 @@ def validate_one(
     with work.lock("validate"):
         prepare(cfg, work, [inst], oracle, force=force)
         t1 = time.monotonic()
-        summary = run(cfg, work, [inst], oracle, make_reporter(quiet=True), sandbox=sandbox, force=force)
+        redo = force or _stale(work, inst.instance_id)
+        summary = run(cfg, work, [inst], oracle, make_reporter(quiet=True), sandbox=sandbox, force=redo)
         t2 = time.monotonic()
         if summary.interrupted:
             raise KeyboardInterrupt

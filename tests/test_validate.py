@@ -140,3 +140,28 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path) -> None
         r = validate(*args)
         assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / "state" / "validate").exists()
+
+
+def test_an_oracle_attempt_from_an_earlier_preparation_is_run_again(tmp_path: Path) -> None:
+    """A workload edited after a validation re-prepares the instance: the old attempt must not block the redo."""
+    from isobench.records import PreparedUnit
+    from isobench.validate import _stale
+
+    state = State(tmp_path / "state")
+    unit = PreparedUnit(
+        instance_id=IID,
+        provider="oracle",
+        agent_config={},
+        snapshot_commit="s",
+        base_commit="b",
+        setting="oracle",
+        fingerprint="new",
+        prepared_at="2026-12-06T13:00:00+00:00",
+    )
+    write_model(state.prepared_dir(IID, "oracle") / "prepared.json", unit)
+    assert not _stale(state, IID)  # no attempt yet
+    path = state.attempt_dir(IID, "oracle", 1) / "result.json"
+    write_model(path, factories.attempt(IID, "oracle", prepared_fingerprint="new"))
+    assert not _stale(state, IID)
+    write_model(path, factories.attempt(IID, "oracle", prepared_fingerprint="old"))
+    assert _stale(state, IID)

@@ -56,8 +56,14 @@ MIN_WILCOXON_N = 5
 MIN_CI_N = 3
 MIN_FREE_N = 6
 """The fewest rounds whose widest interval, their smallest to their largest ratio, holds the true median with
-at least 95% probability whatever the noise (1 - 2 / 2^n: 93.75% with 5 rounds, 96.9% with 6). With fewer,
-no interval from the rounds alone reaches 95%, and `with_copy_spread` carries the A/A twin's whole reach."""
+at least 95% probability whatever the noise (1 - 2 / 2^n: 93.75% with 5 rounds, 96.9% with 6)."""
+RESIDUAL_MIN_N = 200
+"""The fewest rounds (of the estimate and of the A/A twin) from which `with_copy_spread` carries only the
+residual copy effect; with fewer, the A/A twin's whole reach. Below ``MIN_FREE_N`` no interval from the rounds
+alone can reach 95%, and measured on identical code with the layout random (benchmarks/RESULTS.md,
+2026-12-06), the residual widening still left 11% of 90 comparisons at 8 rounds excluding 1.0 (the whole
+reach 6.7%), and more than 5% at 24: until a measurement shows it holds with fewer rounds, it applies only
+from the full protocol's ``max_rounds``."""
 # Differences closer than this (relative) are treated as identical: they are rounding, not noise.
 _TIE_TOL = 1e-12
 
@@ -353,12 +359,12 @@ def copy_effect(aa: RatioEstimate | None) -> float:
     less the A/A's own noise), and another copy may differ by ``z`` times its root at 95%; never more than
     the A/A CI's own reach beyond 1 (the rule before randomization). 0 when the A/A reads within its noise,
     or without an A/A estimate; an unbounded A/A gives no estimate here (its infinite noise floor decides).
-    With fewer than ``MIN_FREE_N`` rounds its own interval is too short to tell noise from a copy effect: its
-    whole reach."""
+    With fewer than ``RESIDUAL_MIN_N`` rounds its own interval is too short to tell noise from a copy effect:
+    its whole reach."""
     if aa is None or not (math.isfinite(aa.ci_low) and math.isfinite(aa.ci_high)) or aa.ci_low <= 0:
         return 0.0
     reach = max(0.0, math.log(aa.ci_high), -math.log(aa.ci_low))
-    if aa.n < MIN_FREE_N:
+    if aa.n < RESIDUAL_MIN_N:
         return reach
     z = float(stats.norm.ppf(0.5 + aa.confidence / 2))
     d, s = math.log(aa.value), aa.halfwidth_log / z
@@ -369,15 +375,15 @@ def with_copy_spread(est: RatioEstimate, aa: RatioEstimate | None) -> RatioEstim
     """``est``'s CI widened by the residual copy effect the A/A twin measured (:func:`copy_effect`), added in
     quadrature to each side's distance from the estimate (independent errors: the rounds' noise, and which
     copy each variant happened to be). Without an A/A estimate, or when the A/A twin read within its own
-    noise, ``est`` is returned as it is. With fewer than ``MIN_FREE_N`` rounds (a short look on a busy
-    machine), the rounds cannot bound the median at 95% by themselves: each end moves out by the A/A CI's
-    whole reach beyond 1 on the other side (a copy that may read up to x faster widens the interval down by
-    x), the rule before the layout was randomized."""
+    noise, ``est`` is returned as it is. With fewer than ``RESIDUAL_MIN_N`` rounds (a short look), intervals
+    from the rounds undercover (see there): each end moves out by the A/A CI's whole reach beyond 1 on the
+    other side (a copy that may read up to x faster widens the interval down by x), as before the layout was
+    randomized."""
     margin = copy_effect(aa)
     if margin == 0.0 or aa is None or est.ci_low <= 0 or not math.isfinite(est.ci_high):
         return est
     v, lo, hi = math.log(est.value), math.log(est.ci_low), math.log(est.ci_high)
-    if min(est.n, aa.n) < MIN_FREE_N:
+    if min(est.n, aa.n) < RESIDUAL_MIN_N:
         lo, hi = lo - max(0.0, math.log(aa.ci_high)), hi + max(0.0, -math.log(aa.ci_low))
     else:
         lo, hi = v - math.hypot(max(0.0, v - lo), margin), v + math.hypot(max(0.0, hi - v), margin)

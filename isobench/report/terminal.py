@@ -145,6 +145,7 @@ def correlate_table(res: dict[str, Any]) -> Spec:
             Col("$/success", justify="right"),
             Col("Spearman vs human"),
             Col("flagged", justify="right"),
+            Col("reviewed hacks", justify="right"),
             Col("raw opt@1 / speedup"),
             Col("failures", text=True),
         ],
@@ -165,10 +166,18 @@ def correlate_table(res: dict[str, Any]) -> Spec:
             "-" if p["cost_per_success"] is None else f"${p['cost_per_success']:.2f}",
             "-" if sp["rho"] is None else f"{sp['rho']:.2f} (n={sp['n']})",
             str(p.get("flagged_attempts", 0)),
+            _hacks(p),
             _raw(p),
             ", ".join(f"{k} {v}" for k, v in p["failure_reasons"].items()) or "-",
         )
     return spec
+
+
+def _hacks(p: dict[str, Any]) -> str:
+    """Attempts a model review called a hack ("-" when nothing of the provider was reviewed or to review)."""
+    reviewed = p.get("unreviewed") or p.get("reviewed") or p.get("reviewed_hacks") or p.get("review_missing")
+    missing = f" ({p['review_missing']} to review)" if p.get("review_missing") else ""
+    return f"{p.get('reviewed_hacks', 0)}{missing}" if reviewed else "-"
 
 
 def _raw(p: dict[str, Any]) -> str:

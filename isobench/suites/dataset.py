@@ -228,11 +228,12 @@ def costs(recs: list[Validation]) -> str:
     env = recs[0].environment
     where = f"{env.cpu}, {env.cores} cores" if env else "this machine"
     agent = sum(r.seconds.run_s for r in recs)
+    budgets = " or ".join(f"{b:g}" for b in sorted({r.time_budget_s for r in recs}))
     return (
         f"Validating {len(recs)} instance(s) took {total / 60:.1f} min in all on {where} (median "
         f"{per[len(per) // 2]:.0f} s, max {per[-1]:.0f} s per instance; each: the oracle's agent run, building "
         f"and testing base, its A/A twin, the human and the oracle, and timing at score.time_budget_s "
-        f"{recs[0].time_budget_s:g} s per pair), of which {agent / 60:.1f} min were the oracle's agent runs. "
+        f"{budgets} s per pair; each record says its own), of which {agent / 60:.1f} min were the oracle's agent runs. "
         f"A `run` and `score` of one more provider costs about as much again per instance. On a Ray cluster of "
         f"N nodes (`--executor ray`: each attempt and each instance's scoring on one node, about 15 s of fixed "
         f"cost per stage, benchmarks/RESULTS.md) the same work takes about {total / 60:.0f}/N min plus that."

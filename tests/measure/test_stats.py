@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from isobench.measure.stats import (
+    RESIDUAL_MIN_N,
     RatioEstimate,
     classify_speedup,
     copy_effect,
@@ -215,8 +217,8 @@ def test_an_unbounded_floor_decides_nothing_not_everything() -> None:
 
 
 def test_every_ci_carries_the_copy_spread_the_a_a_twin_showed() -> None:
-    e = est(1.5, 1.45, 1.55)
-    aa = est(1.02, 0.99, 1.04)  # identical copies read 2% apart, beyond the A/A's own noise
+    e = replace(est(1.5, 1.45, 1.55), n=RESIDUAL_MIN_N)
+    aa = replace(est(1.02, 0.99, 1.04), n=RESIDUAL_MIN_N)  # identical copies 2% apart, beyond the A/A's noise
     wide = with_copy_spread(e, aa)
     margin = copy_effect(aa)  # the residual copy effect, in quadrature with each side (see test_copy_effect.py)
     assert 0 < margin < math.log(1.04)
