@@ -24,8 +24,14 @@ each round's log times minus the round's mean over its variants; each variant's 
 the labels permuted within every round (round noise alone); the permutation p-value and the fixed effect's
 size, sqrt(max(0, S^2 - S0^2)). The process's place in the round: the median offset by position. And for
 `copies` and `copies_random`, with copy 0 as base, copy 1 as its A/A twin and the others as identical agents:
-how often each interval excludes 1.0 (block bootstrap alone; widened by the A/A twin's reach, the rule
-before; widened by its residual, `stats.with_copy_spread` now).
+how often each interval excludes 1.0 (block bootstrap alone; widened by the A/A twin's whole reach; widened
+by the residual copy effect at any number of rounds; as `stats.with_copy_spread` reports it).
+
+    --coverage MINUTES [--coverage-rounds N]   identical code at the demo's short look, the layout random:
+        measurement after measurement of the copies of the demo's opt-ngrams commit, its four instances'
+        workloads in turn, each interval by each rule (`--report FILE` prints them again)
+    --demo STATE [STATE ...]                   the same figures, the human's half-width and the oracle's
+        match label by each rule, from the samples of `isobench score` states
 """
 
 from __future__ import annotations
@@ -214,7 +220,7 @@ def coverage(samples: dict[str, list[float]], names: list[str]) -> list[dict[str
     for a in agents:
         est = ratio_estimate(samples[base], samples[a])
         old, new = old_spread(est, aa), with_copy_spread(est, aa)
-        # the residual rule whatever the number of rounds (score applies it from RESIDUAL_MIN_N rounds on)
+        # the residual rule whatever the number of rounds (score.json applies it from RESIDUAL_MIN_N rounds on)
         many = {"n": max(est.n, RESIDUAL_MIN_N)}
         resid = with_copy_spread(replace(est, **many), replace(aa, n=max(aa.n, RESIDUAL_MIN_N)))
         rows.append(
@@ -311,7 +317,7 @@ def report(results: list[dict[str, Any]]) -> None:
             ("block", "block bootstrap alone"),
             ("old", "widened by the A/A reach (before)"),
             ("resid", "widened by the residual copy effect, at any number of rounds"),
-            ("new", "as score.json reports it now (the residual from 24 rounds on)"),
+            ("new", f"as score.json reports it now (the residual from {RESIDUAL_MIN_N} rounds on)"),
         ):
             k = sum(excludes(c[rule] if c["new"] is not None else c["block"]) for c in rows)
             lo, hi = _clopper_pearson(k, n)
@@ -385,7 +391,7 @@ def demo_figures(states: list[Path]) -> None:
     for rule, label in (
         ("block", "block bootstrap alone"),
         ("old", "widened by the A/A reach (before)"),
-        ("new", "as score.json reports it now (the residual from 24 rounds on)"),
+        ("new", f"as score.json reports it now (the residual from {RESIDUAL_MIN_N} rounds on)"),
     ):
         k = sum(excludes(r[rule]) for r in rows)
         lo, hi = _clopper_pearson(k, n) if n else (0.0, 1.0)

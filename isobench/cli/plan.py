@@ -14,51 +14,58 @@ if TYPE_CHECKING:
     from isobench.plan import Planned
 
 
+TasksArgument = Annotated[
+    list[Path] | None, typer.Argument(help="Task files to plan (default: the `tasks` listed in bench.yaml)")
+]
+PlanForce = Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")]
+FromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from",
+        help="Rows of a published set (GSO, SWE-fficiency, SWE-Perf, FormulaCode) as .parquet or .jsonl: "
+        "each row becomes an instance",
+    ),
+]
+SetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--set",
+        help="The set of --from's rows: gso, swefficiency, sweperf or formulacode "
+        "(default: recognised from its columns)",
+    ),
+]
+RepoRootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--repo-root",
+        help="With --from: take each row's repository owner/name from DIR/owner+name or DIR/name instead of "
+        "cloning it from GitHub",
+    ),
+]
+LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="With --from: plan the first N rows only.")]
+SuiteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--suite",
+        help="Plan a suite isobench ships (python: the isobench-py suite), from the network, or with "
+        "--repo-root DIR from local clones",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_cmd(
         ctx: typer.Context,
-        tasks: Annotated[
-            list[Path] | None, typer.Argument(help="Task files to plan (default: the `tasks` listed in bench.yaml)")
-        ] = None,
+        tasks: TasksArgument = None,
         json_out: JsonOption = False,
         wide: WideOption = False,
-        force: Annotated[bool, typer.Option("--force", help="Rewrite records even when unchanged.")] = False,
-        from_file: Annotated[
-            Path | None,
-            typer.Option(
-                "--from",
-                help="Rows of a published set (GSO, SWE-fficiency, SWE-Perf, FormulaCode) as .parquet or .jsonl: "
-                "each row becomes an instance",
-            ),
-        ] = None,
-        set_name: Annotated[
-            str | None,
-            typer.Option(
-                "--set",
-                help="The set of --from's rows: gso, swefficiency, sweperf or formulacode "
-                "(default: recognised from its columns)",
-            ),
-        ] = None,
-        repo_root: Annotated[
-            Path | None,
-            typer.Option(
-                "--repo-root",
-                help="With --from: take each row's repository owner/name from DIR/owner+name or DIR/name "
-                "instead of cloning it from GitHub",
-            ),
-        ] = None,
-        limit: Annotated[
-            int | None, typer.Option("--limit", min=1, help="With --from: plan the first N rows only.")
-        ] = None,
-        suite: Annotated[
-            str | None,
-            typer.Option(
-                "--suite",
-                help="Plan a suite isobench ships (python: the isobench-py suite), from the network, or with "
-                "--repo-root DIR from local clones",
-            ),
-        ] = None,
+        force: PlanForce = False,
+        from_file: FromOption = None,
+        set_name: SetOption = None,
+        repo_root: RepoRootOption = None,
+        limit: LimitOption = None,
+        suite: SuiteOption = None,
     ) -> None:
         """Resolve the human optimization commits of each task (or each row of --from) into instances."""
         from isobench.errors import UserError

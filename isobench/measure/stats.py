@@ -62,8 +62,8 @@ RESIDUAL_MIN_N = 200
 residual copy effect; with fewer, the A/A twin's whole reach. Below ``MIN_FREE_N`` no interval from the rounds
 alone can reach 95%, and measured on identical code with the layout random (benchmarks/RESULTS.md,
 2026-12-06), the residual widening still left 11% of 90 comparisons at 8 rounds excluding 1.0 (the whole
-reach 6.7%), and more than 5% at 24: until a measurement shows it holds with fewer rounds, it applies only
-from the full protocol's ``max_rounds``."""
+reach 6.7%), and 5.5% of 55 at 24 (too few comparisons for a claim): until a measurement shows it holds with
+fewer rounds, it applies only from the full protocol's ``max_rounds``."""
 # Differences closer than this (relative) are treated as identical: they are rounding, not noise.
 _TIE_TOL = 1e-12
 
