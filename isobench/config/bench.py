@@ -370,15 +370,15 @@ class BenchConfig(Strict):
 
 def _read_llm_toml(cfg: ProviderConfig, root: Path, source: Path) -> None:
     """Fill model/base_url/prices from the per-LLM TOML file (`config_file`); its api_key must be a ${VAR}."""
-    import tomli
+    import tomllib
 
     path = Path(cfg.config_file or "")
     path = path if path.is_absolute() else root / path
     if not path.is_file():
         return  # bench files of the original design name these; a missing one just means "use the YAML's values"
     try:
-        llm = tomli.loads(path.read_text(encoding="utf-8")).get("llm", {})
-    except tomli.TOMLDecodeError as exc:
+        llm = tomllib.loads(path.read_text(encoding="utf-8")).get("llm", {})
+    except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: {one_line(str(exc))}") from None
     cfg.model = cfg.model or llm.get("model", "")
     cfg.base_url = cfg.base_url or llm.get("base_url") or None
