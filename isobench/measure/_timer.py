@@ -28,7 +28,7 @@ the original stderr descriptor (answers); the workload's own stdout and stderr g
 pointed them (its stdout to a file the harness reads to compare outputs), so nothing the workload
 prints can be taken for an answer. Each request carries a fresh token that its answer must repeat:
 
-    harness: "call TOKEN\\n"   ->  this process: "ISOBENCH_DONE TOKEN <sha256 of repr(return value)> <RESULTS>\\n"
+    harness: "call TOKEN\\n"   ->  this process: "ISOBENCH_DONE TOKEN <RESULTS>\\n"
                                    once the call has returned and its output is flushed
     (at start)                 ->  "ISOBENCH_READY {"import_s": ...}\\n" once the workload is loaded
 
@@ -202,10 +202,6 @@ def _asv(spec: str) -> Callable[[], tuple[object, dict[str, object]]]:
     return run
 
 
-def _digest(value: object) -> str:
-    return hashlib.sha256(_stable(value).encode("utf-8", "backslashreplace")).hexdigest()
-
-
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _SKIP = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, types.MethodType)
 _MUTABLE = (list, dict, set, bytearray)
@@ -333,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         token = words[1]
         try:
-            value, named = func()
+            _, named = func()
             answer = results.answer(named)
         except BaseException:
             say(FAILED, token)
@@ -348,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"_timer.py: calling {label} failed", file=sys.stderr)
             return 4
         sys.stdout.flush()  # what the call printed is in the harness's file before it answers
-        say(DONE, token, _digest(value), answer)
+        say(DONE, token, answer)
         calls += 1
     return 0
 

@@ -69,7 +69,10 @@ from isobench.measure.spawn import (
 )
 from isobench.measure.stats import DEFAULT_RESAMPLES, MIN_WILCOXON_N, RatioEstimate, ratio_estimate, rho_estimate
 
-__all__ = ["Measurement", "aa_check", "measure"]
+__all__ = ["MISSING", "Measurement", "aa_check", "measure"]
+
+MISSING = "-"
+"""In `Measurement.results`: a call that left no result of that name."""
 
 
 @dataclass
@@ -95,8 +98,6 @@ class Measurement:
     halfwidths: dict[str, float] = field(default_factory=dict)  # at the last stopping check
     first: dict[str, list[float]] = field(default_factory=dict)
     """In-process: per round, the first call after import of each variant (no earlier call could help it)."""
-    outputs: dict[str, list[str]] = field(default_factory=dict)
-    """Per variant, the distinct digests of what its calls printed (and returned), warm-up included."""
     results: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     """Per variant and result name, the distinct ``DIGEST:SIZE`` its calls left behind (`spawn.Sample.results`),
     warm-up included; a name some call lacked has ``-`` among them."""
@@ -250,7 +251,6 @@ class _Run:
         self.samples: dict[str, list[float]] = {v.name: [] for v in variants}
         self.values: dict[str, list[list[float]]] = {v.name: [] for v in variants}
         self.first: dict[str, list[float]] = {v.name: [] for v in variants}
-        self.outputs: dict[str, list[str]] = {v.name: [] for v in variants}
         self.results: dict[str, dict[str, list[str]]] = {v.name: {} for v in variants}
         self.shared: dict[str, int] = {v.name: 0 for v in variants}
         self.orders: list[list[str]] = []
@@ -269,20 +269,18 @@ class _Run:
         for pos, v in enumerate(self.variants):
             s = run_sample(v, self.envs[v.name], self.config, self.core)
             self.log.sample(v.name, "warmup", -1, pos, s, self.core)
-            self._outputs(v.name, s)
+            self._results(v.name, s)
             if not s.ok:
                 self.failed[v.name] = f"warm-up: {s.error}"
         self.warmup_s = time.perf_counter() - t0
 
-    def _outputs(self, name: str, s: Sample) -> None:
-        seen = self.outputs[name]
-        seen += [d for d in dict.fromkeys(s.outputs) if d not in seen]
+    def _results(self, name: str, s: Sample) -> None:
         left = self.results[name]
         for call in s.results:
             before = bool(left)  # an earlier call was seen: a name new now was missing from it
             for key in set(left) | set(call):
-                values = left.setdefault(key, ["-"] if before else [])
-                value = call.get(key, "-")
+                values = left.setdefault(key, [MISSING] if before else [])
+                value = call.get(key, MISSING)
                 if value not in values:
                     values.append(value)
         self.shared[name] = max([self.shared[name], *s.shared])
@@ -318,7 +316,7 @@ class _Run:
             s = results[name]
             self.floor_s += s.wall_s
             self.log.sample(name, "timed", r, pos, s, self.core)
-            self._outputs(name, s)
+            self._results(name, s)
             if s.ok:
                 got[name] = s
             else:
@@ -428,7 +426,6 @@ def measure(
         samples_path=run.samples_path,
         halfwidths=run.halfwidths,
         first=run.first,
-        outputs=run.outputs,
         results=run.results,
         shared=run.shared,
     )

@@ -45,8 +45,6 @@ class Sample:
     error: str | None = None
     first_s: float | None = None
     """In-process: the first call after import, before any other (cross-call state cannot help it)."""
-    outputs: list[str] = field(default_factory=list)
-    """A digest of what each call printed (and, for a callable, returned), in call order."""
     cpu_s: float | None = None
     """In-process: the CPU time of the variant's whole process tree inside its calls (request to answer)."""
     cpu_outside_s: float | None = None
@@ -255,7 +253,6 @@ def run_process(variant: Variant, env: dict[str, str], config: ProtocolConfig, c
         wall,
         proc.pid,
         started_at,
-        outputs=[hashlib.sha256(out).hexdigest()],
         results=[{STDOUT: digest_size(out)}],
     )
 
@@ -486,7 +483,6 @@ class _Worker:
         self.started_at = time.time()
         self.values: list[float] = []
         self.first_s: float | None = None
-        self.outputs: list[str] = []
         self.results: list[dict[str, str]] = []
         self.shared: list[int] = []
         self.import_s: float | None = None
@@ -527,7 +523,7 @@ class _Worker:
         self._step(step)
 
     def _timed_call(self, child: _TimerProcess) -> float:
-        """One call, timed by the harness: returns its seconds; the output digest goes to ``outputs``."""
+        """One call, timed by the harness: returns its seconds; what it left behind goes to ``results``."""
         token = secrets.token_hex(8).encode()
         with self.cpu.call():
             t0 = time.perf_counter()
@@ -535,9 +531,7 @@ class _Worker:
             result = child.answer(b"ISOBENCH_DONE " + token).decode(errors="replace")
             elapsed = time.perf_counter() - t0
         printed = child.printed()
-        returned, _, answer = result.strip().partition(" ")
-        self.outputs.append(hashlib.sha256(printed + b"\0" + returned.encode()).hexdigest())
-        left = _left_behind(answer)
+        left = _left_behind(result.strip())
         self.results.append({STDOUT: digest_size(printed), **left.get("results", {})})
         self.shared.append(int(left.get("shared", 0)))
         if not elapsed > 0:
@@ -590,7 +584,6 @@ class _Worker:
             pid,
             self.started_at,
             first_s=self.first_s,
-            outputs=list(self.outputs),
             results=list(self.results),
             shared=list(self.shared),
             cpu_s=self.cpu.inside,
@@ -636,7 +629,6 @@ def run_round_processes(rd: Round) -> dict[str, Sample]:
     round's variants; the sample is their minimum (or median), as for in-process calls."""
     order, by_name, envs, config, core = rd.order, rd.by_name, rd.envs, rd.config, rd.core
     times: dict[str, list[float]] = {n: [] for n in order}
-    outputs: dict[str, list[str]] = {n: [] for n in order}
     results: dict[str, list[dict[str, str]]] = {n: [] for n in order}
     wall = dict.fromkeys(order, 0.0)
     first: dict[str, Sample] = {}
@@ -650,7 +642,6 @@ def run_round_processes(rd: Round) -> dict[str, Sample]:
             wall[name] += s.wall_s
             if s.ok and s.value_s is not None:
                 times[name].append(s.value_s)
-                outputs[name] += s.outputs
                 results[name] += s.results
             else:
                 errors[name] = s.error or "failed"
@@ -669,7 +660,6 @@ def run_round_processes(rd: Round) -> dict[str, Sample]:
                 wall[name],
                 f.pid,
                 f.started_at,
-                outputs=outputs[name],
                 results=results[name],
             )
     return out

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from isobench.config import ScoreConfig
 from isobench.flags import BACKGROUND_WORK, CROSS_CALL, OUTPUT_DIFFERS, SHARED_RESULTS, IntegrityFlag
-from isobench.measure.protocol import Measurement
+from isobench.measure.protocol import MISSING, Measurement
 from isobench.measure.stats import RatioEstimate, noise_floor, with_copy_spread
 from isobench.records import ResultCheck, VariantEstimate
 from isobench.score.estimate import variant_estimate
@@ -79,7 +79,6 @@ def _keeps_little(m: Measurement, name: str, reference: float) -> bool:
 WEAK_SIZE = 32
 """A comparison of fewer characters than this (a count, a flag, nothing) cannot tell most wrong answers from
 right ones: the instance is marked weak."""
-MISSING = "-"
 
 
 def _single(m: Measurement, variant: str, name: str) -> str | None:

@@ -160,9 +160,9 @@ def answers(tmp_path: Path, *args: str, calls: int = 3) -> list[dict[str, object
     out = subprocess.run(
         [sys.executable, str(TIMER), *args], input=requests, capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
-    lines = [line.split(" ", 3) for line in out.stderr.splitlines() if line.startswith("ISOBENCH_DONE")]
+    lines = [line.split(" ", 2) for line in out.stderr.splitlines() if line.startswith("ISOBENCH_DONE")]
     assert len(lines) == calls, out.stderr
-    return [json.loads(line[3]) for line in lines]
+    return [json.loads(line[2]) for line in lines]
 
 
 CACHED = """
