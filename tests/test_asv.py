@@ -461,8 +461,13 @@ def test_an_asv_only_instance_is_planned_scored_and_exported_with_per_benchmark_
     run = res["asv"]
     by = {b["name"]: b for b in run["benchmarks"]}
     tokenize = by["bench_textkit.time_tokenize"]
-    assert tokenize["status"] == "screened_out" and "includes 1.0" in tokenize["reason"], tokenize
-    assert tokenize["estimates"] == {} and tokenize["screen_speedup_ci"][0] <= 1.0 <= tokenize["screen_speedup_ci"][1]
+    # Unmoved by the human: its screening CI includes 1.0, or its speedup is within a copy's reach (min_gain).
+    lo, hi = tokenize["screen_speedup_ci"]
+    assert tokenize["status"] == "screened_out" and tokenize["estimates"] == {}, tokenize
+    if lo <= 1.0 <= hi:
+        assert "includes 1.0" in tokenize["reason"], tokenize
+    else:
+        assert "within score.min_gain (5%)" in tokenize["reason"] and abs(math.log(tokenize["screen_speedup"])) < math.log(1.05)
     assert run["headline"] and set(run["headline"]) <= {n for n in by if "Slugify" in n}, run["headline"]
     for name in run["headline"]:
         est = by[name]["estimates"]

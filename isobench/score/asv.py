@@ -3,7 +3,9 @@ the variants, then each variant's geometric mean over the benchmarks the human's
 
 The rules (one definition each, here):
 - **screening** (before anything else is timed): every benchmark is timed `score.asv_screen_rounds` rounds
-  on base and the human only; a benchmark whose human speedup's CI includes 1.0 there is `screened_out`,
+  on base and the human only; a benchmark whose human speedup's CI includes 1.0 there, or whose speedup is
+  within `score.min_gain` of 1.0 (screening has no A/A twin to measure how far two copies of the same code
+  drift apart, and a few percent is within that reach), is `screened_out`,
   and of the rest only the `score.asv_max_benchmarks` the human moved most (largest |ln speedup|) go on;
 - **the judged workload** of an instance whose only workload is its suite: the kept benchmarks as one call
   (`judged_workload`), timed like any shown workload (validity, rho and every outcome come from it);
@@ -66,7 +68,7 @@ def judged_workload(inst: Instance, screening: Screening | None) -> Workload:
 
 def screen(timer: Timer, inst: Instance, names: list[str]) -> Screening | None:
     """Every benchmark on base and the human for `score.asv_screen_rounds` rounds: a benchmark whose human
-    CI includes 1.0 is screened out, and of the rest only the `score.asv_max_benchmarks` moved most (largest
+    CI includes 1.0, or whose speedup is within `score.min_gain` of 1.0, is screened out, and of the rest only the `score.asv_max_benchmarks` moved most (largest
     |ln speedup|) are kept. None without a suite or without base and the human built."""
     if inst.asv is None or BASE not in names or HUMAN not in names:
         return None
@@ -92,10 +94,13 @@ def screen(timer: Timer, inst: Instance, names: list[str]) -> Screening | None:
         run = AsvBenchmarkRun(
             name=b.name, status="screened_out", screen_speedup=s.value, screen_speedup_ci=[s.ci_low, s.ci_high]
         )
+        shown = f"screening ({m.rounds} rounds): the human's speedup {s.value:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}]"
         if s.contains(1.0):
+            run.reason = f"{shown} includes 1.0: its change does not move this benchmark"
+        elif abs(math.log(s.value)) < math.log1p(sc.min_gain):
             run.reason = (
-                f"screening ({m.rounds} rounds): the human's speedup {s.value:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] "
-                "includes 1.0: its change does not move this benchmark"
+                f"{shown} is within score.min_gain ({sc.min_gain:.0%}) of 1.0, the reach of two copies of the "
+                "same code: its change does not measurably move this benchmark"
             )
         else:
             moved.append((abs(math.log(s.value)), b))
