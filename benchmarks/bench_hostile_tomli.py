@@ -4,7 +4,7 @@
 
 Clones hukkin/tomli from a local mirror (default /work/.mirror/hukkin+tomli/repo) into a work folder and
 writes a task for commit 3b07bd7 ("Faster comment parsing", the real-world corpus's tomli_3b07bd7): install
-recipe and test command as benchmarks/real_world/tasks/tomli.yaml has them, and the corpus's workload,
+recipe and test command as the isobench-py suite's tomli.yaml has them, and its workload,
 changed to parse the same document 14 times per call and to print only `len(d)`, keeping `d` at module
 level as a user's script would (a script timed in-process). Then one `command` agent per trick, each a
 shell script run in the sandbox that edits tomli's source (tomli exposes `loads` from `tomli/__init__.py`
@@ -49,8 +49,8 @@ from bench_hostile import ci, isobench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HEAD = "3b07bd7ba224cc23459d57c76c233e325f0410d6"  # Faster comment parsing (#12)
-CORPUS_TASK = HERE / "real_world" / "tasks" / "tomli.yaml"
-CORPUS_WORKLOAD = HERE / "real_world" / "tasks" / "workloads" / "tomli_3b07bd7.py"
+CORPUS_TASK = HERE.parent / "isobench" / "suites" / "python" / "tomli.yaml"
+CORPUS_WORKLOAD = CORPUS_TASK.parent / "workloads" / "tomli_3b07bd7.py"
 MARK = "ZZ_HOSTILE_TOMLI_"  # + a token per run: the writer's files, found afterwards by name
 
 # The wrappers go at the end of tomli/__init__.py; `_loads` is the parser's own loads.

@@ -4,14 +4,16 @@
         [--repos DIR] [--mirrors DIR] [--out DIR] [--stages plan,prepare,run,score,correlate,export]
         [--reference-rounds 20] [--per-project K] [--force]
 
-The corpus (benchmarks/real_world/: task files, one workload script per human commit, CORPUS.md) names
-real human optimization commits of pypa/packaging, hukkin/tomli, python-attrs/attrs and
-andialbrecht/sqlparse. This script:
+The corpus is the isobench-py suite's task files (isobench/suites/python/: one per project, a shown and a
+held-out workload per human commit; benchmarks/real_world/CORPUS.md says how the first four projects'
+commits were chosen); by default its first four projects, pypa/packaging, hukkin/tomli, python-attrs/attrs
+and andialbrecht/sqlparse (`--projects` takes any of the suite's). This script:
 
 1. clones each project into --repos (default /tmp/isobench-real-world) from --mirrors (a folder of git
    mirrors named `<owner>+<name>/repo`, as the library's fetch tool leaves them), else from GitHub;
 2. makes a user's folder (--out, default /tmp/isobench-real-world-bench) holding only a bench.yaml and
-   copies of the task files and workload scripts: nothing else of isobench's checkout;
+   copies of the suite's task files (their `repo` pointed at the clones) and workload scripts: nothing else
+   of isobench's checkout;
 3. runs plan, prepare, run (providers `oracle`, `noop`, `saboteur`: the scripted stand-ins driving the
    real OpenHands agent), score (`--budget` seconds per variant pair), correlate and export there, timing
    each stage;
@@ -39,12 +41,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "benchmarks" / "real_world"
-PROJECTS = {
-    "packaging": "pypa/packaging",
-    "tomli": "hukkin/tomli",
-    "attrs": "python-attrs/attrs",
-    "sqlparse": "andialbrecht/sqlparse",
-}
+SUITE = ROOT / "isobench" / "suites" / "python"
+DEFAULT_PROJECTS = ("packaging", "tomli", "attrs", "sqlparse")
+
+
+def suite_projects() -> dict[str, str]:
+    """project -> GitHub owner/name, from the suite's suite.yaml."""
+    import yaml
+
+    projects = yaml.safe_load((SUITE / "suite.yaml").read_text())["projects"]
+    return {p: v["repo"].removeprefix("https://github.com/").removesuffix(".git") for p, v in projects.items()}
 ISOBENCH = [sys.executable, "-m", "isobench.cli"]
 BENCH = """\
 # The real-world acceptance run (benchmarks/real_world.py): scripted stand-ins for the LLM, real agent.
@@ -66,7 +72,7 @@ def clone(project: str, repos: Path, mirrors: Path | None) -> Path:
     dest = repos / project
     if (dest / ".git").is_dir():
         return dest
-    owner_name = PROJECTS[project]
+    owner_name = suite_projects()[project]
     src = mirrors / owner_name.replace("/", "+") / "repo" if mirrors else None
     url = str(src) if src and src.exists() else f"https://github.com/{owner_name}.git"
     subprocess.run(["git", "clone", "-q", url, str(dest)], check=True)
@@ -120,18 +126,26 @@ def fmt(x: float | None, ci: list[float] | None = None) -> str:
     return f"{x:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
-def keep_first(task: Path, k: int) -> None:
-    """Cut a task file's commit list to its first k entries (a shorter run on the same corpus)."""
+def copy_task(project: str, folder: Path, repo: Path, k: int) -> None:
+    """The suite's task file of `project` into folder/tasks, its `repo` the local clone and (k > 0) only its
+    first k commits, with the workload scripts it names."""
     import yaml
 
-    data = yaml.safe_load(task.read_text())
-    data["commits"] = data["commits"][:k]
-    task.write_text(yaml.safe_dump(data, sort_keys=False))
+    data = yaml.safe_load((SUITE / f"{project}.yaml").read_text())
+    data["repo"] = str(repo)
+    if k:
+        data["commits"] = data["commits"][:k]
+    (folder / "tasks").mkdir(parents=True, exist_ok=True)
+    (folder / "tasks" / f"{project}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    for entry in [data, *data["commits"]]:
+        for name in [*entry.get("workload_files", []), *entry.get("heldout_workload_files", [])]:
+            (folder / "tasks" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(SUITE / name, folder / "tasks" / name)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--projects", default=",".join(PROJECTS))
+    ap.add_argument("--projects", default=",".join(DEFAULT_PROJECTS), help="any of the suite's projects")
     ap.add_argument("--budget", type=float, default=60.0, help="score.time_budget_s (seconds per variant pair)")
     ap.add_argument("--repos", type=Path, default=Path("/tmp/isobench-real-world"))
     ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
@@ -149,13 +163,11 @@ def main() -> int:
     if args.force and folder.exists():
         shutil.rmtree(folder)
     (folder / "logs").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(CORPUS / "tasks", folder / "tasks", dirs_exist_ok=True)
-    if args.per_project:
-        for p in projects:
-            keep_first(folder / "tasks" / f"{p}.yaml", args.per_project)
+    for p in projects:
+        copy_task(p, folder, args.repos / p, args.per_project)
     tasks = ", ".join(f"tasks/{p}.yaml" for p in projects)
     (folder / "bench.yaml").write_text(BENCH.format(tasks=tasks, budget=args.budget))
-    env = {**os.environ, "ISOBENCH_REAL_WORLD": str(args.repos), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
 
     times: dict[str, float] = {}
     outputs: dict[str, Any] = {}

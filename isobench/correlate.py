@@ -19,7 +19,6 @@ import statistics
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from isobench.config import BenchConfig
 from isobench.gitutil import GitError, patch_bytes, run_git
@@ -33,6 +32,7 @@ from isobench.records import (
     InstanceCorrelation,
     InstanceScore,
     ProviderMetrics,
+    VariantScore,
 )
 from isobench.review import verdicts
 from isobench.score import agent_patch
@@ -67,15 +67,12 @@ def commit_agent_patch(inst: Instance, provider: str, attempt: int, patch: str, 
             os.unlink(index)
 
 
-def _outcome(rec: Attempt, score: InstanceScore | None) -> tuple[Outcome, dict[str, Any]]:
-    """The attempt's outcome as score decided it (read from its row), and the row's measured values."""
+def _outcome(rec: Attempt, score: InstanceScore | None) -> tuple[Outcome, VariantScore | None]:
+    """The attempt's outcome as score decided it, and its score row (None: not scored yet)."""
     row = score.variants.get(f"{rec.provider}#{rec.attempt}") if score else None
     if row is None or row.outcome is None:  # not scored (yet)
-        return unscored(rec), {}
-    return row.outcome, {
-        **row.model_dump(include={"speedup", "speedup_ci", "classification", "rho", "rho_ci", "build"}),
-        "asv_advantage": row.asv.advantage if row.asv else None,
-    }
+        return unscored(rec), None
+    return row.outcome, row
 
 
 def _provider(
@@ -91,12 +88,14 @@ def _provider(
 
     def figures(outcomes: list[Outcome]) -> ProviderMetrics:
         again = [dataclasses.replace(r, outcome=o) for r, o in zip(results, outcomes, strict=True)]
-        return ProviderMetrics(**provider_metrics(again, human_speedup, valid))
+        return ProviderMetrics.model_validate(provider_metrics(again, human_speedup, valid))
 
-    return ProviderMetrics(
-        **provider_metrics(results, human_speedup, valid),
-        raw=ProviderMetrics(**provider_metrics(raw_results(results), human_speedup, valid)),
-        **verdicts.provider_figures(cfg, state, judged, valid, figures),
+    return ProviderMetrics.model_validate(
+        {
+            **provider_metrics(results, human_speedup, valid),
+            "raw": ProviderMetrics.model_validate(provider_metrics(raw_results(results), human_speedup, valid)),
+            **verdicts.provider_figures(cfg, state, judged, valid, figures),
+        }
     )
 
 
@@ -120,7 +119,8 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
         for prov in state.providers_run(iid):
             rows = []
             for rec in state.attempts(iid, prov):
-                outcome, measured = _outcome(rec, score)
+                outcome, row = _outcome(rec, score)
+                advantage = row.asv.advantage if row is not None and row.asv else None
                 j = verdicts.judged(cfg, state, iid, prov, rec.attempt, outcome, human_speedup[iid])
                 judgements.setdefault(prov, []).append((iid, j))
                 results.setdefault(prov, []).append(
@@ -133,14 +133,20 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
                         rec.cost_usd,
                         rec.wall_s,
                         rec.iterations,
-                        measured.get("asv_advantage"),
+                        advantage,
                     )
                 )
                 rows.append(
                     CorrelatedAttempt(
                         attempt=rec.attempt,
                         status=rec.status,
-                        **measured,
+                        speedup=row.speedup if row else None,
+                        speedup_ci=row.speedup_ci if row else None,
+                        classification=row.classification if row else None,
+                        rho=row.rho if row else None,
+                        rho_ci=row.rho_ci if row else None,
+                        build=row.build if row else None,
+                        asv_advantage=advantage,
                         outcome=j.headline,
                         review=j.verdict,
                         cost_usd=rec.cost_usd,
@@ -167,14 +173,14 @@ def compute(cfg: BenchConfig, state: State) -> Correlation:
     )
 
 
-def between_providers(results: dict[str, list[AttemptResult]], valid: set[str]) -> list[dict[str, Any]]:
+def between_providers(results: dict[str, list[AttemptResult]], valid: set[str]) -> list[dict[str, object]]:
     """Spearman's rank correlation of every two providers' per-instance effective speedups (valid instances)."""
     per_speedup = {
         prov: per_instance([r for r in rs if r.instance_id in valid], "effective_speedup")
         for prov, rs in results.items()
     }
     names = list(results)
-    between = []
+    between: list[dict[str, object]] = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             common = sorted(set(per_speedup[a]) & set(per_speedup[b]))
@@ -201,7 +207,7 @@ def _entry(inst: Instance, score: InstanceScore | None) -> InstanceCorrelation:
     )
 
 
-def design_metrics(state: State, entries: list[InstanceCorrelation], results: list[AttemptResult]) -> dict[str, Any]:
+def design_metrics(state: State, entries: list[InstanceCorrelation], results: list[AttemptResult]) -> dict[str, object]:
     """The original design's success metrics, on this state, with the targets that design set."""
     with_attempt = sum(1 for e in entries if any(e.llm_attempts.values()))
     nonempty = [r for r in results if not r.outcome.empty_patch]
@@ -234,7 +240,7 @@ def design_metrics(state: State, entries: list[InstanceCorrelation], results: li
     }
 
 
-def measurement_repeatability(state: State, iids: list[str]) -> dict[str, Any]:
+def measurement_repeatability(state: State, iids: list[str]) -> dict[str, object]:
     """How far repeated measurements (`score --force` keeps every run in samples.jsonl) of the same speedup
     are apart: per (instance, variant) measured at least twice, max / min - 1 of its point estimates."""
     from isobench.measure.samplelog import load_samples, run_ids

@@ -354,8 +354,10 @@ def _providers(d: Doctor) -> Iterator[Result]:
     providers = d.cfg.providers if d.providers is None else d.providers
     if not providers:
         yield Result("providers", "warn", "no provider configured", "add agents.openhands.llm_configs to bench.yaml")
-    for p in providers:
-        name = f"provider {p.name}"
+    checked = [(f"provider {p.name}", p) for p in providers]
+    if d.cfg.review.provider:  # `isobench review` calls it: its key must be there too
+        checked.append((f"reviewer {d.cfg.review.provider}", d.cfg.provider(d.cfg.review.provider)))
+    for name, p in checked:
         if p.api_key_env and not d.environ.get(p.api_key_env):
             yield Result(
                 name,

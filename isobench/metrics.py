@@ -32,7 +32,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -110,7 +110,15 @@ def median_ci(values: Sequence[float]) -> tuple[float | None, list[float] | None
     return float(np.median(arr)), _bootstrap(arr, "median")
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
+class Spearman(TypedDict):
+    """Spearman's rank correlation: rho and its p-value (None below 3 points or without variation), n points."""
+
+    rho: float | None
+    p: float | None
+    n: int
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> Spearman:
     """Spearman's rank correlation (None below 3 points or without variation)."""
     n = len(x)
     if n < 3 or len(set(x)) < 2 or len(set(y)) < 2:
@@ -142,8 +150,8 @@ def raw_results(results: Sequence[AttemptResult]) -> list[AttemptResult]:
 
 def provider_metrics(
     results: Sequence[AttemptResult], human_speedup: dict[str, float | None], valid: set[str]
-) -> dict[str, Any]:
-    """Every per-provider figure (module docstring), from one provider's attempts."""
+) -> dict[str, object]:
+    """Every per-provider figure (module docstring), from one provider's attempts: `ProviderMetrics`'s fields."""
     headline = [r for r in results if r.instance_id in valid]
     by_inst: dict[str, list[AttemptResult]] = {}
     for r in headline:
@@ -161,7 +169,7 @@ def provider_metrics(
     headline_cost = float(sum(r.cost_usd for r in headline))
     headline_successes = sum(r.outcome.opt_strict for r in headline)
     common = [iid for iid in speed if human_speedup.get(iid)]
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         "attempts": len(results),
         "instances": len({r.instance_id for r in results}),
         "headline_instances": len(by_inst),

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import git
 
@@ -114,11 +114,9 @@ def discover_commits(repo: git.Repo, spec: DiscoverSpec) -> list[str]:
     return found
 
 
-def _pick(commit: CommitSpec | None, task: TaskFile, key: str) -> Any:
+def _pick[T](override: T | None, default: T | None) -> T | None:
     """A per-commit override, else the task-level value."""
-    if commit is not None and getattr(commit, key) is not None:
-        return getattr(commit, key)
-    return getattr(task, key)
+    return override if override is not None else default
 
 
 def _key(commit: CommitSpec, where: str, key: str) -> str:
@@ -207,7 +205,9 @@ class _Labels:
 
 def _commands(c: CommitSpec, task: TaskFile, keys: tuple[str, ...] = SHOWN_COMMAND_FIELDS) -> list[tuple[str, str]]:
     """(label, command) of every command of these keys for one commit: [("tests[0]", "pytest -q"), ...]."""
-    return [(f"{k}[{i}]", cmd) for k in keys for i, cmd in enumerate(_pick(c, task, k) or [])]
+    return [
+        (f"{k}[{i}]", cmd) for k in keys for i, cmd in enumerate(_pick(getattr(c, k, None), getattr(task, k)) or [])
+    ]
 
 
 def plan_task(
@@ -280,15 +280,15 @@ def _plan_commit(
     src = task.source
     base, head = _resolve_pair(repo, repo_dir, src, where, c)
     labels = _Labels(src, c, where, head)
-    efficiency_test = _pick(c, task, "efficiency_test") or []
-    workload_callable = _pick(c, task, "workload_callable")
-    asv_key = _pick(c, task, "asv")
+    efficiency_test = _pick(c.efficiency_test if c else None, task.efficiency_test) or []
+    workload_callable = _pick(c.workload_callable if c else None, task.workload_callable)
+    asv_key = _pick(c.asv if c else None, task.asv)
     if require_workload and not efficiency_test and not workload_callable and asv_key is None:
         raise UserError(
             f"{src}: {where} (head {head[:12]}): no workload: give `efficiency_test` "
             "(and/or `workload_callable`, or `asv`) for the task or this commit"
         )
-    tests = _pick(c, task, "tests") or []
+    tests = _pick(c.tests if c else None, task.tests) or []
     if not tests:
         raise UserError(
             f"{src}: {where} (head {head[:12]}): no `tests`: the correctness gate needs at least one test command"
@@ -301,7 +301,9 @@ def _plan_commit(
     if not diff.changed:
         raise UserError(f"{src}: {where}: {base[:12]}..{head[:12]} changes no file")
     targets = _targets(task, c, diff, f"{src}: {where} (head {head[:12]})")
-    workload_files = _workload_files(_pick(c, task, "workload_files") or [], src, _key(c, where, "workload_files"))
+    workload_files = _workload_files(
+        _pick(c.workload_files if c else None, task.workload_files) or [], src, _key(c, where, "workload_files")
+    )
     outside = outside_files(_commands(c, task), repo_dir, workload_files, labels.error)
     for label, path in outside.declare:
         workload_files.append(path)
@@ -311,7 +313,7 @@ def _plan_commit(
         )
     messages += [f"isobench: warning: {labels.note(label)}: {w}" for label, w in outside.warnings]
     heldout_files = _heldout_files(task, c, repo_dir, where, labels, workload_files, messages)
-    python = _python(_pick(c, task, "python"), src, _key(c, where, "python"))
+    python = _python(_pick(c.python if c else None, task.python), src, _key(c, where, "python"))
     if workload_callable:
         check_callable(workload_callable, tree, diff.test_files, labels.error("workload_callable"))
     messages += _warnings(task, c, cfg, tree, labels, efficiency_test if not workload_callable else [])
@@ -346,8 +348,12 @@ def _plan_commit(
 
 def _targets(task: TaskFile, c: CommitSpec, diff: HumanDiff, where: str) -> list[str]:
     """The agent's target files: given (`target_files`, the contract's), else the code files the human changed."""
-    contract = _pick(c, task, "optimization_contract")
-    targets = _pick(c, task, "target_files") or (contract.target_files if contract else None) or diff.code_files
+    contract = _pick(c.optimization_contract if c else None, task.optimization_contract)
+    targets = (
+        _pick(c.target_files if c else None, task.target_files)
+        or (contract.target_files if contract else None)
+        or diff.code_files
+    )
     if not targets:
         others = [*diff.test_files, *diff.noncode_files]
         raise UserError(
@@ -376,7 +382,31 @@ def _warnings(
     return out
 
 
-def _commit_fields(repo: git.Repo, head: str, diff: HumanDiff) -> dict[str, Any]:
+class CommitFields(TypedDict):
+    created_at: str
+    gt_commit_message: str
+    patch: str
+    test_patch: str
+    changed_files: list[str]
+    test_files: list[str]
+    noncode_files: list[str]
+    lines_changed: int
+    patch_functions: list[str]
+    test_functions: list[str]
+
+
+class TaskFields(TypedDict):
+    setup_commands: list[str]
+    install_commands: list[str]
+    heldout_efficiency_test: list[str]
+    workload_timing: Literal["auto", "whole_process"]
+    workload_output: Literal["compare", "ignore"]
+    constraints: list[str]
+    strict_targets: bool
+    scoring_primary: str | None
+
+
+def _commit_fields(repo: git.Repo, head: str, diff: HumanDiff) -> CommitFields:
     """The instance's fields that come from the human commit and its diff."""
     hc = repo.commit(head)
     return {
@@ -393,16 +423,18 @@ def _commit_fields(repo: git.Repo, head: str, diff: HumanDiff) -> dict[str, Any]
     }
 
 
-def _task_fields(task: TaskFile, c: CommitSpec) -> dict[str, Any]:
+def _task_fields(task: TaskFile, c: CommitSpec) -> TaskFields:
     """The instance's fields the task file (or the commit's overrides) gives as they are."""
-    contract = _pick(c, task, "optimization_contract")
-    scoring = _pick(c, task, "scoring")
+    contract = _pick(c.optimization_contract if c else None, task.optimization_contract)
+    scoring = _pick(c.scoring if c else None, task.scoring)
     return {
-        "setup_commands": list(_pick(c, task, "setup_commands") or []),
-        "install_commands": list(_pick(c, task, "install_commands") or []),
-        "heldout_efficiency_test": list(_pick(c, task, "heldout_efficiency_test") or []),
-        "workload_timing": _pick(c, task, "workload_timing") or "auto",
-        "workload_output": _pick(c, task, "workload_output") or "compare",
+        "setup_commands": list(_pick(c.setup_commands if c else None, task.setup_commands) or []),
+        "install_commands": list(_pick(c.install_commands if c else None, task.install_commands) or []),
+        "heldout_efficiency_test": list(
+            _pick(c.heldout_efficiency_test if c else None, task.heldout_efficiency_test) or []
+        ),
+        "workload_timing": _pick(c.workload_timing if c else None, task.workload_timing) or "auto",
+        "workload_output": _pick(c.workload_output if c else None, task.workload_output) or "compare",
         "constraints": list(contract.constraints) if contract else [],
         "strict_targets": bool(contract.strict_targets) if contract else False,
         "scoring_primary": scoring.primary if scoring else None,
@@ -432,7 +464,9 @@ def _heldout_files(
     are); none may be among the files the agent sees."""
     src = task.source
     key = _key(c, where, "heldout_workload_files")
-    heldout = _workload_files(_pick(c, task, "heldout_workload_files") or [], src, key)
+    heldout = _workload_files(
+        _pick(c.heldout_workload_files if c else None, task.heldout_workload_files) or [], src, key
+    )
     outside = outside_files(
         _commands(c, task, ("heldout_efficiency_test",)), repo_dir, [*workload_files, *heldout], labels.error
     )

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any
 
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
@@ -98,10 +97,10 @@ def prompt_template(cfg: BenchConfig) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str, Any]:
+def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str, dict[str, object]]:
     """The agent's configuration for one provider: limits and LLM settings, never the API key itself."""
     oh = cfg.agents.openhands
-    agent = {
+    agent: dict[str, object] = {
         "name": "openhands" if p.provider != "command" else "command",
         "max_iterations": p.max_iterations or oh.max_iterations,
         "time_budget_minutes": p.time_budget_minutes or oh.time_budget_minutes,
@@ -109,7 +108,7 @@ def agent_config(cfg: BenchConfig, p: ProviderConfig, setting: str) -> dict[str,
         "setting": setting,
         "command": p.command,
     }
-    llm = {
+    llm: dict[str, object] = {
         "provider": p.provider,
         "model": p.litellm_model,
         "base_url": p.base_url,
@@ -150,7 +149,7 @@ def ensure_snapshot(state: State, inst: Instance, force: bool = False) -> str:
 
 def unit_fingerprint(
     cfg: BenchConfig, inst: Instance, p: ProviderConfig, template: str, snapshot_commit: str
-) -> tuple[str, dict[str, Any], str]:
+) -> tuple[str, dict[str, dict[str, object]], str]:
     """What a prepared unit is made of: (its fingerprint, the agent config, the prompt). `run` compares
     the fingerprint with the prepared one, and an attempt's with both, so nothing runs or is scored
     against settings it was not prepared with."""

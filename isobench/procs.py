@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -19,7 +18,7 @@ def set_pdeathsig() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def kill_group(proc: subprocess.Popen[Any], wait_s: float | None = 10) -> None:
+def kill_group(proc: subprocess.Popen[bytes] | subprocess.Popen[str], wait_s: float | None = 10) -> None:
     """SIGKILL a child's whole process group (it was started with start_new_session=True) and reap it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)

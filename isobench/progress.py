@@ -16,6 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Column
+
+    from isobench.measure.protocol import RoundDone
     from isobench.records import InstanceScore
 
 
@@ -43,7 +47,7 @@ def make_reporter(stream: TextIO | None = None, *, quiet: bool = False) -> Repor
     return RichReporter(stream) if tty else PlainReporter(stream)
 
 
-def _label(max_width: int | None, ratio: int | None = None) -> Any:
+def _label(max_width: int | None, ratio: int | None = None) -> Column:
     """A progress column of names or free text: on one line, cut at its end (`…`) when the row would not fit
     the terminal; numbers go in columns of their own, measured whole (`Column(no_wrap=True)`)."""
     from rich.table import Column
@@ -112,7 +116,7 @@ class RichReporter:
         self.attempt_t0: dict[str, float] = {}
         self.live: Any = None
 
-    def _render(self) -> Any:
+    def _render(self) -> Group:
         from rich.console import Group
         from rich.table import Table
 
@@ -226,7 +230,7 @@ class ScoreReporter(Protocol):
     def variant_step(self, iid: str, variant: str, step: str) -> None: ...
     def variant_done(self, iid: str, variant: str, build: str, *, reused: bool) -> None: ...
     def timing_started(self, iid: str, variants: list[str], budget_s: float) -> None: ...
-    def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None: ...
+    def timing_round(self, iid: str, rounds: int, info: RoundDone) -> None: ...
     def instance_done(self, iid: str, record: InstanceScore) -> None: ...
     def stop(self) -> None: ...
 
@@ -404,13 +408,13 @@ class PlainScoreReporter:
         self.eta.timing_started(iid, budget_s)
         self._line(f"time   {iid}: {len(variants)} variants, up to {budget_s:.0f} s")
 
-    def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
+    def timing_round(self, iid: str, rounds: int, info: RoundDone) -> None:
         # A line every ~10 s is enough for a log.
-        if info.get("elapsed_s", 0.0) - self.last_round.get(iid, -1e9) >= 10:
-            self.last_round[iid] = info.get("elapsed_s", 0.0)
-            hw = info.get("halfwidths") or {}
+        if info.elapsed_s - self.last_round.get(iid, -1e9) >= 10:
+            self.last_round[iid] = info.elapsed_s
+            hw = info.halfwidths
             worst = f", widest CI +-{max(hw.values()):.1%}" if hw else ""
-            self._line(f"time   {iid}: round {rounds}, {info.get('elapsed_s', 0):.0f} s{worst}")
+            self._line(f"time   {iid}: round {rounds}, {info.elapsed_s:.0f} s{worst}")
 
     def instance_done(self, iid: str, record: InstanceScore) -> None:
         self.eta.instance_done(iid)
@@ -509,10 +513,10 @@ class RichScoreReporter:
             self.eta.timing_started(iid, budget_s)
         self._update(iid, total=budget_s, completed=0, phase=f"timing {len(variants)} variants", step="warm-up")
 
-    def timing_round(self, iid: str, rounds: int, info: dict[str, Any]) -> None:
-        hw = info.get("halfwidths") or {}
+    def timing_round(self, iid: str, rounds: int, info: RoundDone) -> None:
+        hw = info.halfwidths
         width = f", CI +-{max(hw.values()):.1%}" if hw else ""  # the widest: in the phase, never cut
-        self._update(iid, completed=info.get("elapsed_s", 0.0), phase=f"round {rounds}{width}", step="timing")
+        self._update(iid, completed=info.elapsed_s, phase=f"round {rounds}{width}", step="timing")
 
     def instance_done(self, iid: str, record: InstanceScore) -> None:
         with self.lock:

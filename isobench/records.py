@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from isobench.flags import IntegrityFlag
+from isobench.jsontypes import JSONObject, items, number, obj
 from isobench.review.categories import HackType
 
 SCHEMA_VERSION = 4
@@ -662,10 +663,11 @@ class ReviewRecord(Record):
 # migrations
 
 
-def migrate(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def migrate(kind: str, data: JSONObject) -> JSONObject:
     """Bring a record written by an older isobench to the current shape (in memory; the file is left as
-    it is until its unit is redone). One step per version."""
-    version = int(data.get("schema_version", 1))
+    it is until its unit is redone). One step per version. The record is JSON as an older isobench wrote it:
+    read defensively, shaped for the current model, which then validates it."""
+    version = int(number(data.get("schema_version")) or 1)
     if version < 2:
         data = _v1_to_v2(kind, data)
     if version < 3:
@@ -675,7 +677,7 @@ def migrate(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _v1_to_v2(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def _v1_to_v2(kind: str, data: JSONObject) -> JSONObject:
     """v1 named files by absolute paths; prepare kept a worktree and a TOML config; score had no A/A floor."""
     data = dict(data)
     if kind == "attempt":
@@ -696,8 +698,9 @@ def _v1_to_v2(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     elif kind == "score":
         if data.get("samples_file"):
             data["samples_file"] = "samples.jsonl"
-        if isinstance(data.get("measurement"), dict) and data["measurement"].get("samples_path"):
-            data["measurement"]["samples_path"] = "samples.jsonl"
+        measurement = data.get("measurement")
+        if isinstance(measurement, dict) and measurement.get("samples_path"):
+            measurement["samples_path"] = "samples.jsonl"
     return data
 
 
@@ -705,23 +708,25 @@ _V2_OUTCOME = ("valid_patch", "faster", "opt_strict", "opt_gso", "failure_reason
 """The outcome's fields v2 wrote flat into a score row, beside the measured ones."""
 
 
-def _v2_to_v3(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def _v2_to_v3(kind: str, data: JSONObject) -> JSONObject:
     """v2 wrote an attempt's outcome flat into its score row and its correlation entry; v3 nests it as one
     `outcome` object (and calls the original design's success metrics `design_metrics`)."""
     data = dict(data)
     if kind == "score":
-        data["variants"] = {name: _nest_score_row(row) for name, row in (data.get("variants") or {}).items()}
+        data["variants"] = {name: _nest_score_row(obj(row)) for name, row in obj(data.get("variants")).items()}
     elif kind == "correlation":
         if "seed_metrics" in data:
             data["design_metrics"] = data.pop("seed_metrics")
-        data["instances"] = [
-            {**e, "llm_attempts": {p: [_nest_correlated(a) for a in rows] for p, rows in e["llm_attempts"].items()}}
-            for e in data.get("instances") or []
-        ]
+        data["instances"] = [_nest_entry(obj(e)) for e in items(data.get("instances"))]
     return data
 
 
-def _nest_score_row(row: dict[str, Any]) -> dict[str, Any]:
+def _nest_entry(e: JSONObject) -> JSONObject:
+    attempts = obj(e.get("llm_attempts"))
+    return {**e, "llm_attempts": {p: [_nest_correlated(obj(a)) for a in items(rows)] for p, rows in attempts.items()}}
+
+
+def _nest_score_row(row: JSONObject) -> JSONObject:
     row = dict(row)
     flat = {k: row.pop(k, None) for k in _V2_OUTCOME}
     if flat["valid_patch"] is None:  # base, human, or an agent row scored before outcomes were decided
@@ -751,7 +756,7 @@ _V2_CORRELATED = (
 )  # fmt: skip
 
 
-def _nest_correlated(entry: dict[str, Any]) -> dict[str, Any]:
+def _nest_correlated(entry: JSONObject) -> JSONObject:
     entry = dict(entry)
     flat = {k: entry.pop(k, None) for k in _V2_CORRELATED}
     timed = bool(flat["correct"]) and entry.get("speedup") is not None

@@ -40,12 +40,12 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from isobench.errors import UserError, one_line
+from isobench.jsontypes import JSONObject
 from isobench.records import (
     SCHEMA_VERSION,
     Attempt,
@@ -98,7 +98,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
+def write_record(path: Path, record: JSONObject) -> JSONObject:
     """Stamp `schema_version` and write an untyped JSON record atomically (markers; typed records use
     `write_model`)."""
     record = {"schema_version": SCHEMA_VERSION, **record}
@@ -108,7 +108,7 @@ def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def read_record(path: Path) -> dict[str, Any] | None:
+def read_record(path: Path) -> JSONObject | None:
     """A record, or None if the unit has none yet. A corrupt record is reported, never ignored."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -152,7 +152,7 @@ def write_model[M: Record](path: Path, record: M) -> M:
     return record
 
 
-def fingerprint(*parts: Any) -> str:
+def fingerprint(*parts: object) -> str:
     """A content hash of a unit's inputs: same inputs, same hash, so finished work is recognised."""
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]

@@ -59,6 +59,20 @@ def summarize(cfg: BenchConfig, state: State) -> dict[str, Any]:
             "inconsistent": problems,
         }
     }
+    if cfg.review.provider:
+        out["review"] = {"all": _review(cfg, state)}
     corr = state.correlate_path.exists()
     out["correlate"] = {"all": {"pending": 0 if corr else 1, "done": 1 if corr else 0, "failed": 0}}
     return out
+
+
+def _review(cfg: BenchConfig, state: State) -> dict[str, int]:
+    """The model review (bench.yaml `review`): patches reviewed, still to review, and failed (no verdict yet)."""
+    from isobench.review.stage import plan_units
+
+    todo, summary = plan_units(cfg, state, state.instances(), None, force=False)
+    failed = 0
+    for u in todo:
+        rec = state.review_record(u.inst.instance_id, u.provider, u.attempt)
+        failed += rec is not None and rec.status == "failed"
+    return {"pending": len(todo) - failed, "done": summary.done_before, "failed": failed}

@@ -14,14 +14,13 @@ from __future__ import annotations
 import configparser
 import tomllib
 from pathlib import PurePosixPath
-from typing import Any
 
 TEST_CONFIG_FILES = frozenset({"pytest.ini", ".pytest.ini", "tox.ini", "noxfile.py", ".coveragerc", "conftest.py"})
 TOML_TEST_TABLES = ("pytest", "coverage", "tox", "nox")
 CFG_TEST_SECTIONS = ("tool:pytest", "pytest", "coverage:", "tox", "testenv")
 
 
-def _toml_sections(text: bytes) -> Any:
+def _toml_sections(text: bytes) -> object:
     try:
         tool = tomllib.loads(text.decode("utf-8")).get("tool", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
@@ -29,7 +28,7 @@ def _toml_sections(text: bytes) -> Any:
     return {k: tool.get(k) for k in TOML_TEST_TABLES}
 
 
-def _cfg_sections(text: bytes) -> Any:
+def _cfg_sections(text: bytes) -> object:
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     try:
         parser.read_string(text.decode("utf-8"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 
+from isobench.measure.protocol import RoundDone
 from isobench.progress import PlainScoreReporter, RichScoreReporter, ScoreEta, format_duration
 from isobench.records import InstanceScore
 from tests import factories
@@ -42,7 +43,7 @@ def score_one(
     r.variant_step(iid, "base", "uv venv")
     clock.now += build_s
     r.timing_started(iid, VARIANTS, 180.0)
-    r.timing_round(iid, 5, {"elapsed_s": timing_s, "halfwidths": {"human": 0.02}})
+    r.timing_round(iid, 5, RoundDone([], {}, {"human": 0.02}, timing_s, []))
     clock.now += timing_s
     r.instance_done(iid, record())
 

@@ -1,8 +1,8 @@
 """The HTML report on its own: what it shows comes from the rows and `correlate`'s output, never recomputed.
 
 `tests/test_export.py` renders the report of a whole export in a headless browser; these call
-`write_report` directly with hand-made rows and correlation, so each number on the page has one known
-source.
+`write_report` directly with hand-made rows (`ExportRow`) and correlation (`Correlation`), so each number on
+the page has one known source.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
+from isobench.export.schema import ExportRow
+from isobench.records import Correlation, ProviderMetrics
 from isobench.report import write_report
 
 IID = "tinyrepo-aaaaaaaaaa"
 
 
-def human_row(**over: Any) -> dict[str, Any]:
+def human_row(**over: Any) -> ExportRow:
     row = {
         "record_type": "human",
         "instance_id": IID,
@@ -37,10 +39,10 @@ def human_row(**over: Any) -> dict[str, Any]:
         "llm_metadata": None,
         "attempt": None,
     }
-    return {**row, **over}
+    return ExportRow.model_validate({**row, **over})
 
 
-def llm_row(provider: str, attempt: int, **over: Any) -> dict[str, Any]:
+def llm_row(provider: str, attempt: int, **over: Any) -> ExportRow:
     row = {
         "record_type": "llm",
         "instance_id": IID,
@@ -67,23 +69,23 @@ def llm_row(provider: str, attempt: int, **over: Any) -> dict[str, Any]:
         },
         "tokens": {"prompt": 12345, "completion": 678},
     }
-    return {**row, **over}
+    return ExportRow.model_validate({**row, **over})
 
 
-def correlation(**providers: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "status": "done",
-        "match_threshold": 0.9,
-        "instances": [],
-        "providers": providers,
-        "between_providers": [{"a": "alpha", "b": "beta", "spearman": 0.65, "p": 0.04, "n": 9}],
-        "design_metrics": {
+def correlation(**providers: dict[str, Any]) -> Correlation:
+    return Correlation(
+        generated_at="2024-05-01T12:00:00+00:00",
+        match_threshold=0.9,
+        instances=[],
+        providers={name: ProviderMetrics.model_validate(entry) for name, entry in providers.items()},
+        between_providers=[{"a": "alpha", "b": "beta", "spearman": 0.65, "p": 0.04, "n": 9}],
+        design_metrics={
             "commits_with_llm_attempt": 1.0,
             "llm_patches_passing_validation": 0.375,
             "cost_per_commit": 3.21,
             "targets": {"commits_with_llm_attempt": ">0.95", "cost_per_commit": "<5 USD"},
         },
-    }
+    )
 
 
 ALPHA = {
@@ -217,17 +219,20 @@ def test_everything_from_the_data_is_escaped(tmp_path: Path) -> None:
         llm_row(evil, 1, status="agent_error", error=evil, failure_reason=evil),
     ]
     corr = correlation(**{evil: {**ALPHA, "failure_reasons": {evil: 1}, "solved": [evil]}})
-    corr["between_providers"] = [{"a": evil, "b": "beta", "spearman": None, "p": None, "n": 0}]
+    corr.between_providers = [{"a": evil, "b": "beta", "spearman": None, "p": None, "n": 0}]
     html = Path(write_report(rows, corr, tmp_path)["html"]).read_text()
     assert "<script" not in html and "&lt;script&gt;" in html
 
 
-@pytest.mark.parametrize("field", ["opt1_strict", "cost_per_instance", "failure_reasons", "spearman_vs_human"])
-def test_missing_or_null_correlation_fields_show_a_dash(tmp_path: Path, field: str) -> None:
-    partial = {k: v for k, v in ALPHA.items() if k != field}
-    for entry in (partial, {**ALPHA, field: None}):
-        html = Path(write_report([human_row(), llm_row("alpha", 1)], correlation(alpha=entry), tmp_path)["html"])
-        assert "alpha" in html.read_text()
+@pytest.mark.parametrize(
+    ("field", "empty"),
+    [("opt1_strict", None), ("cost_per_instance", None), ("failure_reasons", {}), ("spearman_vs_human", {})],
+)
+def test_null_or_empty_correlation_fields_show_a_dash(tmp_path: Path, field: str, empty: object) -> None:
+    html = Path(
+        write_report([human_row(), llm_row("alpha", 1)], correlation(alpha={**ALPHA, field: empty}), tmp_path)["html"]
+    )
+    assert "alpha" in html.read_text() and "–" in html.read_text()
     # a provider correlate does not know yet (e.g. run after it) is listed, said to be missing
     res = write_report([human_row(), llm_row("beta", 1)], correlation(alpha=ALPHA), tmp_path)
     assert "not in <code>isobench correlate</code>" in Path(res["html"]).read_text()

@@ -18,8 +18,9 @@ import pytest
 
 from isobench.config import load_bench
 from isobench.export.rows import build_rows
+from isobench.export.schema import ExportRow
 from isobench.export.secrets import SecretLeakError
-from isobench.records import ATTEMPT_STATUSES, MeasurementSummary, Outcome, VariantScore
+from isobench.records import ATTEMPT_STATUSES, MeasurementSummary, Outcome, ReviewRecord, ReviewVote, VariantScore
 from isobench.report import words as report_words
 from isobench.report import write_report
 from isobench.state import State, atomic_write_text, write_model
@@ -274,7 +275,7 @@ def make_state(
     secret: str = "",
     big: tuple[str, str, int] | None = None,
     big_pairs: int = 0,
-) -> tuple[State, list[dict[str, Any]]]:
+) -> tuple[State, list[ExportRow]]:
     """A state with `instances` scored instances, each with `attempts` attempts per provider, their events,
     patches, prompts and timing samples; `alpha`'s attempts are flagged `workload_output_differs`. `big`
     (iid, provider, n) gets `big_pairs` tool calls. Returns the state and its export rows."""
@@ -442,10 +443,30 @@ def test_a_model_review_shows_where_one_is_recorded(tmp_path: Path, monkeypatch:
         {"sample": 2, "ok": True, "is_reward_hack": False, "description": "plain dict dedupe (VOTE-TWO)"},
     ]
 
-    def review_record(self: State, iid: str, provider: str | None, attempt: int | None) -> dict[str, Any] | None:
-        return {"verdict": "hack", "votes": votes} if provider == "alpha" else None
+    def review_record(self: State, iid: str, provider: str | None, attempt: int | None) -> ReviewRecord | None:
+        if provider != "alpha":
+            return None
+        return ReviewRecord(
+            status="reviewed",
+            instance_id=iid,
+            subject="agent",
+            provider=provider,
+            attempt=attempt,
+            reviewer="reviewer",
+            model="reviewer/model",
+            samples=2,
+            votes=[ReviewVote.model_validate(v) for v in votes],
+            hack_votes=1,
+            clean_votes=1,
+            failed_votes=0,
+            verdict="hack",
+            scope="wins",
+            fingerprint="f",
+            patch_digest="d",
+            reviewed_at="2024-05-01T12:00:00+00:00",
+        )
 
-    monkeypatch.setattr(State, "review_record", review_record, raising=False)
+    monkeypatch.setattr(State, "review_record", review_record)
     write_report(rows, None, tmp_path / "report", state=state)
     alpha = (tmp_path / "report" / "attempts" / "alpha" / "tinyrepo-0000000000" / "1.html").read_text()
     review = alpha[alpha.index('id="review"') : alpha.index('id="evidence"')]

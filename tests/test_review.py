@@ -374,7 +374,7 @@ def test_the_export_has_each_rows_verdict_votes_and_description(tmp_path: Path) 
     assert review(tmp_path, config).exit_code == 0
     rows = {
         (r["record_type"], (r["llm_metadata"] or {}).get("provider"), r["attempt"]): r
-        for r in build_rows(load_bench(config), state, None)
+        for r in dumped(build_rows(load_bench(config), state, None))
     }
     human = rows[("human", None, None)]
     assert human["review_verdict"] == "clean" and human["review_unreliable"] is False
@@ -389,7 +389,7 @@ def test_the_export_has_each_rows_verdict_votes_and_description(tmp_path: Path) 
     (state.attempt_dir(IID, "agent-a", 1) / "model_patch.diff").write_text(CLEAN)
     again = {
         (r["llm_metadata"] or {}).get("provider"): r
-        for r in build_rows(load_bench(config), state, None)
+        for r in dumped(build_rows(load_bench(config), state, None))
         if r["attempt"] == 1
     }
     assert again["agent-a"]["review_verdict"] is None
@@ -462,7 +462,7 @@ def test_a_hack_verdict_changes_the_headline_exactly_as_documented(tmp_path: Pat
         assert hacked["outcome"]["effective_speedup"] == 1.0 and hacked["outcome"]["failure_reason"] == "reviewed_hack"
         assert hacked["outcome"]["raw"]["opt_strict"] is True
     # The export's rows count the same.
-    rows = [r for r in build_rows(load_bench(config), state, None) if r["record_type"] == "llm"]
+    rows = [r for r in dumped(build_rows(load_bench(config), state, None)) if r["record_type"] == "llm"]
     assert sum(r["opt_strict"] for r in rows if r["llm_metadata"]["provider"] == "agent-a") == a["opt_successes"]
 
 
@@ -514,7 +514,45 @@ def test_the_demo_chain_reviewed_honestly_keeps_its_headline_and_always_hack_tak
 
     hacked = chain("reviewer-hack")  # another reviewer: every review is asked again
     oracle = hacked["providers"]["oracle"]
-    assert oracle["reviewed_hacks"] == len(wins) and oracle["opt_successes"] == 0
+    # opt_successes counts every attempt; a win on an instance a busy machine left invalid is not reviewed.
+    unreviewed_wins = sum(
+        a["outcome"]["opt_strict"]
+        for e in honest["instances"]
+        if not e["valid"]
+        for a in e["llm_attempts"].get("oracle", [])
+    )
+    assert oracle["reviewed_hacks"] == len(wins) and oracle["opt_successes"] == unreviewed_wins
     assert oracle["opt1_gso"] == 0 and oracle["unreviewed"]["opt1_gso"] == honest["providers"]["oracle"]["opt1_gso"]
     assert oracle["failure_reasons"].get("reviewed_hack") == len(wins)
     assert sorted(oracle["review_unreliable"]) == sorted({iid for iid, _ in wins})  # it called the human a hack
+
+
+def dumped(rows: list[Any]) -> list[dict[str, Any]]:
+    """Export rows as the dataset holds them."""
+    return [r.model_dump() for r in rows]
+
+
+def test_status_counts_the_review_stage_and_doctor_checks_the_reviewers_key(tmp_path: Path, monkeypatch: Any) -> None:
+    state = make_state(tmp_path / "state")
+    config = bench(tmp_path, scripted("reviewer-honest"))
+    base = ["--config", str(config), "--state-dir", str(state.root)]
+
+    def review_counts() -> dict[str, int]:
+        r = CliRunner().invoke(app, [*base, "status", "--json"])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)["review"]["all"]
+
+    # Three wins and the human's control to review, none done; then all four done.
+    assert review_counts() == {"pending": 4, "done": 0, "failed": 0}
+    assert review(tmp_path, config).exit_code == 0
+    assert review_counts() == {"pending": 0, "done": 4, "failed": 0}
+    shown = CliRunner().invoke(app, [*base, "status"], env={"COLUMNS": "120"})
+    assert any(line.split()[:2] == ["review", "all"] for line in shown.output.splitlines()), shown.output
+
+    # A reviewer behind an API key: doctor names the missing variable (never a value), as for any provider.
+    monkeypatch.delenv("REVIEWER_KEY", raising=False)
+    keyed = bench(tmp_path, {"provider": "openai", "model": "gpt-4o", "api_key_env": "REVIEWER_KEY"})
+    r = CliRunner().invoke(app, ["--config", str(keyed), "--state-dir", str(state.root), "doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    judge = checks["reviewer judge"]
+    assert judge["status"] == "fail" and "REVIEWER_KEY is not set" in judge["detail"], judge

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from isobench.cli import app
 from isobench.config import load_bench
 from isobench.doctor import Result
+from isobench.measure.protocol import RoundDone
 from isobench.plan import Planned
 from isobench.progress import RichReporter, RichScoreReporter
 from isobench.records import Correlation, Estimate, InstanceScore
@@ -64,7 +65,7 @@ def assert_legible(spec: Spec, text: str, fitted: Fitted, width: int, wide: bool
                     assert any(group in ln for ln in lines), (group, text)
 
 
-def correlation(longer: bool) -> dict[str, Any]:
+def correlation(longer: bool) -> Correlation:
     """The fixture's correlation; `longer`: with a real run's provider names and two-digit values."""
     corr = read_model(V2 / "state" / "correlate" / "correlation.json", Correlation)
     assert corr is not None
@@ -75,7 +76,7 @@ def correlation(longer: bool) -> dict[str, Any]:
         p = res["providers"]["claude-sonnet-4-5"]
         p.update(speedup_gmean=12.34, speedup_gmean_ci=[10.12, 15.67], total_cost_usd=123.45)
         p.update(opt1_strict=0.667, opt1_strict_ci=[0.333, 1.0], cost_per_success=41.15)
-    return res
+    return Correlation.model_validate(res)
 
 
 @pytest.mark.parametrize("longer", [False, True])
@@ -88,8 +89,8 @@ def test_correlate_shows_its_essential_columns_whole_at_any_width(width: int, lo
     header = "\n".join(text.splitlines()[:5])
     for h in CORRELATE_ESSENTIAL:
         assert all(w in header for w in h.split()), (h, text)
-    for name, p in res["providers"].items():
-        assert name in text and f"${p['total_cost_usd']:.2f}" in text
+    for name, p in res.providers.items():
+        assert name in text and f"${p.total_cost_usd:.2f}" in text
     if fitted.hidden:
         note = text.splitlines()[-1]
         assert "--wide" in note and "--json" in note and "report" in note
@@ -220,7 +221,7 @@ def test_the_live_progress_keeps_one_line_per_row(width: int) -> None:
     score.variant_step("pandas-dev__pandas-0123456789", "human", "uv pip install -e . (34 packages, building wheels)")
     score.instance_started("t-b", ["base", "human"])
     score.timing_started("t-b", ["base", "human"], 120.0)
-    score.timing_round("t-b", 12, {"elapsed_s": 33.2, "halfwidths": {"human": 0.034}})
+    score.timing_round("t-b", 12, RoundDone([], {}, {"human": 0.034}, 33.2, []))
     lines = _render(score.progress.make_tasks_table(score.progress.tasks), width)
     score.stop()
     assert len(lines) == 3 and all(len(ln) <= width for ln in lines), lines

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TypedDict
+
+from isobench.jsontypes import JSON, JSONObject, items
 
 #: The HTTP status of each Anthropic error type (https://docs.anthropic.com/en/api/errors).
 _ERROR_TYPES: dict[int, str] = {
@@ -32,22 +34,68 @@ _ERROR_TYPES: dict[int, str] = {
 _JSON_CHUNK = 40
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
+class ErrorDetail(TypedDict):
+    type: str
+    message: str
+
+
+class ErrorBody(TypedDict):
+    """An Anthropic error answer."""
+
+    type: str
+    error: ErrorDetail
+
+
+class ToolUseBlock(TypedDict):
+    """The ``tool_use`` content block of one tool call."""
+
+    type: str
+    id: str
+    name: str
+    input: JSONObject
+
+
+class TextBlock(TypedDict):
+    type: str
+    text: str
+
+
+class Usage(TypedDict):
+    input_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    output_tokens: int
+
+
+class Message(TypedDict):
+    """A Messages API response (``"type": "message"``)."""
+
+    id: str
+    type: str
+    role: str
+    model: str
+    content: list[ToolUseBlock | TextBlock]
+    stop_reason: str | None
+    stop_sequence: None
+    usage: Usage
+
+
+def error_body(status: int, message: str) -> ErrorBody:
     """An Anthropic error object for HTTP ``status``."""
     kind = _ERROR_TYPES.get(status) or ("api_error" if status >= 500 else "invalid_request_error")
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
-def to_chat(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def to_chat(body: JSONObject) -> tuple[list[JSONObject], list[JSONObject]]:
     """A Messages API request's conversation and tools, as OpenAI-style ``messages`` and ``tools``."""
-    messages: list[dict[str, Any]] = []
+    messages: list[JSONObject] = []
     system = _text(body.get("system"))
     if system:
         messages.append({"role": "system", "content": system})
-    for msg in body.get("messages") or []:
+    for msg in items(body.get("messages")):
         if isinstance(msg, dict):
             messages.extend(_chat_messages(msg))
-    tools = [
+    tools: list[JSONObject] = [
         {
             "type": "function",
             "function": {
@@ -56,21 +104,21 @@ def to_chat(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, 
                 "parameters": t.get("input_schema") or {},
             },
         }
-        for t in body.get("tools") or []
+        for t in items(body.get("tools"))
         if isinstance(t, dict) and t.get("name")
     ]
     return messages, tools
 
 
-def _chat_messages(msg: dict[str, Any]) -> list[dict[str, Any]]:
+def _chat_messages(msg: JSONObject) -> list[JSONObject]:
     """One Messages API turn as OpenAI messages: a user turn's ``tool_result`` blocks become ``tool``
     messages, an assistant turn's ``tool_use`` blocks its ``tool_calls``."""
     role = msg.get("role")
     content = msg.get("content")
-    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+    blocks: list[JSON] = [{"type": "text", "text": content}] if isinstance(content, str) else items(content)
     texts = [str(b.get("text", "")) for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
     if role == "assistant":
-        calls = [
+        calls: list[JSON] = [
             {
                 "id": str(b.get("id", "")),
                 "type": "function",
@@ -79,11 +127,11 @@ def _chat_messages(msg: dict[str, Any]) -> list[dict[str, Any]]:
             for b in blocks
             if isinstance(b, dict) and b.get("type") == "tool_use"
         ]
-        out: dict[str, Any] = {"role": "assistant", "content": "\n".join(texts) or None}
+        out: JSONObject = {"role": "assistant", "content": "\n".join(texts) or None}
         if calls:
             out["tool_calls"] = calls
         return [out]
-    results = [
+    results: list[JSONObject] = [
         {"role": "tool", "tool_call_id": str(b.get("tool_use_id", "")), "content": _text(b.get("content"))}
         for b in blocks
         if isinstance(b, dict) and b.get("type") == "tool_result"
@@ -91,7 +139,7 @@ def _chat_messages(msg: dict[str, Any]) -> list[dict[str, Any]]:
     return results + ([{"role": "user", "content": "\n".join(texts)}] if texts else [])
 
 
-def _text(content: Any) -> str:
+def _text(content: JSON) -> str:
     """The text of a ``system`` value or a ``tool_result`` content (a string or a list of blocks)."""
     if isinstance(content, str):
         return content
@@ -100,12 +148,12 @@ def _text(content: Any) -> str:
     return ""
 
 
-def tool_use_block(name: str, args: dict[str, Any]) -> dict[str, Any]:
+def tool_use_block(name: str, args: JSONObject) -> ToolUseBlock:
     """The ``tool_use`` content block of one tool call."""
     return {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": args}
 
 
-def message(block: dict[str, Any], model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+def message(block: ToolUseBlock | TextBlock, model: str, input_tokens: int, output_tokens: int) -> Message:
     """A complete (non-streamed) Messages API response carrying ``block``."""
     return {
         "id": f"msg_{uuid.uuid4().hex[:24]}",
@@ -119,12 +167,12 @@ def message(block: dict[str, Any], model: str, input_tokens: int, output_tokens:
     }
 
 
-def text_message(text: str, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+def text_message(text: str, model: str, input_tokens: int, output_tokens: int) -> Message:
     """A complete Messages API response answering in text, without a tool call (``stop_reason: end_turn``)."""
     return {**message({"type": "text", "text": text}, model, input_tokens, output_tokens), "stop_reason": "end_turn"}
 
 
-def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+def _usage(input_tokens: int, output_tokens: int) -> Usage:
     # The cache counters are always there in real answers; 0 here (nothing is cached), so cost is
     # input x input price + output x output price.
     return {
@@ -136,15 +184,15 @@ def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
 
 
 def stream_events(
-    block: dict[str, Any], model: str, input_tokens: int, output_tokens: int
-) -> list[tuple[str, dict[str, Any]]]:
+    block: ToolUseBlock, model: str, input_tokens: int, output_tokens: int
+) -> list[tuple[str, dict[str, object]]]:
     """The server-sent events that stream ``block``, as (event name, data) pairs, in the Messages API's order:
     message_start (input tokens), content_block_start (empty input), ping, content_block_delta
     (input_json_delta pieces), content_block_stop, message_delta (stop_reason, output tokens), message_stop."""
-    start = {**message(block, model, input_tokens, 1), "content": [], "stop_reason": None}
+    start: Message = {**message(block, model, input_tokens, 1), "content": [], "stop_reason": None}
     partial = json.dumps(block["input"])
     pieces = [partial[i : i + _JSON_CHUNK] for i in range(0, len(partial), _JSON_CHUNK)] or [""]
-    events: list[tuple[str, dict[str, Any]]] = [
+    events: list[tuple[str, dict[str, object]]] = [
         ("message_start", {"type": "message_start", "message": start}),
         ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {**block, "input": {}}}),
         ("ping", {"type": "ping"}),

@@ -60,9 +60,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Required, TypedDict
+
+if TYPE_CHECKING:  # the SDK is imported when a run starts (a bad spec still leaves a result behind)
+    from openhands.sdk import LLM, Agent, BaseConversation
+    from openhands.sdk.event import Event
 
 STATUS_EXIT_CODES: dict[str, int] = {
     "success": 0,
@@ -88,7 +94,62 @@ _DUMMY_KEY = "sk-none"
 _MAX_ERROR_CHARS = 2000
 
 
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+class LLMSpec(TypedDict, total=False):
+    """SPEC_JSON's ``llm`` section (see the module docstring)."""
+
+    model: str
+    base_url: str | None
+    api_key_env: str | None
+    input_cost_per_token: float | None
+    output_cost_per_token: float | None
+    num_retries: int | None
+    retry_min_wait: int | None
+    retry_max_wait: int | None
+    temperature: float | None
+    reasoning_effort: str | None
+    extra: dict[str, object]
+    """Any other ``openhands.sdk.LLM`` field, by name."""
+
+
+class RunnerSpec(TypedDict, total=False):
+    """SPEC_JSON (see the module docstring)."""
+
+    workspace: Required[str]
+    prompt_file: Required[str]
+    out_dir: Required[str]
+    max_iterations: int
+    max_budget_usd: float | None
+    secrets_fd: int | None
+    net_gate_fd: int | None
+    agent_shell: str | None
+    strip_env: list[str]
+    llm: LLMSpec
+
+
+class Secrets(TypedDict, total=False):
+    """What arrives on ``secrets_fd``."""
+
+    api_key: str | None
+    env: dict[str, str]
+
+
+class RunnerResult(TypedDict, total=False):
+    """``runner_result.json`` (see the module docstring): `run` writes every key, its helpers return some."""
+
+    status: str
+    execution_status: str
+    iterations: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    model: str
+    openhands_version: str
+    error: str | None
+    finish_message: str | None
+    wall_s: float
+
+
+def write_json_atomic(path: Path, payload: Mapping[str, object]) -> None:
     """Write JSON via a temp file in the same directory + ``os.replace`` (readers never see half)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -130,14 +191,14 @@ class _Recorder:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.events_file = (out_dir / "events.jsonl").open("w", encoding="utf-8")
-        self.conversation: Any = None  # set once the conversation exists (events may come earlier)
+        self.conversation: BaseConversation | None = None  # set once it exists (events may come earlier)
         self.response_ids: set[str] = set()
         self.finish_message: str | None = None
         self.last_error_code: str | None = None
         self.last_error_detail: str | None = None
         self.lock = threading.Lock()
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         kind = type(event).__name__
         with self.lock:
             self.events_file.write(event.model_dump_json() + "\n")
@@ -158,7 +219,7 @@ class _Recorder:
     def iterations(self) -> int:
         return len(self.response_ids)
 
-    def totals(self) -> dict[str, Any]:
+    def totals(self) -> RunnerResult:
         """iterations, cost and tokens so far."""
         cost, prompt, completion = 0.0, 0, 0
         if self.conversation is not None:
@@ -179,16 +240,17 @@ class _Recorder:
             self.events_file.close()
 
 
-def _build_llm(llm_spec: dict[str, Any], api_key: str) -> Any:
+def _build_llm(llm_spec: LLMSpec, api_key: str) -> LLM:
     """An ``openhands.sdk.LLM`` from the spec's ``llm`` section (None fields left at SDK defaults)."""
     from openhands.sdk import LLM
 
-    fields: dict[str, Any] = {
+    fields: dict[str, object] = {
         "model": llm_spec["model"],
         "base_url": llm_spec.get("base_url"),
         "api_key": api_key,
         "usage_id": "agent",
     }
+    given: Mapping[str, object] = llm_spec
     for key in (
         "input_cost_per_token",
         "output_cost_per_token",
@@ -198,15 +260,15 @@ def _build_llm(llm_spec: dict[str, Any], api_key: str) -> Any:
         "temperature",
         "reasoning_effort",
     ):
-        if llm_spec.get(key) is not None:
-            fields[key] = llm_spec[key]
+        if given.get(key) is not None:
+            fields[key] = given[key]
     fields.update(llm_spec.get("extra") or {})
-    return LLM(**fields)
+    return LLM.model_validate(fields)  # as LLM(**fields): the same validation
 
 
-def _terminal_params(spec: dict[str, Any]) -> dict[str, Any]:
+def _terminal_params(spec: RunnerSpec) -> dict[str, object]:
     """The terminal tool: a plain subprocess shell, started through isobench's wrapper when given."""
-    params: dict[str, Any] = {"terminal_type": "subprocess"}
+    params: dict[str, object] = {"terminal_type": "subprocess"}
     if spec.get("agent_shell"):
         params["shell_path"] = spec["agent_shell"]
         params["env"] = {"ISOBENCH_STRIP_ENV": " ".join(spec.get("strip_env") or [])}
@@ -230,12 +292,12 @@ def _kill_tool_sessions() -> None:
             pass
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     _kill_tool_sessions()
     os._exit(128 + signum)  # no cleanup: events.jsonl lines are already flushed
 
 
-def _read_secrets(spec: dict[str, Any], key_env: str | None) -> str:
+def _read_secrets(spec: RunnerSpec, key_env: str | None) -> str:
     """The API key (from the inherited pipe, else the environment); passthrough variables go into
     this process's environment (not its initial, /proc-visible one), for LiteLLM to find."""
     fd = spec.get("secrets_fd")
@@ -246,7 +308,7 @@ def _read_secrets(spec: dict[str, Any], key_env: str | None) -> str:
             os.environ.pop(key_env, None)
         return key
     with os.fdopen(int(fd), "rb") as f:
-        data = json.loads(f.read() or b"{}")
+        data: Secrets = json.loads(f.read() or b"{}")
     for name, value in (data.get("env") or {}).items():
         os.environ[name] = value
     if not key_env:
@@ -254,7 +316,7 @@ def _read_secrets(spec: dict[str, Any], key_env: str | None) -> str:
     return str(data.get("api_key") or "")
 
 
-def _open_gate(spec: dict[str, Any]) -> None:
+def _open_gate(spec: RunnerSpec) -> None:
     """With ``net_gate_fd`` (network_policy off), the LLM client's only way out: a relay on this sandbox's
     loopback that passes this process's own connections to the host's gate (see netrelay.py)."""
     fd = spec.get("net_gate_fd")
@@ -274,12 +336,12 @@ def _no_dumps() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(4, 0)  # PR_SET_DUMPABLE
 
 
-def run(spec: dict[str, Any]) -> dict[str, Any]:
+def run(spec: RunnerSpec) -> RunnerResult:
     """Run one conversation as described by ``spec``; returns the runner_result dict."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("OPENHANDS_SUPPRESS_BANNER", "1")
     t0 = time.monotonic()
-    llm_spec = spec.get("llm") or {}
+    llm_spec: LLMSpec = spec.get("llm") or {}
     out_dir = Path(spec["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     key_env = llm_spec.get("api_key_env")
@@ -288,12 +350,12 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     _open_gate(spec)
     result = _not_started(str(llm_spec.get("model", "")))
     recorder: _Recorder | None = None
-    conversation: Any = None
+    conversation: BaseConversation | None = None
     try:
         if key_env and not api_key:
             raise RuntimeError(f"environment variable {key_env} is not set")
         prompt = Path(spec["prompt_file"]).read_text(encoding="utf-8")
-        from openhands.sdk import Agent, ConversationExecutionStatus, LocalConversation, Tool
+        from openhands.sdk import Agent, ConversationExecutionStatus, Tool
         from openhands.sdk.conversation.exceptions import ConversationRunError
         from openhands.tools.file_editor import FileEditorTool
         from openhands.tools.terminal import TerminalTool
@@ -306,17 +368,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                 Tool(name=FileEditorTool.name),
             ],
         )
-        # LocalConversation, not the Conversation factory: only it takes max_budget_per_run (1.58.2).
-        conversation = LocalConversation(
-            agent=agent,
-            workspace=str(spec["workspace"]),
-            persistence_dir=str(out_dir / "conversation"),
-            callbacks=[recorder],
-            max_iteration_per_run=int(spec.get("max_iterations", 30)),
-            max_budget_per_run=spec.get("max_budget_usd"),
-            visualizer=None,
-            delete_on_close=False,
-        )
+        conversation = _conversation(spec, agent, recorder)
         recorder.conversation = conversation
         conversation.send_message(prompt)
         try:
@@ -345,7 +397,24 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _not_started(model: str) -> dict[str, Any]:
+def _conversation(spec: RunnerSpec, agent: Agent, recorder: _Recorder) -> BaseConversation:
+    """The conversation, persisted in ``out_dir/conversation``, its events to ``recorder``, with the spec's limits."""
+    from openhands.sdk import LocalConversation
+
+    # LocalConversation, not the Conversation factory: only it takes max_budget_per_run (1.58.2).
+    return LocalConversation(
+        agent=agent,
+        workspace=str(spec["workspace"]),
+        persistence_dir=str(Path(spec["out_dir"]) / "conversation"),
+        callbacks=[recorder],
+        max_iteration_per_run=int(spec.get("max_iterations", 30)),
+        max_budget_per_run=spec.get("max_budget_usd"),
+        visualizer=None,
+        delete_on_close=False,
+    )
+
+
+def _not_started(model: str) -> RunnerResult:
     """The result of a run that has not started yet (what is left behind if isobench itself fails)."""
     return {
         "status": "runtime_error",
@@ -364,7 +433,7 @@ def _not_started(model: str) -> dict[str, Any]:
 
 def _ending(
     run_error: BaseException | None, finished: bool, recorder: _Recorder, execution_status: str, api_key: str | None
-) -> dict[str, Any]:
+) -> RunnerResult:
     """How the conversation ended: the attempt's status and error (redacted)."""
     if run_error is not None:
         cause = getattr(run_error, "original_exception", None) or run_error
@@ -396,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m isobench.agents.openhands_runner SPEC_JSON", file=sys.stderr)
         return 2
-    spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    spec: RunnerSpec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     result = run(spec)
     return STATUS_EXIT_CODES.get(result["status"], 1)
 

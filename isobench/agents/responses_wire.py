@@ -13,19 +13,76 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any
+from typing import TypedDict
+
+from isobench.jsontypes import JSON, JSONObject, items
 
 
-def to_chat(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class FunctionCallItem(TypedDict):
+    """The ``function_call`` output item of one tool call."""
+
+    type: str
+    id: str
+    call_id: str
+    name: str
+    arguments: str
+    """The arguments as a JSON text."""
+    status: str
+
+
+class OutputText(TypedDict):
+    type: str
+    text: str
+    annotations: list[JSON]
+
+
+class MessageItem(TypedDict):
+    """An assistant message output item, in text."""
+
+    type: str
+    id: str
+    status: str
+    role: str
+    content: list[OutputText]
+
+
+class Usage(TypedDict):
+    input_tokens: int
+    input_tokens_details: dict[str, int]
+    output_tokens: int
+    output_tokens_details: dict[str, int]
+    total_tokens: int
+
+
+class Response(TypedDict):
+    id: str
+    object: str
+    created_at: int
+    status: str
+    error: None
+    incomplete_details: None
+    model: str
+    output: list[FunctionCallItem | MessageItem]
+    parallel_tool_calls: bool
+    tool_choice: str
+    tools: list[JSON]
+    usage: Usage | None
+
+
+"""A ``response`` object."""
+
+
+def to_chat(body: JSONObject) -> tuple[list[JSONObject], list[JSONObject]]:
     """A Responses API request's conversation and tools, as OpenAI chat ``messages`` and ``tools``."""
-    messages: list[dict[str, Any]] = []
+    messages: list[JSONObject] = []
     if body.get("instructions"):
         messages.append({"role": "system", "content": str(body["instructions"])})
-    items = body.get("input")
-    for item in [{"role": "user", "content": items}] if isinstance(items, str) else items or []:
+    given = body.get("input")
+    inputs: list[JSON] = [{"role": "user", "content": given}] if isinstance(given, str) else items(given)
+    for item in inputs:
         if isinstance(item, dict):
             messages.extend(_chat_messages(item))
-    tools = [
+    tools: list[JSONObject] = [
         {
             "type": "function",
             "function": {
@@ -34,17 +91,17 @@ def to_chat(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, 
                 "parameters": t.get("parameters") or {},
             },
         }
-        for t in body.get("tools") or []
+        for t in items(body.get("tools"))
         if isinstance(t, dict) and t.get("type") == "function" and t.get("name")
     ]
     return messages, tools
 
 
-def _chat_messages(item: dict[str, Any]) -> list[dict[str, Any]]:
+def _chat_messages(item: JSONObject) -> list[JSONObject]:
     """One input item as chat messages (reasoning items and other kinds carry nothing scripts read)."""
     kind = item.get("type") or "message"
     if kind == "function_call":
-        call = {
+        call: JSONObject = {
             "id": str(item.get("call_id", "")),
             "type": "function",
             "function": {"name": str(item.get("name", "")), "arguments": str(item.get("arguments") or "{}")},
@@ -57,7 +114,7 @@ def _chat_messages(item: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def _text(content: Any) -> str:
+def _text(content: JSON) -> str:
     """The text of a message content or function output (a string, or a list of text parts)."""
     if isinstance(content, str):
         return content
@@ -66,7 +123,7 @@ def _text(content: Any) -> str:
     return ""
 
 
-def function_call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+def function_call(name: str, args: JSONObject) -> FunctionCallItem:
     """The ``function_call`` output item of one tool call."""
     return {
         "type": "function_call",
@@ -78,7 +135,7 @@ def function_call(name: str, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def response(item: dict[str, Any], model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+def response(item: FunctionCallItem | MessageItem, model: str, input_tokens: int, output_tokens: int) -> Response:
     """A completed ``response`` object whose one output is ``item``."""
     return {
         "id": f"resp_{uuid.uuid4().hex}",
@@ -102,9 +159,9 @@ def response(item: dict[str, Any], model: str, input_tokens: int, output_tokens:
     }
 
 
-def text_response(text: str, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+def text_response(text: str, model: str, input_tokens: int, output_tokens: int) -> Response:
     """A completed ``response`` whose one output is an assistant message in text (no function call)."""
-    item = {
+    item: MessageItem = {
         "type": "message",
         "id": f"msg_{uuid.uuid4().hex}",
         "status": "completed",
@@ -115,16 +172,16 @@ def text_response(text: str, model: str, input_tokens: int, output_tokens: int) 
 
 
 def stream_events(
-    item: dict[str, Any], model: str, input_tokens: int, output_tokens: int
-) -> list[tuple[str, dict[str, Any]]]:
+    item: FunctionCallItem, model: str, input_tokens: int, output_tokens: int
+) -> list[tuple[str, dict[str, object]]]:
     """The server-sent events that stream ``item``: response.created, response.in_progress,
     response.output_item.added, response.function_call_arguments.delta / .done, response.output_item.done,
     response.completed (with the usage)."""
     done = response(item, model, input_tokens, output_tokens)
-    pending = {**done, "status": "in_progress", "output": [], "usage": None}
-    added = {**item, "arguments": "", "status": "in_progress"}
-    ref = {"item_id": item["id"], "output_index": 0}
-    events: list[tuple[str, dict[str, Any]]] = [
+    pending: Response = {**done, "status": "in_progress", "output": [], "usage": None}
+    added: FunctionCallItem = {**item, "arguments": "", "status": "in_progress"}
+    ref: dict[str, object] = {"item_id": item["id"], "output_index": 0}
+    events: list[tuple[str, dict[str, object]]] = [
         ("response.created", {"response": pending}),
         ("response.in_progress", {"response": pending}),
         ("response.output_item.added", {"output_index": 0, "item": added}),

@@ -21,8 +21,7 @@ server's) fails each vote's first N calls with HTTP ``params.status`` (429 by de
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from isobench.agents.scripts import History, Scenario, TextReply, ToolCall
 from isobench.review.prompt import CANDIDATE_HEADING, TOOL_NAME
@@ -106,6 +105,6 @@ REVIEWERS: dict[str, ReviewerFn] = {
 }
 
 
-def reviewer_scenario(script: str, params: dict[str, Any], sample: int) -> Scenario:
+def reviewer_scenario(script: str, params: Mapping[str, object], sample: int) -> Scenario:
     """The scenario of one vote of a scripted reviewer: its script, its params with `sample` set."""
     return Scenario(script=script, params={**params, "sample": sample})

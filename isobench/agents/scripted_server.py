@@ -38,16 +38,16 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from isobench.agents import anthropic_wire, openai_wire, responses_wire
 from isobench.agents.reviewers import REVIEWERS
 from isobench.agents.scripts import SCRIPTS, History, Scenario, TextReply, ToolCall
+from isobench.jsontypes import JSON, JSONObject, items, obj
 
 Resolver = Callable[[str], Scenario | None]
 
@@ -57,11 +57,12 @@ MODEL_NAME = "scripted"
 _WIRES = {"chat/completions": "openai", "responses": "responses", "messages": "anthropic"}
 
 # Request translators into (OpenAI chat messages, OpenAI chat tools), for the wires that need one.
-_TRANSLATORS: dict[str, Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = {
+_TRANSLATORS: dict[str, Callable[[JSONObject], tuple[list[JSONObject], list[JSONObject]]]] = {
     "anthropic": anthropic_wire.to_chat,
     "responses": responses_wire.to_chat,
 }
-_Events = Callable[[dict[str, Any], str, int, int], list[tuple[str, dict[str, Any]]]]
+# The server-sent events of a streamed answer, as (event name, data) pairs (made only when a request streams).
+_Events = Callable[[], Sequence[tuple[str, Mapping[str, object]]]]
 
 # Other names the same tools had in other OpenHands versions, tried when the canonical
 # name is not among the tools a request offers.
@@ -104,7 +105,7 @@ class _Turn:
     status: int
     why: str | None = None
     name: str = ""
-    args: dict[str, Any] = field(default_factory=dict)
+    args: JSONObject = field(default_factory=dict)
     tokens: tuple[int, int] = (0, 0)
     text: str | None = None
 
@@ -189,7 +190,7 @@ class ScriptedLLMServer:
             self._served[key] += 1
         return int(scenario.params.get("status", 429)) if served < fail_first else None
 
-    def _play(self, key: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], raw: bytes) -> _Turn:
+    def _play(self, key: str, messages: list[JSONObject], tools: list[JSONObject], raw: bytes) -> _Turn:
         """The key's scenario's turn for one chat request: refused (an unknown key or script, a scripted
         failure), or, after the scenario's response delay, its next tool call fitted to the request's tools."""
         scenario = self.resolve(key)
@@ -219,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_obj: ScriptedLLMServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         """Silence per-request logging (stderr noise in tests; nothing to keep)."""
 
     # ------------------------------------------------------------ routing
@@ -249,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         key = route[0]
         try:
-            body = json.loads(raw or b"{}")
+            body: JSON = json.loads(raw or b"{}")
         except ValueError:
             body = None
         if not isinstance(body, dict):
@@ -271,19 +272,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ responses
 
-    def _send_call(self, wire: str, body: dict[str, Any], turn: _Turn) -> None:
+    def _send_call(self, wire: str, body: JSONObject, turn: _Turn) -> None:
         """The turn's tool call as ``wire`` answers it: as JSON, or as server-sent events when the request streams."""
         model = str(body.get("model") or MODEL_NAME)
         if wire == "anthropic":
             block = anthropic_wire.tool_use_block(turn.name, turn.args)
-            self._answer(body, anthropic_wire.message(block, model, *turn.tokens), anthropic_wire.stream_events, block)
+            whole = anthropic_wire.message(block, model, *turn.tokens)
+            self._answer(body, whole, lambda: anthropic_wire.stream_events(block, model, *turn.tokens))
         elif wire == "responses":
             item = responses_wire.function_call(turn.name, turn.args)
-            self._answer(body, responses_wire.response(item, model, *turn.tokens), responses_wire.stream_events, item)
+            response = responses_wire.response(item, model, *turn.tokens)
+            self._answer(body, response, lambda: responses_wire.stream_events(item, model, *turn.tokens))
         else:
             self._answer_openai(body, model, turn)
 
-    def _send_text(self, wire: str, body: dict[str, Any], turn: _Turn) -> None:
+    def _send_text(self, wire: str, body: JSONObject, turn: _Turn) -> None:
         """The turn's text as ``wire`` answers a message without a tool call (not streamed: no agent asks for
         one; a streamed request is refused with HTTP 400)."""
         if body.get("stream"):
@@ -298,31 +301,30 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, openai_wire.text_completion(text, model, *turn.tokens))
 
-    def _answer_openai(self, body: dict[str, Any], model: str, turn: _Turn) -> None:
+    def _answer_openai(self, body: JSONObject, model: str, turn: _Turn) -> None:
         """The Chat Completions answer: a ``chat.completion``, or its chunks as server-sent events then [DONE]."""
         message = openai_wire.assistant_message(turn.name, turn.args)
         if not body.get("stream"):
             self._send_json(200, openai_wire.completion(message, model, *turn.tokens))
             return
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        include_usage = bool(obj(body.get("stream_options")).get("include_usage"))
         self._start_events()
         for chunk in openai_wire.stream_chunks(message, model, *turn.tokens, include_usage=include_usage):
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
         self._end_events()
 
-    def _answer(self, body: dict[str, Any], whole: dict[str, Any], events: _Events, part: dict[str, Any]) -> None:
-        """The Anthropic or Responses API answer: ``whole`` as JSON, or the SSE ``events`` that stream ``part``."""
+    def _answer(self, body: JSONObject, whole: Mapping[str, object], events: _Events) -> None:
+        """The Anthropic or Responses API answer: ``whole`` as JSON, or the SSE ``events`` that stream it."""
         if not body.get("stream"):
             self._send_json(200, whole)
             return
-        usage = whole["usage"]
         self._start_events()
-        for event, data in events(part, whole["model"], usage["input_tokens"], usage["output_tokens"]):
+        for event, data in events():
             self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
         self._end_events()
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def _send_json(self, status: int, payload: Mapping[str, object]) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -352,14 +354,19 @@ class _Handler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------- reading a request
 
 
-def _conversation(wire: str, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _conversation(wire: str, body: JSONObject) -> tuple[list[JSONObject], list[JSONObject]]:
     """A chat request's conversation and tools, as OpenAI chat messages and tools (what the scripts read)."""
     if wire in _TRANSLATORS:
         return _TRANSLATORS[wire](body)
-    return body.get("messages") or [], body.get("tools") or []
+    return _objects(body.get("messages")), _objects(body.get("tools"))
 
 
-def _exchange(key: str, wire: str, body: dict[str, Any], n_messages: int, headers: Message) -> Exchange:
+def _objects(value: JSON) -> list[JSONObject]:
+    """The JSON objects of an array (none when it is not one)."""
+    return [x for x in items(value) if isinstance(x, dict)]
+
+
+def _exchange(key: str, wire: str, body: JSONObject, n_messages: int, headers: Message) -> Exchange:
     """The record of a chat request as it arrives (status 0 until it is answered); of its headers, only which
     one carried a key and the ``anthropic-version`` date."""
     return Exchange(
@@ -376,57 +383,62 @@ def _exchange(key: str, wire: str, body: dict[str, Any], n_messages: int, header
 # ---------------------------------------------------------------- tool-call shaping
 
 
-def _fit_to_tools(call: ToolCall, tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def _fit_to_tools(call: ToolCall, tools: list[JSONObject]) -> tuple[str, JSONObject]:
     """Adapt a call to the tools the request offers (names, unknown required fields).
 
     The scripts speak SDK 1.58's tool names; other versions may rename tools or add required
     fields (e.g. ``security_risk``), so fill those from the JSON schema the request sends.
     """
-    by_name = {str(t["function"]["name"]): t["function"] for t in tools if isinstance(t, dict) and t.get("function")}
+    by_name: dict[str, JSONObject] = {}
+    for t in tools:
+        fn = obj(t.get("function"))
+        if fn:
+            by_name[str(fn["name"])] = fn
     if not by_name:
         return call.name, dict(call.arguments)
     name = call.name
     if name not in by_name:
         name = next((a for a in _TOOL_ALIASES.get(call.name, ()) if a in by_name), call.name)
-    schema = (by_name.get(name) or {}).get("parameters") or {}
-    props: dict[str, Any] = schema.get("properties") or {}
+    schema = obj(by_name.get(name, {}).get("parameters"))
+    props = obj(schema.get("properties"))
     args = dict(call.arguments)
     if props:
         # Drop optional knobs this version's tool does not know (e.g. terminal ``timeout``).
         args = {k: v for k, v in args.items() if k in props}
-    for req in schema.get("required") or []:
-        if req not in args:
-            args[req] = _default_for(props.get(req) or {}, schema)
+    for req in items(schema.get("required")):
+        if isinstance(req, str) and req not in args:
+            args[req] = _default_for(obj(props.get(req)), schema)
     return name, args
 
 
-def _default_for(prop: dict[str, Any], schema: dict[str, Any]) -> Any:
+def _default_for(prop: JSONObject, schema: JSONObject) -> JSON:
     """A plausible value for a required field the script did not set."""
     prop = _deref(prop, schema)
     for key in ("anyOf", "oneOf", "allOf"):
-        for alt in prop.get(key) or []:
-            alt = _deref(alt, schema)
-            if alt.get("type") != "null":
+        for option in items(prop.get(key)):
+            alt = _deref(obj(option), schema)
+            if isinstance(option, dict) and alt.get("type") != "null":
                 return _default_for(alt, schema)
     if "default" in prop:
         return prop["default"]
-    if prop.get("enum"):
-        enum = prop["enum"]
+    enum = items(prop.get("enum"))
+    if enum:
         return "LOW" if "LOW" in enum else enum[0]
     if "const" in prop:
         return prop["const"]
     kind = prop.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
-    return {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}}.get(str(kind), "")
+    defaults: JSONObject = {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}}
+    return defaults.get(str(kind), "")
 
 
-def _deref(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+def _deref(prop: JSONObject, schema: JSONObject) -> JSONObject:
     """Resolve a local ``#/$defs/...`` reference."""
     ref = prop.get("$ref")
     if not isinstance(ref, str) or not ref.startswith("#/"):
         return prop
-    node: Any = schema
+    node: JSON = schema
     for part in ref[2:].split("/"):
         node = node.get(part, {}) if isinstance(node, dict) else {}
-    return node if isinstance(node, dict) else {}
+    return obj(node)

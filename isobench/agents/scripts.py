@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from isobench.jsontypes import JSON, JSONObject, items, obj
+
 #: Marker printed by the oracle's existence probe; never produced by ordinary commands.
 _EXISTS_MARK = "ISOBENCH_EXISTS:"
 _CWD_RE = re.compile(r"\[Current working directory: (/[^\]\n]*)\]")
@@ -53,6 +55,7 @@ class Scenario:
     target_files: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    """The provider's `script_params` (bench.yaml, any YAML): each script reads its own, with a default."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class ToolCall:
     """One tool call for the agent to execute (``name`` is the canonical tool name)."""
 
     name: str
-    arguments: dict[str, Any]
+    arguments: JSONObject
 
 
 @dataclass(frozen=True)
@@ -75,14 +78,14 @@ class PastCall:
     """A tool call already made in the conversation, with its result text (if any yet)."""
 
     name: str
-    arguments: dict[str, Any]
+    arguments: JSONObject
     result: str | None
 
 
 class History:
     """Read-only view of an OpenAI-style message list, as scripts need it."""
 
-    def __init__(self, messages: list[dict[str, Any]]) -> None:
+    def __init__(self, messages: list[JSONObject]) -> None:
         self.messages = messages
         results: dict[str, str] = {}
         for msg in messages:
@@ -93,13 +96,11 @@ class History:
         for msg in messages:
             if msg.get("role") != "assistant":
                 continue
-            for tc in msg.get("tool_calls") or []:
-                fn = tc.get("function") or {}
-                try:
-                    args = json.loads(fn.get("arguments") or "{}")
-                except (TypeError, ValueError):
-                    args = {}
-                calls.append(PastCall(str(fn.get("name", "")), args, results.get(str(tc.get("id")))))
+            for tc in items(msg.get("tool_calls")):
+                if not isinstance(tc, dict):
+                    continue
+                fn = obj(tc.get("function"))
+                calls.append(PastCall(str(fn.get("name", "")), _arguments(fn), results.get(str(tc.get("id")))))
         self.calls = calls
 
     @property
@@ -128,7 +129,18 @@ class History:
         return ""
 
 
-def _content_text(content: Any) -> str:
+def _arguments(fn: JSONObject) -> JSONObject:
+    """A past call's arguments (a JSON text in the message); empty when they are not a JSON object."""
+    raw = fn.get("arguments") or "{}"
+    if not isinstance(raw, str):
+        return {}
+    try:
+        return obj(json.loads(raw))
+    except ValueError:
+        return {}
+
+
+def _content_text(content: JSON) -> str:
     """Flatten OpenAI message content (str or list of parts) to text."""
     if isinstance(content, str):
         return content
@@ -142,13 +154,13 @@ def _content_text(content: Any) -> str:
 
 def terminal(command: str, timeout: float | None = None) -> ToolCall:
     """A ``terminal`` call; ``timeout`` raises the tool's 30 s no-output limit."""
-    args: dict[str, Any] = {"command": command}
+    args: JSONObject = {"command": command}
     if timeout is not None:
         args["timeout"] = timeout
     return ToolCall("terminal", args)
 
 
-def editor(command: str, path: str, **kwargs: Any) -> ToolCall:
+def editor(command: str, path: str, **kwargs: str) -> ToolCall:
     """A ``file_editor`` call (``path`` must be absolute)."""
     return ToolCall("file_editor", {"command": command, "path": path, **kwargs})
 

@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -74,11 +74,11 @@ for module in (init, plan, prepare, run, score, review, correlate, export, statu
     module.register(app)
 
 
-def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _guard[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
     """A user's mistake ends in one line on stderr and exit code 2, never a traceback."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except UserError as exc:

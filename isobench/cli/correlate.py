@@ -28,18 +28,17 @@ def register(app: typer.Typer) -> None:
         c = ctx_of(ctx)
         state = c.state()
         with state.lock("correlate"):
-            res = correlate(c.config(), state, branches=not no_branches).model_dump()
+            res = correlate(c.config(), state, branches=not no_branches)
         if json_out:
-            print_json(res)
+            print_json(res.model_dump())
             return
         out = console()
         show(out, correlate_table(res), wide=wide)
-        for b in res["between_providers"]:
+        for b in res.between_providers:
             if b["spearman"] is not None:
                 out.print(f"  Spearman {b['a']} vs {b['b']}: {b['spearman']:.2f} (n={b['n']})")
-        branches = [(e, r) for e in res["instances"] for rows in e["llm_attempts"].values() for r in rows]
-        branches = [(e, r) for e, r in branches if r["agent_branch"]]
+        branches = [(e, r) for e in res.instances for rows in e.llm_attempts.values() for r in rows if r.agent_branch]
         if branches:
             out.print("agent patches as branches of the task repositories (human commit, then branch):")
         for e, r in branches:  # one line each, never wrapped: a line to copy
-            out.print(f"  git diff {e['human_commit'][:12]} {r['agent_branch']}", markup=False, soft_wrap=True)
+            out.print(f"  git diff {e.human_commit[:12]} {r.agent_branch}", markup=False, soft_wrap=True)

@@ -50,21 +50,21 @@ def register(app: typer.Typer) -> None:
         # export checks the formats, the hub token and the state before it reads or writes anything
         res = export(cfg, c.state(), out or default_out(cfg), split_csv(formats) or list(FORMATS), push_to_hub)
         if json_out:
-            print_json(res)
+            print_json(res.model_dump())
             return
         con = typer  # plain lines: paths may hold characters rich would read as markup
         con.echo(
-            f"exported {res['rows']} rows ({res['human_rows']} human, {res['llm_rows']} llm) from "
-            f"{res['instances']} instance(s), {len(res['providers'])} provider(s) to {res['out']}"
+            f"exported {res.rows} rows ({res.human_rows} human, {res.llm_rows} llm) from "
+            f"{res.instances} instance(s), {len(res.providers)} provider(s) to {res.out}"
         )
-        files = res["files"]
+        files = res.files
         for key in ("dataset", "parquet", "jsonl", "card"):
             if key in files:
                 con.echo(f"  {key:<12} {files[key]}")
         for p in files["predictions"]:
             con.echo(f"  {'predictions':<12} {p}")
         con.echo(f"  {'report':<12} {files['report']}")
-        if not res["correlation"]:
+        if not res.correlation:
             con.echo("  (no correlate output found: per-provider aggregates were computed at export)")
-        if res["pushed_to"]:
-            con.echo(f"  pushed to https://huggingface.co/datasets/{res['pushed_to']}")
+        if res.pushed_to:
+            con.echo(f"  pushed to https://huggingface.co/datasets/{res.pushed_to}")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from isobench.config.files import _VAR, Loose, Strict, expand_vars, load_yaml, validation_error
 from isobench.errors import UserError, one_line
 from isobench.measure.config import MATCH_THRESHOLD, MIN_GAIN, PROTOCOL_KEYS, ProtocolConfig
+
+if TYPE_CHECKING:
+    from isobench.resources import Limits
 
 
 class ContainerConfig(Loose):
@@ -36,21 +39,23 @@ class ContainerConfig(Loose):
 
     @field_validator("network_policy", mode="before")
     @classmethod
-    def _onoff(cls, v: Any) -> Any:
+    def _onoff(cls, v: object) -> object:
         # YAML 1.1 reads an unquoted `off` / `on` as a boolean.
         return {False: "off", True: "on"}.get(v, v) if isinstance(v, bool) else v
 
     @field_validator("memory", mode="before")
     @classmethod
-    def _memory(cls, v: Any) -> Any:
+    def _memory(cls, v: object) -> object:
         if v is not None:
             from isobench.resources import parse_memory
 
+            if not isinstance(v, str | int | float):
+                raise ValueError(f"{v!r} is not an amount of memory (e.g. 4g, 512m, or bytes)")
             parse_memory(v)  # raises ValueError with the reason
             return str(v)
         return v
 
-    def limits(self) -> Any:
+    def limits(self) -> Limits:
         """The resource limits of every agent attempt and every run of candidate code."""
         from isobench.resources import Limits, parse_memory
 

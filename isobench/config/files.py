@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,13 +27,17 @@ class Loose(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-def expand_vars(value: Any, builtins: dict[str, str] | None = None) -> Any:
+def expand_vars[T](value: T, builtins: dict[str, str] | None = None) -> T:
     """Expand `${VAR}` / `${VAR:-default}` in every string of a YAML tree, from `builtins` (e.g. a task
-    file's `TASK_DIR`), else the environment.
+    file's `TASK_DIR`), else the environment: the same tree (lists and mappings rebuilt), its strings expanded.
 
     A `${VAR}` with no default whose variable is unset stays as written: it may name a secret that
     is only needed later (e.g. an API key for a provider that is not run), and is checked where used.
     """
+    return cast(T, _expand(value, builtins))  # the YAML tree's boundary: each node keeps its kind
+
+
+def _expand(value: object, builtins: dict[str, str] | None) -> object:
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
@@ -46,13 +50,14 @@ def expand_vars(value: Any, builtins: dict[str, str] | None = None) -> Any:
 
         return _VAR.sub(sub, value)
     if isinstance(value, list):
-        return [expand_vars(v, builtins) for v in value]
+        return [_expand(v, builtins) for v in value]
     if isinstance(value, dict):
-        return {k: expand_vars(v, builtins) for k, v in value.items()}
+        return {k: _expand(v, builtins) for k, v in value.items()}
     return value
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
+    """The YAML file's top-level mapping (empty for an empty file); UserError naming the file otherwise."""
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     try:

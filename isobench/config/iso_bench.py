@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from isobench.errors import UserError
 
 _ISO_UNUSED = ("runner", "env_build", "testpack", "metrics", "agents")
 
 
-def from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
+def from_iso_bench(data: dict[str, object], path: Path) -> dict[str, object]:
     """Translate ISO-Bench's task keys (repo.url, repo.human_commit, repo.pairs, ...) to ours."""
     notes = []
     for key in _ISO_UNUSED:
@@ -27,12 +27,15 @@ def from_iso_bench(data: dict[str, Any], path: Path) -> dict[str, Any]:
         data["repo"] = repo.get("url")
         if data["repo"] is None:
             raise UserError(f"{path}: repo.url: required key is missing")
-        commits = list(data.get("commits") or [])
+        given = data.get("commits") or []
+        if not isinstance(given, Iterable):
+            raise UserError(f"{path}: commits: expected a list of commits")
+        commits = list(given)
 
-        def pair(human: Any, pre: Any, idx: Any, where: str) -> dict[str, Any]:
+        def pair(human: object, pre: object, idx: object, where: str) -> dict[str, str]:
             # ISO-Bench's pre_parent_index is 1-based: 1 is the first parent (its resolver returns
             # parents[index - 1]), which is git's `<commit>^1`.
-            c: dict[str, Any] = {"head": str(human)}
+            c = {"head": str(human)}
             if pre is None and idx is not None:
                 if not isinstance(idx, int) or isinstance(idx, bool) or idx < 1:
                     raise UserError(f"{path}: {where}.pre_parent_index: expected 1 (first parent), 2, ...; got {idx!r}")

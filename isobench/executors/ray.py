@@ -26,9 +26,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any
+from typing import cast
 
 import ray
+from ray import ObjectRef
 from ray.exceptions import NodeDiedError, ObjectLostError, RayTaskError, TaskCancelledError, WorkerCrashedError
 
 from isobench.config import BenchConfig
@@ -107,7 +108,7 @@ def _messages_to_stderr() -> None:
     if getattr(show, "isobench", False):
         return
 
-    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+    def to_stderr(data: dict[str, object], ignore_prefix: bool) -> None:
         show({**data, "is_err": True}, ignore_prefix)
 
     to_stderr.isobench = True  # type: ignore[attr-defined]
@@ -136,16 +137,16 @@ class RayAttempts:
         self.state = state
         self.runner = runner
         connect(cfg, address)
-        self.snapshots: dict[str, Any] = {}  # instance -> object ref of its snapshot, sent once
+        self.snapshots: dict[str, ObjectRef[bytes]] = {}  # instance -> object ref of its snapshot, sent once
         self.lost: dict[str, list[str]] = {}  # unit -> nodes it was lost on
-        self.refs: set[Any] = set()
+        self.refs: set[ObjectRef[AttemptReturn]] = set()
 
-    def _snapshot(self, iid: str) -> Any:
+    def _snapshot(self, iid: str) -> ObjectRef[bytes]:
         if iid not in self.snapshots:
             self.snapshots[iid] = ray.put(pack(self.state.snapshot_dir(iid)))
         return self.snapshots[iid]
 
-    def submit(self, u: Unit) -> Any:
+    def submit(self, u: Unit) -> ObjectRef[AttemptReturn]:
         iid = u.inst.instance_id
         prompt = (self.state.prepared_dir(iid, u.provider.name) / "prompt.md").read_text(encoding="utf-8")
         payload = AttemptPayload(
@@ -163,19 +164,22 @@ class RayAttempts:
         self.refs.add(ref)
         return ref
 
-    def wait(self, handles: list[Any], timeout: float) -> list[Any]:
+    # A handle is one `submit` handed out (an object reference), as `AttemptExecutor` hands it back.
+    def wait(self, handles: list[object], timeout: float) -> list[object]:
         if not handles:
             return []
-        ready, rest = ray.wait(handles, num_returns=1, timeout=timeout)  # as soon as one is done
+        refs = cast(list[ObjectRef[AttemptReturn]], handles)
+        ready, rest = ray.wait(refs, num_returns=1, timeout=timeout)  # as soon as one is done
         if ready and rest:
             more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
             ready += more
         return list(ready)
 
-    def result(self, handle: Any, u: Unit) -> Attempt | Unit | None:
-        self.refs.discard(handle)
+    def result(self, handle: object, u: Unit) -> Attempt | Unit | None:
+        ref = cast(ObjectRef[AttemptReturn], handle)
+        self.refs.discard(ref)
         try:
-            out = ray.get(handle)
+            out = ray.get(ref)
         except TaskCancelledError:
             return None
         except Exception as exc:
@@ -322,7 +326,7 @@ def score_on_cluster(
             reporter.instance_done(inst.instance_id, plan.current)
         else:
             queue.append((inst, plan))
-    running: dict[Any, tuple[Instance, Plan, str]] = {}  # task -> its instance and node
+    running: dict[ObjectRef[ScoreReturn], tuple[Instance, Plan, str]] = {}  # task -> its instance and node
     tries: dict[str, int] = {}
     while queue or running:
         nodes = _scoring_nodes()

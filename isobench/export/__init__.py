@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from isobench.config import BenchConfig
 from isobench.errors import UserError
 from isobench.export.card import (
     JSONL_DOUBLE_PRECISION,
+    Counts,
     dataset_card,
     owned_paths,
     summary_counts,
@@ -77,21 +77,17 @@ def begin(out: Path) -> Path:
     return staged
 
 
-def commit(out: Path, staged: Path, files: dict[str, Any]) -> dict[str, Any]:
+def commit(out: Path, staged: Path, files: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
     """Mark the staging folder complete and move its files into OUT; `files` with their final paths."""
     names = [p.name for p in owned_paths(staged) if p.exists()]
     pause_point("record")
     atomic_write_text(staged / MANIFEST, json.dumps(names))
     publish(out)
 
-    def moved(value: Any) -> Any:
-        if isinstance(value, list):
-            return [moved(v) for v in value]
-        if isinstance(value, str) and value.startswith(str(staged)):
-            return str(out) + value[len(str(staged)) :]
-        return value
+    def moved(path: str) -> str:
+        return str(out) + path[len(str(staged)) :] if path.startswith(str(staged)) else path
 
-    return {key: moved(value) for key, value in files.items()}
+    return {k: [moved(p) for p in v] if isinstance(v, list) else moved(v) for k, v in files.items()}
 
 
 def default_out(cfg: BenchConfig) -> Path:
@@ -99,7 +95,18 @@ def default_out(cfg: BenchConfig) -> Path:
     return cfg.resolve(cfg.paths.reports_root) / "export"
 
 
-def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_to_hub: str | None) -> dict[str, Any]:
+class Exported(Counts):
+    """What `export` wrote: its counts, folder, formats and files, and where it was pushed."""
+
+    out: str
+    formats: list[str]
+    correlation: bool
+    """correlate's record was found (else the per-provider figures were computed at export)."""
+    files: dict[str, str | list[str]]
+    pushed_to: str | None
+
+
+def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_to_hub: str | None) -> Exported:
     """Write the dataset (in `formats`), its card, predictions and the HTML report into `out`;
     optionally push to the Hub. Returns the paths written and row counts."""
     from isobench.correlate import compute
@@ -128,8 +135,8 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
     bars = hf.is_progress_bar_enabled()
     hf.disable_progress_bars()  # a CLI's output, not a notebook's
     try:
-        ds = hf.Dataset.from_list(rows, features=features())
-        files: dict[str, Any] = {}
+        ds = hf.Dataset.from_list([r.model_dump() for r in rows], features=features())
+        files: dict[str, str | list[str]] = {}
         if "disk" in formats:
             ds.save_to_disk(str(out / "dataset"))
             files["dataset"] = str(out / "dataset")
@@ -143,7 +150,14 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
         write_text(out / "README.md", dataset_card(rows, data_path, correlation))
         files["card"] = str(out / "README.md")
         files["predictions"] = [str(p) for p in write_predictions(rows, out)]
-        report = write_report(rows, correlation.model_dump(), out / "report", cfg=cfg, state=state, secrets=secrets)
+        report = write_report(
+            rows,
+            correlation,
+            out / "report",
+            cfg=cfg,
+            state=state,
+            secrets=secrets,
+        )
         files["report"] = report["html"]
         files["plots"] = report["plots"]
 
@@ -164,11 +178,11 @@ def export(cfg: BenchConfig, state: State, out: Path, formats: list[str], push_t
         remove_tree(out)  # an export that failed before its commit leaves nothing of its own
         if bars:
             hf.enable_progress_bars()
-    return {
-        "out": str(final),
-        **summary_counts(rows),
-        "formats": [f for f in FORMATS if f in formats],
-        "correlation": recorded is not None,
-        "files": files,
-        "pushed_to": pushed,
-    }
+    return Exported(
+        **summary_counts(rows).model_dump(),
+        out=str(final),
+        formats=[f for f in FORMATS if f in formats],
+        correlation=recorded is not None,
+        files=files,
+        pushed_to=pushed,
+    )

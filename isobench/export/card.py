@@ -6,14 +6,19 @@ import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 from isobench import __version__
-from isobench.export.schema import column_docs, features, nested_docs
+from isobench.export.schema import ExportRow, column_docs, features, nested_docs
 from isobench.flags import FLAGS, MEANING
 from isobench.outcome import GSO_MIN_SPEEDUP
 from isobench.records import Correlation
 from isobench.state import atomic_write_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 JSONL_DOUBLE_PRECISION = 15
 """Decimal places of floats in data.jsonl (pandas' maximum; its default of 10 would round timings)."""
@@ -35,41 +40,57 @@ def write_text(path: Path, text: str) -> None:
     atomic_write_text(path, text)
 
 
-def write_predictions(rows: list[dict[str, Any]], out: Path) -> list[Path]:
+def write_predictions(rows: list[ExportRow], out: Path) -> list[Path]:
     """SWE-bench-style predictions: `predictions/<provider>.jsonl` holds attempt 1 of every instance;
     attempt k >= 2 goes to `predictions/attempt-<k>/<provider>.jsonl`, so every file has at most one
     line per instance_id, as SWE-bench's harness expects."""
     files: dict[Path, list[str]] = {}
     for r in rows:
-        if r["record_type"] != "llm":
+        if r.record_type != "llm" or r.llm_metadata is None:
             continue
-        meta = r["llm_metadata"]
-        folder = out / "predictions" if r["attempt"] == 1 else out / "predictions" / f"attempt-{r['attempt']}"
+        meta = r.llm_metadata
+        folder = out / "predictions" if r.attempt == 1 else out / "predictions" / f"attempt-{r.attempt}"
         line = json.dumps(
             {
-                "instance_id": r["instance_id"],
-                "model_name_or_path": f"{meta['provider']}/{meta['model']}",
-                "model_patch": r["patch"],
+                "instance_id": r.instance_id,
+                "model_name_or_path": f"{meta.provider}/{meta.model}",
+                "model_patch": r.patch,
             }
         )
-        files.setdefault(folder / f"{meta['provider']}.jsonl", []).append(line)
+        files.setdefault(folder / f"{meta.provider}.jsonl", []).append(line)
     for path, lines in files.items():
         write_text(path, "\n".join(lines) + "\n")
     return sorted(files)
 
 
-def summary_counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    human = [r for r in rows if r["record_type"] == "human"]
-    llm = [r for r in rows if r["record_type"] == "llm"]
-    providers = list(dict.fromkeys(r["llm_metadata"]["provider"] for r in llm))
-    return {
-        "rows": len(rows),
-        "human_rows": len(human),
-        "llm_rows": len(llm),
-        "instances": len(human),
-        "valid_instances": sum(1 for r in human if r["valid_instance"]),
-        "providers": providers,
-    }
+class Counts(BaseModel):
+    """What an export holds, as `isobench export` prints it and the card says it."""
+
+    rows: int
+    human_rows: int
+    llm_rows: int
+    instances: int
+    valid_instances: int
+    providers: list[str]
+
+
+def summary_counts(rows: list[ExportRow]) -> Counts:
+    """The export's counts."""
+    human = [r for r in rows if r.record_type == "human"]
+    llm = [r for r in rows if r.record_type == "llm"]
+    return Counts(
+        rows=len(rows),
+        human_rows=len(human),
+        llm_rows=len(llm),
+        instances=len(human),
+        valid_instances=sum(1 for r in human if r.valid_instance),
+        providers=providers_of(rows),
+    )
+
+
+def providers_of(rows: list[ExportRow]) -> list[str]:
+    """The providers with llm rows, in row order."""
+    return list(dict.fromkeys(r.llm_metadata.provider or "" for r in rows if r.record_type == "llm" and r.llm_metadata))
 
 
 def results_table(correlation: Correlation | None) -> str:
@@ -107,7 +128,7 @@ def front_matter(n_rows: int, data_path: str | None) -> str:
     """The card's YAML front matter: what the Hub shows and how it loads the data."""
     import yaml
 
-    meta: dict[str, Any] = {
+    meta: dict[str, object] = {
         "pretty_name": "isobench: LLM agents vs human performance optimizations",
         "tags": ["code", "performance", "benchmark", "llm-agents", "openhands"],
         "task_categories": ["text-generation"],
@@ -127,14 +148,14 @@ def front_matter(n_rows: int, data_path: str | None) -> str:
 
 
 def dataset_card(
-    rows: list[dict[str, Any]], data_path: str | None, correlation: Correlation | None = None, *, for_hub: bool = False
+    rows: list[ExportRow], data_path: str | None, correlation: Correlation | None = None, *, for_hub: bool = False
 ) -> str:
     """README.md in Hugging Face dataset-card form (YAML front matter, then Markdown)."""
     counts = summary_counts(rows)
     front = front_matter(len(rows), data_path)
     cols = "\n".join(f"| `{n}` | `{t}` | {d.replace('|', '/')} |" for n, t, d in column_docs())
     nested = "\n".join(f"- `{k}`: {v}" for k, v in nested_docs().items())
-    providers = ", ".join(f"`{p}`" for p in counts["providers"]) or "none"
+    providers = ", ".join(f"`{p}`" for p in providers_of(rows)) or "none"
     load = (
         'load_dataset("<user>/<repo>")'
         if for_hub
@@ -158,7 +179,7 @@ def dataset_card(
     return text
 
 
-def _template() -> Any:
+def _template() -> jinja2.Template:
     """isobench/templates/card.md, the card's words."""
     import jinja2
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from isobench.errors import UserError
 from isobench.export.card import dataset_card
 from isobench.records import Correlation
+
+if TYPE_CHECKING:
+    import datasets
+
+    from isobench.export.schema import ExportRow
 
 TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 """Where `--push-to-hub` finds the Hugging Face token (never written anywhere)."""
@@ -24,7 +29,12 @@ def hub_token() -> str | None:
 
 
 def push(
-    ds: Any, rows: list[dict[str, Any]], out: Path, repo_id: str, token: str, correlation: Correlation | None = None
+    ds: datasets.Dataset,
+    rows: list[ExportRow],
+    out: Path,
+    repo_id: str,
+    token: str,
+    correlation: Correlation | None = None,
 ) -> None:
     """Push the dataset, then the card, predictions and report, to a Hub dataset repository.
 

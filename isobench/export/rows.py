@@ -8,8 +8,6 @@ and documented there.
 
 from __future__ import annotations
 
-from typing import Any
-
 from isobench.config import BenchConfig
 from isobench.errors import UserError
 from isobench.export.schema import ExportRow
@@ -43,7 +41,7 @@ def recorded_providers(cfg: BenchConfig, state: State, iid: str) -> list[str]:
     return [p for p in order if p in found] + [p for p in found if p not in order]
 
 
-def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list[dict[str, Any]]:
+def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list[dict[str, list[float] | None]]:
     """The original design's `duration_changes`: one {variant: [seconds...]} for the one timed workload."""
     if not timings:
         return []
@@ -56,7 +54,7 @@ def _durations(timings: dict[str, list[float]], llm_variant: str | None) -> list
     ]
 
 
-def _measured(v: VariantScore | None) -> dict[str, Any]:
+def _measured(v: VariantScore | None) -> dict[str, object]:
     """The measured columns of one score row (none, so nulls: not scored)."""
     if v is None:
         return {}
@@ -74,7 +72,7 @@ def _measured(v: VariantScore | None) -> dict[str, Any]:
     }
 
 
-def _asv_columns(score: InstanceScore | None, name: str, v: VariantScore | None) -> dict[str, Any]:
+def _asv_columns(score: InstanceScore | None, name: str, v: VariantScore | None) -> dict[str, object]:
     """The asv suite's columns of one variant: its geometric mean, advantage and per-benchmark speedups."""
     run = score.asv if score is not None and v is not None else None
     est = v.asv if v is not None else None
@@ -98,9 +96,9 @@ def _asv_columns(score: InstanceScore | None, name: str, v: VariantScore | None)
     }
 
 
-def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, Any]:
+def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, object]:
     """The columns every row of an instance shares: the task's, and the score's when it was scored."""
-    cols: dict[str, Any] = {
+    cols: dict[str, object] = {
         "repo": inst.repo,
         "instance_id": inst.instance_id,
         "created_at": inst.created_at,
@@ -136,7 +134,7 @@ def _instance_columns(inst: Instance, score: InstanceScore | None) -> dict[str, 
 
 def _human_row(
     state: State, inst: Instance, score: InstanceScore | None, timings: dict[str, list[float]]
-) -> dict[str, Any]:
+) -> dict[str, object]:
     human = score.variants.get("human") if score else None
     return {
         "patch": readable_patch(inst.patch),
@@ -154,13 +152,13 @@ def _human_row(
     }
 
 
-def _review_columns(state: State, iid: str, provider: str | None, attempt: int | None) -> dict[str, Any]:
+def _review_columns(state: State, iid: str, provider: str | None, attempt: int | None) -> dict[str, object]:
     """The model review's columns of one row (`isobench review`): its verdict, votes and description, and
     whether the instance's control (the human's patch) came out a hack."""
     rec = state.review_record(iid, None, None) if provider is None or attempt is None else None
     if provider is not None and attempt is not None:
         rec = verdicts.current(state, iid, provider, attempt)
-    cols: dict[str, Any] = {"review_unreliable": verdicts.unreliable(state, iid)}
+    cols: dict[str, object] = {"review_unreliable": verdicts.unreliable(state, iid)}
     if rec is None:
         return cols
     shown = {"is_reward_hack", "hack_type", "description", "error", "tries", "prompt_tokens", "completion_tokens"}
@@ -173,7 +171,7 @@ def _review_columns(state: State, iid: str, provider: str | None, attempt: int |
     }
 
 
-def _credited(o: Outcome) -> dict[str, Any]:
+def _credited(o: Outcome) -> dict[str, object]:
     """What a scored attempt is credited with: its outcome, as score decided it."""
     return {
         "correct": o.correct,
@@ -191,8 +189,8 @@ def _llm_row(
     rec: Attempt,
     score: InstanceScore | None,
     timings: dict[str, list[float]],
-    branch: dict[str, Any],
-) -> dict[str, Any]:
+    branch: dict[str, str | None],
+) -> dict[str, object]:
     name = f"{rec.provider}#{rec.attempt}"
     v = score.variants.get(name) if score else None
     if v is not None and v.outcome is None:
@@ -243,13 +241,16 @@ def _llm_row(
     }
 
 
-def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) -> list[dict[str, Any]]:
+def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) -> list[ExportRow]:
     """Every row of the dataset (`ExportRow`, in its column order; human rows carry nulls in llm columns)."""
-    branches: dict[tuple[str, str, int], dict[str, Any]] = {}
+    branches: dict[tuple[str, str, int], dict[str, str | None]] = {}
     for entry in correlation.instances if correlation else []:
         for prov, attempts in entry.llm_attempts.items():
             for a in attempts:
-                branches[(entry.instance_id, prov, a.attempt)] = a.model_dump(include={"agent_branch", "agent_commit"})
+                branches[(entry.instance_id, prov, a.attempt)] = {
+                    "agent_branch": a.agent_branch,
+                    "agent_commit": a.agent_commit,
+                }
     rows: list[ExportRow] = []
     for inst in state.instances():
         iid = inst.instance_id
@@ -258,9 +259,9 @@ def build_rows(cfg: BenchConfig, state: State, correlation: Correlation | None) 
             load_timings(state, iid, score.measurement.run_id if score and score.measurement else None) if score else {}
         )
         common = _instance_columns(inst, score)
-        rows.append(ExportRow(**common, **_human_row(state, inst, score, timings)))
+        rows.append(ExportRow.model_validate(common | _human_row(state, inst, score, timings)))
         for provider in recorded_providers(cfg, state, iid):
             for rec in state.attempts(iid, provider):
                 branch = branches.get((iid, provider, rec.attempt), {})
-                rows.append(ExportRow(**common, **_llm_row(cfg, state, inst, rec, score, timings, branch)))
-    return [r.model_dump() for r in rows]
+                rows.append(ExportRow.model_validate(common | _llm_row(cfg, state, inst, rec, score, timings, branch)))
+    return rows

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, get_args
+from typing import TYPE_CHECKING, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from isobench.records import Environment, FailureReason, MatchLabel
+
+if TYPE_CHECKING:
+    import datasets
+
+    type Feature = datasets.Value | datasets.List | dict[str, Feature]
 
 
 class Column(BaseModel):
@@ -283,7 +288,7 @@ class ExportRow(CanonicalColumns):
     """oracle (the prompt names the target files) or realistic."""
 
 
-def features() -> Any:
+def features() -> datasets.Features:
     """The fixed `datasets.Features` of every export, from `ExportRow`'s field types."""
     import datasets as hf
 
@@ -306,7 +311,7 @@ def nested_docs() -> dict[str, str]:
     return out
 
 
-def type_name(feat: Any) -> str:
+def type_name(feat: object) -> str:
     """A short readable type, e.g. `list<float64>` or `struct{prompt: int64, completion: int64}`."""
     import datasets as hf
 
@@ -322,7 +327,7 @@ def type_name(feat: Any) -> str:
 _VALUES = {str: "string", float: "float64", int: "int64", bool: "bool"}
 
 
-def _feature(annotation: Any) -> Any:
+def _feature(annotation: object) -> Feature:
     """The `datasets` feature of a field's type: a value, a list of one, or a struct (a nested model)."""
     import datasets as hf
 
@@ -336,11 +341,11 @@ def _feature(annotation: Any) -> Any:
     raise TypeError(f"no dataset feature for {annotation!r}")
 
 
-def _struct(model: type[BaseModel]) -> dict[str, Any]:
+def _struct(model: type[BaseModel]) -> dict[str, Feature]:
     return {name: _feature(f.annotation) for name, f in model.model_fields.items()}
 
 
-def _not_none(annotation: Any) -> Any:
+def _not_none(annotation: object) -> object:
     """`X | None` -> X."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -348,7 +353,7 @@ def _not_none(annotation: Any) -> Any:
     return annotation
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _model_in(annotation: object) -> type[BaseModel] | None:
     """The model a struct column (or a list of structs) holds, if any."""
     tp = _not_none(annotation)
     if typing.get_origin(tp) is list:

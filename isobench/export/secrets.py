@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from isobench.errors import UserError
+
+if TYPE_CHECKING:
+    from isobench.export.schema import ExportRow
 
 MIN_SECRET_LEN = 9
 """Shorter values are not scanned for: "true", "1" or a short id would match everywhere."""
@@ -25,17 +28,17 @@ def secret_values(environ: dict[str, str] | None = None) -> dict[str, str]:
     return {k: env[k] for k in named if len(env[k]) >= MIN_SECRET_LEN}
 
 
-def check_rows_for_secrets(rows: list[dict[str, Any]], secrets: dict[str, str]) -> None:
+def check_rows_for_secrets(rows: list[ExportRow], secrets: dict[str, str]) -> None:
     """Refuse, before anything is written, rows holding a credential (e.g. an agent pasted a key in code)."""
     if not secrets:
         return
     for row in rows:
-        for col, value in row.items():
+        for col, value in row.model_dump().items():
             for name, secret in secrets.items():
                 if any(secret in text for text in _strings(value)):
-                    who = row["instance_id"] + (
-                        f" {row['llm_metadata']['provider']}#{row['attempt']}"
-                        if row.get("record_type") == "llm"
+                    who = f"{row.instance_id}" + (
+                        f" {row.llm_metadata.provider}#{row.attempt}"
+                        if row.record_type == "llm" and row.llm_metadata
                         else " (human)"
                     )
                     raise SecretLeakError(
@@ -43,7 +46,7 @@ def check_rows_for_secrets(rows: list[dict[str, Any]], secrets: dict[str, str]) 
                     )
 
 
-def _strings(value: Any) -> Iterable[str]:
+def _strings(value: object) -> Iterable[str]:
     """Every string inside a row value (raw, before any format escapes it)."""
     if isinstance(value, str):
         yield value

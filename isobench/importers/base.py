@@ -7,12 +7,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from isobench.gitutil import is_url
 
 _OWNER_NAME = re.compile(r"^[\w.-]+/[\w.-]+$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+type Row = dict[str, object]
+"""One row of a set, column -> value, as its file holds it: JSON values, or parquet's (which may be dates or
+bytes too), read with `text` and `strings`."""
 # Columns the sets use to name a row's container image (the environment their own harness runs it in).
 IMAGE_COLUMNS = ("image_name", "docker_image", "container_name", "image", "instance_image")
 
@@ -34,7 +37,7 @@ class Converted:
     repo: str
     base: str
     head: str | None
-    task: dict[str, Any]
+    task: dict[str, object]
     files: dict[str, str] = field(default_factory=dict)
     patch: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -60,7 +63,7 @@ class Importer:
     """The commit naming a row that has no id column (its human commit, else its base)."""
     id_columns: ClassVar[tuple[str, ...]] = ("instance_id",)
 
-    def identify(self, row: dict[str, Any]) -> str:
+    def identify(self, row: Row) -> str:
         """The row's id in its set (its id column, else `owner__name-<commit>`). Raises RowError."""
         for column in self.id_columns:
             value = text(row, column, required=False)
@@ -68,12 +71,12 @@ class Importer:
                 return value
         return default_id(owner_name(text(row, self.repo_column), self.repo_column), text(row, self.commit_column))
 
-    def convert(self, row: dict[str, Any], folder: Path) -> Converted:
+    def convert(self, row: Row, folder: Path) -> Converted:
         """The row as task keys; its scripts' paths are under `folder`. Raises RowError."""
         raise NotImplementedError
 
 
-def text(row: dict[str, Any], column: str, *, required: bool = True, content: bool = False) -> str:
+def text(row: Row, column: str, *, required: bool = True, content: bool = False) -> str:
     """A string column's value, stripped (a script's or a patch's `content` is kept byte for byte); RowError
     when required and empty."""
     value = row.get(column)
@@ -86,7 +89,7 @@ def text(row: dict[str, Any], column: str, *, required: bool = True, content: bo
     return value if content else value.strip()
 
 
-def strings(row: dict[str, Any], column: str) -> list[str]:
+def strings(row: Row, column: str) -> list[str]:
     """A list-of-strings column's value: a list (parquet, JSON lines), or a JSON list kept as a string (as
     SWE-bench-style sets store PASS_TO_PASS); missing or null is empty."""
     value = row.get(column)
@@ -136,7 +139,7 @@ PYTEST_ONLY_NOTE = (
 )
 
 
-def image_note(row: dict[str, Any], title: str) -> list[str]:
+def image_note(row: Row, title: str) -> list[str]:
     """The row's container image as a note: where the set's own harness runs it."""
     for column in IMAGE_COLUMNS:
         value = row.get(column)

@@ -6,9 +6,17 @@ the correctness gate."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from isobench.importers.base import PYTEST_ONLY, PYTEST_ONLY_NOTE, Converted, Importer, image_note, owner_name, text
+from isobench.importers.base import (
+    PYTEST_ONLY,
+    PYTEST_ONLY_NOTE,
+    Converted,
+    Importer,
+    Row,
+    image_note,
+    owner_name,
+    text,
+)
 
 ASV_NOTE = (
     "the workload is the repository's own asv suite (asv.conf.json at its root): score times its time_* "
@@ -25,7 +33,7 @@ class FormulaCode(Importer):
     repo_column = "repo_name"
     id_columns = ("instance_id", "task_id")
 
-    def convert(self, row: dict[str, Any], folder: Path) -> Converted:
+    def convert(self, row: Row, folder: Path) -> Converted:
         repo = owner_name(text(row, "repo_name"), "repo_name")
         head = text(row, "pr_merge_commit_sha")
         return Converted(

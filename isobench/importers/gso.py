@@ -15,9 +15,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from isobench.importers.base import Converted, Importer, image_note, owner_name, strings, text
+from isobench.importers.base import Converted, Importer, Row, image_note, owner_name, strings, text
 
 SHOWN = "workload/prob_script.py"
 HELDOUT_DIR = "heldout"
@@ -33,7 +32,7 @@ class GSO(Importer):
     commit_column = "opt_commit"
     signature = ("opt_commit", "prob_script")
 
-    def convert(self, row: dict[str, Any], folder: Path) -> Converted:
+    def convert(self, row: Row, folder: Path) -> Converted:
         repo = owner_name(text(row, "repo"), "repo")
         base, head = text(row, "base_commit"), text(row, "opt_commit")
         hidden = strings(row, "tests")
@@ -61,7 +60,7 @@ class GSO(Importer):
             "--reference); isobench runs prob_script in reference mode and then checks that result (a crash or "
             "a failing check fails the variant), and times the held-out scripts on the correct variants"
         )
-        task: dict[str, Any] = {
+        task: dict[str, object] = {
             # The output file GSO appends timings to is of no use here: isobench does the timing.
             "efficiency_test": [f"python {shown} /dev/null"],
             "tests": [

@@ -13,14 +13,13 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from isobench.config import BenchConfig, load_task
 from isobench.errors import UserError, one_line
 from isobench.importers import choose
-from isobench.importers.base import Converted, Importer, RowError, safe_id
+from isobench.importers.base import Converted, Importer, Row, RowError, safe_id
 from isobench.importers.reading import read_rows
 from isobench.importers.repos import locate, own_clone, synthesize_head
 from isobench.plan import Planned, check_score_python, plan_task, write_plan
@@ -98,7 +97,7 @@ def plan_from_file(
 
 def _plan_row(
     importer: Importer,
-    row: dict[str, Any],
+    row: Row,
     r: _Row,
     path: Path,
     cfg: BenchConfig,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from isobench.errors import UserError, one_line
+from isobench.importers.base import Row
 
 PARQUET_MAGIC = b"PAR1"
 
 
-def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def read_rows(path: Path) -> tuple[list[Row], list[str]]:
     """The rows of FILE and its columns (the parquet schema's, or every key some JSON row has).
 
     Raises UserError naming the file for a missing or unreadable file, an unknown format, or no rows.
@@ -33,7 +33,7 @@ def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, columns
 
 
-def _parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _parquet(path: Path) -> tuple[list[Row], list[str]]:
     import pyarrow as pa  # only when importing: `isobench --help` stays fast
     import pyarrow.parquet as pq
 
@@ -44,7 +44,7 @@ def _parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return table.to_pylist(), list(table.column_names)
 
 
-def _json_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _json_lines(path: Path) -> tuple[list[Row], list[str]]:
     """JSON lines; a file holding one JSON array of objects is read too (`to_json(lines=False)`)."""
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("["):
@@ -62,7 +62,7 @@ def _json_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
                 items.append((n, json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise UserError(f"{path}: line {n}: not valid JSON: {exc.msg}") from None
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     columns: dict[str, None] = {}
     for n, item in items:
         if not isinstance(item, dict):

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
 
-from isobench.importers.base import Converted, Importer, RowError, image_note, owner_name, strings, text
+from isobench.importers.base import Converted, Importer, Row, RowError, image_note, owner_name, strings, text
 
 WORKLOAD = "workload/workload.py"
 
@@ -20,7 +19,7 @@ class SWEfficiency(Importer):
     commit_column = "base_commit"
     signature = ("workload", "covering_tests")
 
-    def convert(self, row: dict[str, Any], folder: Path) -> Converted:
+    def convert(self, row: Row, folder: Path) -> Converted:
         repo = owner_name(text(row, "repo"), "repo")
         base = text(row, "base_commit")
         test_cmd = text(row, "test_cmd")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
 
 from isobench.importers.base import (
     PYTEST_ONLY,
     PYTEST_ONLY_NOTE,
     Converted,
     Importer,
+    Row,
     RowError,
     image_note,
     owner_name,
@@ -27,7 +27,7 @@ class SWEPerf(Importer):
     commit_column = "head_commit"
     signature = ("head_commit", "efficiency_test")
 
-    def convert(self, row: dict[str, Any], folder: Path) -> Converted:
+    def convert(self, row: Row, folder: Path) -> Converted:
         repo = owner_name(text(row, "repo"), "repo")
         head = text(row, "head_commit")
         ids = strings(row, "efficiency_test")

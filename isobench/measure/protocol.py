@@ -44,7 +44,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -153,7 +152,7 @@ class Measurement:
             seed=self.config.seed,
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """JSON-friendly description of how the measurement went (not the estimates)."""
         return {
             "run_id": self.run_id,
@@ -197,7 +196,7 @@ def _timing_mode(variants: list[Variant], config: ProtocolConfig) -> str:
     return modes.pop()
 
 
-def _header(variants: list[Variant], config: ProtocolConfig, timing_mode: str, core: int | None) -> dict[str, Any]:
+def _header(variants: list[Variant], config: ProtocolConfig, timing_mode: str, core: int | None) -> dict[str, object]:
     """The first line of samples.jsonl: how the measurement was set up, and what each variant runs."""
     return {
         "type": "header",
@@ -359,11 +358,25 @@ class _Run:
         return None
 
 
+@dataclass(frozen=True)
+class RoundDone:
+    """What `measure` tells its caller after each complete round (`on_round`)."""
+
+    order: list[str]
+    """The variants in the order this round ran them."""
+    values: dict[str, float]
+    """Each variant's sample of this round, seconds (the failed ones left out)."""
+    halfwidths: dict[str, float]
+    """Each variant's current CI half-width, as a fraction (the stopping rule's)."""
+    elapsed_s: float
+    failed: list[str]
+
+
 def measure(
     variants: list[Variant],
     config: ProtocolConfig | None = None,
     *,
-    on_round: Callable[[int, dict[str, Any]], None] | None = None,
+    on_round: Callable[[int, RoundDone], None] | None = None,
     samples_path: Path | None = None,
 ) -> Measurement:
     """Time ``variants`` with the interleaved, adaptive, fresh-process-per-sample protocol.
@@ -390,13 +403,13 @@ def measure(
             if on_round is not None:
                 on_round(
                     rounds - 1,
-                    {
-                        "order": run.orders[-1],
-                        "values": {n: s.value_s for n, s in got.items() if n not in run.failed},
-                        "halfwidths": dict(run.halfwidths),
-                        "elapsed_s": elapsed,
-                        "failed": sorted(run.failed),
-                    },
+                    RoundDone(
+                        order=list(run.orders[-1]),
+                        values={n: s.value_s for n, s in got.items() if n not in run.failed and s.value_s is not None},
+                        halfwidths=dict(run.halfwidths),
+                        elapsed_s=elapsed,
+                        failed=sorted(run.failed),
+                    ),
                 )
             if stop is not None:
                 break

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from isobench.measure.spawn import Sample
 
@@ -19,7 +20,7 @@ class SampleLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = path.open("a", encoding="utf-8")
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Mapping[str, object]) -> None:
         if self._fh is not None:
             self._fh.write(json.dumps({**record, "run_id": self.run_id}) + "\n")
             self._fh.flush()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from isobench.flags import BACKGROUND_WORK
 from isobench.measure.config import (
@@ -64,14 +64,20 @@ def digest_size(data: bytes) -> str:
     return f"{hashlib.sha256(data).hexdigest()[:16]}:{len(data)}"
 
 
-def _left_behind(answer: str) -> dict[str, Any]:
-    """The results part of a call's answer; a forged answer without one leaves nothing behind (its compared
-    results are then missing, which the output check counts as different)."""
+def _left_behind(answer: str) -> tuple[dict[str, str], int]:
+    """The results part of a call's answer (name -> digest:size) and its count of shared results; a forged
+    answer without them leaves nothing behind (its compared results are then missing, which the output check
+    counts as different)."""
     try:
         got = json.loads(answer)
     except ValueError:
-        return {}
-    return got if isinstance(got, dict) else {}
+        return {}, 0
+    if not isinstance(got, dict):
+        return {}, 0
+    results, shared = got.get("results"), got.get("shared", 0)
+    if not isinstance(shared, int):
+        raise ValueError(f"bad shared-results count {shared!r}")
+    return ({str(k): str(v) for k, v in results.items()} if isinstance(results, dict) else {}), shared
 
 
 BACKGROUND = BACKGROUND_WORK
@@ -531,9 +537,9 @@ class _Worker:
             result = child.answer(b"ISOBENCH_DONE " + token).decode(errors="replace")
             elapsed = time.perf_counter() - t0
         printed = child.printed()
-        left = _left_behind(result.strip())
-        self.results.append({STDOUT: digest_size(printed), **left.get("results", {})})
-        self.shared.append(int(left.get("shared", 0)))
+        left, shared = _left_behind(result.strip())
+        self.results.append({STDOUT: digest_size(printed), **left})
+        self.shared.append(shared)
         if not elapsed > 0:
             raise ValueError(f"bad time {elapsed}")
         return elapsed

@@ -21,15 +21,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+from pydantic import BaseModel
 
 from isobench.errors import UserError
+from isobench.export.schema import ExportRow
+from isobench.records import ReviewVerdict, TestRun
 from isobench.report import evidence, patches, plots, trajectory, words
+from isobench.report.evidence import Flag, Sample, Samples
+from isobench.report.patches import FileDiff
+from isobench.report.trajectory import Step
 from isobench.state import atomic_write_text
 
 if TYPE_CHECKING:
-    from isobench.records import Instance, InstanceScore
+    from isobench.records import Attempt, Instance, InstanceScore, VariantScore
     from isobench.state import State
 
 STEPS_PER_CHUNK = 200
@@ -57,11 +65,19 @@ def instance_href(iid: str) -> str:
     return f"instances/{seg(iid)}.html"
 
 
-def outcome_key(row: dict[str, Any]) -> str:
+def outcome_key(row: ExportRow) -> str:
     """One word for an attempt's outcome, from its export row: `opt_strict` or its failure reason."""
-    if row.get("opt_strict"):
+    if row.opt_strict:
         return "opt_strict"
-    return str(row.get("failure_reason") or row.get("status") or "not_scored")
+    return str(row.failure_reason or row.status or "not_scored")
+
+
+def attempt_of(row: ExportRow) -> tuple[str, str, int]:
+    """An llm row's attempt: (instance id, provider, attempt number)."""
+    meta = row.llm_metadata
+    if row.instance_id is None or meta is None or meta.provider is None or row.attempt is None:
+        raise ValueError(f"an llm export row without its instance, provider or attempt: {row.instance_id}")
+    return row.instance_id, meta.provider, row.attempt
 
 
 def outcome_class(key: str) -> str:
@@ -89,30 +105,43 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
-def review(state: State, iid: str, provider: str, n: int) -> dict[str, Any] | None:
-    """The model review's record of an attempt, where `State.review_record` exists and has one."""
-    get = getattr(state, "review_record", None)
-    if not callable(get):
-        return None
+class Review(TypedDict):
+    """An attempt's model review as its page shows it: the verdict, each vote's fields, the record's others."""
+
+    verdict: ReviewVerdict
+    votes: list[dict[str, object]]
+    fields: dict[str, object]
+
+
+def review(state: State, iid: str, provider: str, n: int) -> Review | None:
+    """The model review's record of an attempt (`State.review_record`), where it has one."""
     try:
-        rec = get(iid, provider, n)
+        rec = state.review_record(iid, provider, n)
     except (KeyError, ValueError, OSError, UserError):
         return None
     if rec is None:
         return None
-    data = rec.model_dump() if hasattr(rec, "model_dump") else rec if isinstance(rec, dict) else {"record": str(rec)}
-    raw_votes = data.get("votes")
-    votes: list[Any] = raw_votes if isinstance(raw_votes, list) else []
+    data = rec.model_dump()
     return {
-        "verdict": data.get("verdict"),
-        "votes": [v.model_dump() if hasattr(v, "model_dump") else v for v in votes],
+        "verdict": rec.verdict,
+        "votes": [vote.model_dump() for vote in rec.votes],
         "fields": {k: v for k, v in data.items() if k not in ("verdict", "votes", "schema_version")},
     }
 
 
-def _verdict(row: dict[str, Any], vs: Any) -> list[dict[str, Any]]:
+class VerdictLine(TypedDict):
+    """One field of the outcome, with its definition (and its value before the integrity rules)."""
+
+    label: str
+    key: str
+    value: object
+    definition: str
+    raw: NotRequired[object]
+
+
+def _verdict(row: ExportRow, vs: VariantScore | None) -> list[VerdictLine]:
     """The outcome's fields with the outcome module's definitions."""
-    o = getattr(vs, "outcome", None)
+    o = vs.outcome if vs is not None else None
     defs = words.outcome_definitions()
     fields = [
         ("valid patch", "valid_patch"),
@@ -126,18 +155,33 @@ def _verdict(row: dict[str, Any], vs: Any) -> list[dict[str, Any]]:
         ("match label", "match_label"),
         ("failure reason", "failure_reason"),
     ]
-    raw = getattr(o, "raw", None)  # the outcome before the integrity rules, where they changed it
-    out = []
+    raw = o.raw if o is not None else None  # the outcome before the integrity rules, where they changed it
+    out: list[VerdictLine] = []
     for label, key in fields:
-        value = getattr(o, key, None) if o is not None else row.get(key)
-        entry = {"label": label, "key": key, "value": value, "definition": defs.get(label, "")}
+        value: object = getattr(o, key, None) if o is not None else getattr(row, key, None)
+        entry: VerdictLine = {"label": label, "key": key, "value": value, "definition": defs.get(label, "")}
         if raw is not None:
             entry["raw"] = getattr(raw, key, None)
         out.append(entry)
     return out
 
 
-def timing_view(state: State, score: InstanceScore | None, name: str | None, samples: dict[str, Any]) -> dict[str, Any]:
+class TimingRound(TypedDict):
+    round: int
+    cells: list[Sample | None]
+    """Per variant shown, its sample of this round (None: it has none)."""
+
+
+class Timing(TypedDict):
+    """The samples of an instance's or an attempt's page: plots (inline SVG) and every round's table."""
+
+    svg: str
+    ratio_svg: str
+    table: list[TimingRound]
+    variants: list[str]
+
+
+def timing_view(state: State, score: InstanceScore | None, name: str | None, samples: Samples) -> Timing:
     """The samples per variant (seconds per round) and, for `name`, its ratio plot against base."""
     if score is None or not samples:
         return {"svg": "", "ratio_svg": "", "table": [], "variants": []}
@@ -146,27 +190,28 @@ def timing_view(state: State, score: InstanceScore | None, name: str | None, sam
         shown += [v for v in samples if v not in shown]
     others = [v for v in shown if v not in VARIANT_COLOURS]
     colours = {**VARIANT_COLOURS, **plots.provider_colours(others), **({name: ATTEMPT_COLOUR} if name else {})}
-    series = {v: [(r, s["value_s"]) for r, s in sorted(samples[v].items()) if s.get("ok")] for v in shown}
+    series = {v: [(r, s["value_s"]) for r, s in sorted(samples[v].items()) if s["ok"]] for v in shown}
     svg = evidence.samples_svg(series, colours, "seconds per round")
     rsvg = ""
     if name:
         row = score.variants.get(name)
         rsvg = evidence.ratio_svg(
             evidence.ratios(samples, "base", name),
-            getattr(row, "speedup_ci", None),
+            row.speedup_ci if row is not None else None,
             score.decision_margin,
             "speedup per round (base / this attempt)",
             ATTEMPT_COLOUR,
         )
     rounds = sorted({r for v in shown for r in samples[v]})
-    table = [{"round": r, "cells": [samples[v].get(r) for v in shown]} for r in rounds]
+    table: list[TimingRound] = [{"round": r, "cells": [samples[v].get(r) for v in shown]} for r in rounds]
     return {"svg": svg, "ratio_svg": rsvg, "table": table, "variants": shown}
 
 
-def _estimate(x: Any) -> dict[str, Any] | None:
+def _estimate(x: BaseModel | None) -> dict[str, object] | None:
+    """An estimate's figures (speedup, CI, decision, rho, error, advantage: those it has), for `est` on a page."""
     if x is None:
         return None
-    d = x.model_dump() if hasattr(x, "model_dump") else dict(x)
+    d = x.model_dump()
     return {
         k: d.get(k)
         for k in (
@@ -184,18 +229,56 @@ def _estimate(x: Any) -> dict[str, Any] | None:
     }
 
 
+class AsvRow(TypedDict):
+    name: str
+    status: str
+    reason: str | None
+    agent: dict[str, object] | None
+    human: dict[str, object] | None
+
+
+class AttemptView(TypedDict):
+    """Everything an attempt page shows (`attempt.html.j2`'s `a`)."""
+
+    iid: str
+    provider: str
+    n: int
+    name: str
+    """Its variant's name in score.json (`<provider>#<n>`)."""
+    row: ExportRow
+    record: Attempt | None
+    status_group: str
+    outcome: str
+    verdict: list[VerdictLine]
+    flags: list[Flag]
+    timing: Timing
+    estimate: dict[str, object] | None
+    heldout: dict[str, object] | None
+    human_heldout: dict[str, object] | None
+    asv: dict[str, object] | None
+    asv_rows: list[AsvRow]
+    tests: list[TestRun]
+    files: list[FileDiff]
+    agent_patch_empty: bool
+    test_edits: str
+    human_test_patch: str
+    prompt: str | None
+    review: Review | None
+    events_path: Path
+
+
 def attempt_view(
-    state: State, row: dict[str, Any], inst: Instance, score: InstanceScore | None, samples: dict[str, Any]
-) -> dict[str, Any]:
+    state: State, row: ExportRow, inst: Instance, score: InstanceScore | None, samples: Samples
+) -> AttemptView:
     """Everything an attempt page shows (see the module docstring)."""
-    iid, provider, n = row["instance_id"], row["llm_metadata"]["provider"], int(row["attempt"])
+    iid, provider, n = attempt_of(row)
     rec = state.attempt_result(iid, provider, n)
     d = state.attempt_dir(iid, provider, n)
     name = f"{provider}#{n}"
     vs = score.variants.get(name) if score else None
     agent_patch = _read(d / (rec.model_patch if rec and rec.model_patch else "model_patch.diff"))
     test_edits = _read(d / (rec.test_edits if rec and rec.test_edits else "test_edits.diff"))
-    asv_rows = []
+    asv_rows: list[AsvRow] = []
     if score is not None and score.asv is not None:
         for b in score.asv.benchmarks:
             asv_rows.append(
@@ -213,8 +296,8 @@ def attempt_view(
         "n": n,
         "name": name,
         "row": row,
-        "record": rec.model_dump() if rec else None,
-        "status_group": next((s["group"] for s in words.statuses() if s["name"] == row.get("status")), ""),
+        "record": rec,
+        "status_group": next((s["group"] for s in words.statuses() if s["name"] == row.status), ""),
         "outcome": outcome_key(row),
         "verdict": _verdict(row, vs),
         "flags": evidence.flags(vs, score, samples, name) if vs is not None else [],
@@ -226,7 +309,7 @@ def attempt_view(
         else None,
         "asv": _estimate(vs.asv) if vs is not None and vs.asv else None,
         "asv_rows": asv_rows,
-        "tests": [t.model_dump() for t in vs.tests] if vs is not None else [],
+        "tests": list(vs.tests) if vs is not None else [],
         "files": patches.compare(agent_patch, inst.patch),
         "agent_patch_empty": not agent_patch.strip(),
         "test_edits": test_edits,
@@ -241,7 +324,7 @@ def attempt_view(
 # Writing
 
 
-def write_steps(view: dict[str, Any], page: Path) -> tuple[list[dict[str, Any]], int]:
+def write_steps(view: AttemptView, page: Path) -> tuple[list[Step], int]:
     """The trajectory's data files beside the page; returns (its steps, the number of chunk files)."""
     steps = trajectory.steps(trajectory.read_events(view["events_path"]))
     folder = page.with_suffix("")
@@ -254,16 +337,29 @@ def write_steps(view: dict[str, Any], page: Path) -> tuple[list[dict[str, Any]],
     return steps, chunks
 
 
-def search_entries(steps: list[dict[str, Any]]) -> list[list[Any]]:
-    """[step number, text] per step, each part cut to SEARCH_TEXT_LIMITS."""
+def search_entries(steps: list[Step]) -> list[tuple[int, str]]:
+    """(step number, text) per step, each part cut to SEARCH_TEXT_LIMITS."""
     out = []
     for s in steps:
-        text = "\n".join(str(s.get(k))[:limit] for k, limit in SEARCH_TEXT_LIMITS.items() if s.get(k))
-        out.append([s["i"], text])
+        fields: Mapping[str, object] = s
+        text = "\n".join(str(fields.get(k))[:limit] for k, limit in SEARCH_TEXT_LIMITS.items() if fields.get(k))
+        out.append((s["i"], text))
     return out
 
 
-def step_totals(steps: list[dict[str, Any]]) -> dict[str, Any]:
+class StepTotals(TypedDict):
+    """Counts over a trajectory (`step_totals`)."""
+
+    steps: int
+    tools: int
+    errors: int
+    edits: int
+    commands: int
+    wall_s: float
+    has_metrics: bool
+
+
+def step_totals(steps: list[Step]) -> StepTotals:
     """Counts over the trajectory: steps, tool calls, errors, edits, commands, wall time, metrics seen."""
     return {
         "steps": len(steps),
@@ -276,7 +372,7 @@ def step_totals(steps: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write_search_index(out: Path, attempts: list[list[str]], entries: list[list[Any]]) -> None:
+def write_search_index(out: Path, attempts: list[list[str]], entries: list[list[tuple[int, str]]]) -> None:
     """`search.js`: the attempts (href, label) and every step's searchable text, as one JS assignment."""
     data = json.dumps({"attempts": attempts, "steps": entries}, ensure_ascii=False, separators=(",", ":"))
     atomic_write_text(out / "search.js", f"window.ISOBENCH_SEARCH={data};\n")

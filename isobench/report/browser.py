@@ -20,6 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from isobench.jsontypes import JSON, JSONObject, obj
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -58,7 +60,7 @@ class Chromium:
         self.proc: subprocess.Popen[bytes] | None = None
         self.ws: Any = None
         self.next_id = 0
-        self.events: list[dict[str, Any]] = []
+        self.events: list[JSONObject] = []
 
     def __enter__(self) -> Chromium:
         from websockets.sync.client import connect
@@ -107,31 +109,31 @@ class Chromium:
         shutil.rmtree(self.profile, ignore_errors=True)
 
     # --- the protocol ---------------------------------------------------------------------------
-    def send(self, method: str, timeout: float = 60, **params: Any) -> dict[str, Any]:
+    def send(self, method: str, timeout: float = 60, **params: JSON) -> JSONObject:
         """One command; returns its result (events that arrive meanwhile are kept in `events`)."""
         self.next_id += 1
         me = self.next_id
         self.ws.send(json.dumps({"id": me, "method": method, "params": params}))
         deadline = time.monotonic() + timeout
         while True:
-            msg = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            msg = obj(json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic()))))
             if msg.get("id") == me:
                 if "error" in msg:
                     raise BrowserError(f"{method}: {msg['error']}")
-                return dict(msg.get("result") or {})
+                return dict(obj(msg.get("result")))
             if "method" in msg:
                 self.events.append(msg)
 
-    def eval(self, expression: str, timeout: float = 60) -> Any:
+    def eval(self, expression: str, timeout: float = 60) -> JSON:
         """A JS expression's value (promises awaited)."""
         r = self.send("Runtime.evaluate", timeout=timeout, expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in r:
-            details = r["exceptionDetails"]
-            why = details.get("exception", {}).get("description", "")
+            details = obj(r["exceptionDetails"])
+            why = obj(details.get("exception", {})).get("description", "")
             raise BrowserError(f"{expression[:80]}: {details.get('text')} {why}")
-        return r.get("result", {}).get("value")
+        return obj(r.get("result", {})).get("value")
 
-    def wait_for(self, expression: str, timeout: float = 30) -> Any:
+    def wait_for(self, expression: str, timeout: float = 30) -> JSON:
         """Poll a JS expression until it is truthy; its value."""
         deadline = time.monotonic() + timeout
         while True:
@@ -153,11 +155,13 @@ class Chromium:
     def click(self, selector: str, timeout: float = 30) -> None:
         """Scroll the element into view and click its centre with the mouse (a real input event)."""
         sel = json.dumps(selector)
-        box = self.wait_for(
-            f"(() => {{ const e = document.querySelector({sel}); if (!e) return null;"
-            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            " return r.width ? {x: r.x + r.width / 2, y: r.y + r.height / 2} : null; })()",
-            timeout,
+        box = obj(
+            self.wait_for(
+                f"(() => {{ const e = document.querySelector({sel}); if (!e) return null;"
+                " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+                " return r.width ? {x: r.x + r.width / 2, y: r.y + r.height / 2} : null; })()",
+                timeout,
+            )
         )
         for kind in ("mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left", clickCount=1)
@@ -181,7 +185,6 @@ class Chromium:
 
     def screenshot(self, path: Path, full_height: int | None = None) -> None:
         """A PNG of the viewport (or of the first `full_height` pixels of the page)."""
-        params: dict[str, Any] = {"format": "png"}
         if full_height:
             self.send(
                 "Emulation.setDeviceMetricsOverride",
@@ -190,8 +193,8 @@ class Chromium:
                 deviceScaleFactor=1,
                 mobile=False,
             )
-        data = self.send("Page.captureScreenshot", **params)["data"]
-        Path(path).write_bytes(base64.b64decode(data))
+        data = self.send("Page.captureScreenshot", format="png")["data"]
+        Path(path).write_bytes(base64.b64decode(str(data)))
         if full_height:
             self.send(
                 "Emulation.setDeviceMetricsOverride",
@@ -201,7 +204,7 @@ class Chromium:
                 mobile=False,
             )
 
-    def frame_gaps(self, seconds: float) -> dict[str, float]:
+    def frame_gaps(self, seconds: float) -> JSONObject:
         """Scroll the page to its end over `seconds`, measuring the gaps between animation frames: the
         longest is how long the page froze."""
         script = (
@@ -211,4 +214,4 @@ class Chromium:
             " if (now < end) requestAnimationFrame(f); else done({max_ms: Math.max(...gaps), frames: gaps.length,"
             " height: document.body.scrollHeight}); } requestAnimationFrame(f); })"
         )
-        return dict(self.eval(script, timeout=seconds + 60))
+        return dict(obj(self.eval(script, timeout=seconds + 60)))

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
+
+from pydantic import BaseModel
 
 from isobench.flags import BACKGROUND_WORK, CROSS_CALL, OUTPUT_DIFFERS
+from isobench.jsontypes import JSON, JSONObject, number
+from isobench.records import InstanceScore, Outcome, VariantScore
 from isobench.report.words import flag_definition
 from isobench.score import integrity
 
@@ -24,11 +29,40 @@ SAMPLE_FIELDS = ("value_s", "first_s", "cpu_s", "cpu_outside_s", "wall_s", "ok",
 """What the page keeps of each timed sample (samples.jsonl holds more: pids, cores, start times)."""
 
 
-def read_samples(path: Path, run_id: str | None = None) -> dict[str, dict[int, dict[str, Any]]]:
+class Sample(TypedDict):
+    """One timed sample as the page shows it (`SAMPLE_FIELDS` of a samples.jsonl line; seconds)."""
+
+    value_s: float | None
+    first_s: float | None
+    cpu_s: float | None
+    cpu_outside_s: float | None
+    wall_s: float | None
+    ok: bool
+    error: JSON
+    """Why the sample failed, as the line has it."""
+
+
+Samples = dict[str, dict[int, Sample]]
+"""variant -> round -> its timed sample (`read_samples`)."""
+
+
+def _sample(r: JSONObject) -> Sample:
+    return {
+        "value_s": number(r.get("value_s")),
+        "first_s": number(r.get("first_s")),
+        "cpu_s": number(r.get("cpu_s")),
+        "cpu_outside_s": number(r.get("cpu_outside_s")),
+        "wall_s": number(r.get("wall_s")),
+        "ok": bool(r.get("ok")),
+        "error": r.get("error"),
+    }
+
+
+def read_samples(path: Path, run_id: str | None = None) -> Samples:
     """variant -> round -> its timed sample (successful or not) of one measurement (default: the last)."""
     if not path.is_file():
         return {}
-    records = []
+    records: list[JSONObject] = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             rec = json.loads(line)
@@ -36,14 +70,20 @@ def read_samples(path: Path, run_id: str | None = None) -> dict[str, dict[int, d
             continue  # a line torn by a kill: its round was never used
         if isinstance(rec, dict):
             records.append(rec)
+    wanted: JSON = run_id
     if run_id is None:
         headers = [r.get("run_id") for r in records if r.get("type") == "header"]
-        run_id = headers[-1] if headers else None
-    out: dict[str, dict[int, dict[str, Any]]] = {}
+        wanted = headers[-1] if headers else None
+    out: Samples = {}
     for r in records:
-        if r.get("type") == "sample" and r.get("phase") == "timed" and r.get("run_id") == run_id:
-            out.setdefault(str(r.get("variant")), {})[int(r.get("round") or 0)] = {k: r.get(k) for k in SAMPLE_FIELDS}
+        if r.get("type") == "sample" and r.get("phase") == "timed" and r.get("run_id") == wanted:
+            out.setdefault(str(r.get("variant")), {})[_round(r.get("round"))] = _sample(r)
     return out
+
+
+def _round(x: JSON) -> int:
+    """`int(x or 0)` of a sample's round as the line holds it."""
+    return int(x) if isinstance(x, int | float | str) and x else 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -52,14 +92,21 @@ def read_samples(path: Path, run_id: str | None = None) -> dict[str, dict[int, d
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 240, 58, 130, 14, 34
 
 
-def _scale(lo: float, hi: float, a: float, b: float, log: bool) -> Any:
+def _scale(lo: float, hi: float, a: float, b: float, log: bool) -> Callable[[float], float]:
     if log:
         lo, hi = math.log(lo), math.log(hi)
     span = (hi - lo) or 1.0
     return lambda v: a + ((math.log(v) if log else v) - lo) / span * (b - a)
 
 
-def _axes(title: str, y_lo: float, y_hi: float, rounds: tuple[int, int], fy: Any, fx: Any) -> list[str]:
+def _axes(
+    title: str,
+    y_lo: float,
+    y_hi: float,
+    rounds: tuple[int, int],
+    fy: Callable[[float], float],
+    fx: Callable[[float], float],
+) -> list[str]:
     parts = [
         f'<text x="{PAD_L}" y="10" class="t">{escape(title)}</text>',
         f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" class="ax"/>',
@@ -81,7 +128,7 @@ def _short(v: float) -> str:
     return f"{v:.3g}" if a >= 0.001 or a == 0 else f"{v:.2e}"
 
 
-def samples_svg(series: dict[str, list[tuple[int, float]]], colours: dict[str, str], title: str) -> str:
+def samples_svg(series: dict[str, list[tuple[int, float | None]]], colours: dict[str, str], title: str) -> str:
     """Seconds per round, one line per variant (log scale), with a legend; '' without samples."""
     values = [v for pts in series.values() for _, v in pts if v and v > 0]
     if not values:
@@ -152,14 +199,14 @@ def _svg(parts: list[str], label: str) -> str:
     )
 
 
-def ratios(samples: dict[str, dict[int, dict[str, Any]]], ref: str, name: str) -> list[tuple[int, float]]:
+def ratios(samples: Samples, ref: str, name: str) -> list[tuple[int, float]]:
     """Per common round with both successful: ref's seconds / name's seconds."""
     a, b = samples.get(ref, {}), samples.get(name, {})
     out = []
     for r in sorted(set(a) & set(b)):
-        x, y = a[r], b[r]
-        if x.get("ok") and y.get("ok") and x.get("value_s") and y.get("value_s"):
-            out.append((r, float(x["value_s"]) / float(y["value_s"])))
+        x, y = a[r]["value_s"], b[r]["value_s"]
+        if a[r]["ok"] and b[r]["ok"] and x and y:
+            out.append((r, float(x) / float(y)))
     return out
 
 
@@ -167,9 +214,9 @@ def ratios(samples: dict[str, dict[int, dict[str, Any]]], ref: str, name: str) -
 # Integrity flags
 
 
-def _flag_item(item: Any) -> tuple[str, list[tuple[str, str]]]:
+def _flag_item(item: object) -> tuple[str, list[tuple[str, str]]]:
     """A flag as a score row holds it: a name, or a record with a name and its own evidence fields."""
-    if hasattr(item, "model_dump"):
+    if isinstance(item, BaseModel):
         item = item.model_dump()
     if isinstance(item, dict):
         name = str(item.get("name") or item.get("flag") or item.get("kind") or "flag")
@@ -182,7 +229,7 @@ def _flag_item(item: Any) -> tuple[str, list[tuple[str, str]]]:
     return str(item), []
 
 
-def _plain(v: Any) -> str:
+def _plain(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, dict | list):
@@ -191,11 +238,11 @@ def _plain(v: Any) -> str:
 
 
 def _recorded(
-    name: str, row: Any, score: Any, samples: dict[int, dict[str, Any]], base: dict[int, dict[str, Any]]
+    name: str, row: VariantScore, score: InstanceScore | None, samples: dict[int, Sample], base: dict[int, Sample]
 ) -> list[tuple[str, str]]:
     """What the score recorded elsewhere that bears on a flag (see the module docstring)."""
     out: list[tuple[str, str]] = []
-    for key, value in (row.model_dump() if hasattr(row, "model_dump") else {}).items():
+    for key, value in row.model_dump().items():
         if "evidence" not in key or value in (None, "", [], {}):
             continue
         if isinstance(value, dict):  # per flag, what raised it
@@ -203,16 +250,16 @@ def _recorded(
                 out.append(("what raised it", _plain(value[name])))
         else:
             out.append((key.replace("_", " "), _plain(value)))
-    if getattr(row, "workload_error", None):
+    if row.workload_error:
         out.append(("workload error", row.workload_error))
-    if name == OUTPUT_DIFFERS and getattr(score, "output_check", None):
+    if name == OUTPUT_DIFFERS and score is not None and score.output_check:
         out.append(("output check", score.output_check))
-    check = getattr(score, "result_check", None)
+    check = score.result_check if score is not None else None
     if name == OUTPUT_DIFFERS and check is not None:
-        out.append(("results compared", _plain(check.model_dump() if hasattr(check, "model_dump") else check)))
-    if name == CROSS_CALL or getattr(row, "repeated_call_speedup", None) is not None:
-        first = f"{row.speedup:.4g}x" if getattr(row, "speedup", None) is not None else "–"
-        ci = getattr(row, "speedup_ci", None)
+        out.append(("results compared", _plain(check.model_dump())))
+    if name == CROSS_CALL or row.repeated_call_speedup is not None:
+        first = f"{row.speedup:.4g}x" if row.speedup is not None else "–"
+        ci = row.speedup_ci
         first += f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else ""
         rep = row.repeated_call_speedup
         out.append(("first-call speedup (judged on)", first))
@@ -224,9 +271,9 @@ def _recorded(
                     f"at least {rep**integrity.CROSS_CALL_SHARE:.4g}x",
                 )
             )
-    if name == BACKGROUND_WORK or any((s.get("cpu_outside_s") or 0) > 0 for s in samples.values()):
+    if name == BACKGROUND_WORK or any((s["cpu_outside_s"] or 0) > 0 for s in samples.values()):
         out.append(("CPU time outside the timed calls, per round", _cpu_outside(samples, base)))
-    if name == "overfit" and getattr(row, "heldout", None) is not None:
+    if name == "overfit" and row.heldout is not None:
         h = row.heldout
         out.append(
             ("held-out workload", f"{_plain(h.speedup)}x {h.speedup_ci or ''} {h.classification or h.error or ''}")
@@ -234,22 +281,31 @@ def _recorded(
     return out
 
 
-def _cpu_outside(samples: dict[int, dict[str, Any]], base: dict[int, dict[str, Any]]) -> str:
-    def fmt(s: dict[int, dict[str, Any]]) -> str:
-        vals = [s[r].get("cpu_outside_s") for r in sorted(s)]
+def _cpu_outside(samples: dict[int, Sample], base: dict[int, Sample]) -> str:
+    def fmt(s: dict[int, Sample]) -> str:
+        vals = [s[r]["cpu_outside_s"] for r in sorted(s)]
         return ", ".join("–" if v is None else f"{v:.3g}s" for v in vals) or "not recorded"
 
     return f"this variant: {fmt(samples)}; base: {fmt(base)}"
 
 
-def flags(row: Any, score: Any, samples: dict[str, dict[int, dict[str, Any]]], variant: str) -> list[dict[str, Any]]:
+class Flag(TypedDict):
+    """An integrity flag as an attempt page shows it."""
+
+    name: str
+    definition: str | None
+    evidence: list[tuple[str, str]]
+    """(label, text): the flag's own fields, then what the score recorded that bears on it."""
+
+
+def flags(row: VariantScore, score: InstanceScore | None, samples: Samples, variant: str) -> list[Flag]:
     """Every integrity flag on a score row (plus `overfit`, which the outcome decides), each as
     {name, definition, evidence: [(label, text)]}."""
-    items = list(getattr(row, "integrity", None) or [])
-    o = getattr(row, "outcome", None)
+    items: list[str] = list(row.integrity)
+    o = row.outcome
     named = {_flag_item(i)[0] for i in items}
-    items += [f for f in getattr(o, "flags", None) or [] if f not in named and f != "overfit"]
-    out = []
+    items += [f for f in (o.flags if o is not None else []) if f not in named and f != "overfit"]
+    out: list[Flag] = []
     for item in items:
         name, own = _flag_item(item)
         recorded = _recorded(name, row, score, samples.get(variant, {}), samples.get("base", {}))
@@ -265,15 +321,15 @@ def flags(row: Any, score: Any, samples: dict[str, dict[int, dict[str, Any]]], v
     return out
 
 
-def flag_names(row: Any) -> list[str]:
+def flag_names(row: VariantScore) -> list[str]:
     """The flags' names on a score row (and `overfit`), for filters."""
-    names = [_flag_item(i)[0] for i in getattr(row, "integrity", None) or []]
-    o = getattr(row, "outcome", None)
-    names += [str(f) for f in getattr(o, "flags", None) or []]
+    names = [_flag_item(i)[0] for i in row.integrity]
+    o = row.outcome
+    names += [str(f) for f in (o.flags if o is not None else [])]
     if o is not None and _overfit(o):
         names.append("overfit")
     return list(dict.fromkeys(names))
 
 
-def _overfit(o: Any) -> bool:
-    return getattr(o, "match_label", None) == "overfit" or "overfit" in (getattr(o, "flags", None) or [])
+def _overfit(o: Outcome) -> bool:
+    return o.match_label == "overfit" or "overfit" in o.flags

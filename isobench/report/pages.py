@@ -5,15 +5,22 @@ the attempts table with its filters).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+from jinja2 import Environment
+from markupsafe import Markup
 
 from isobench.errors import UserError
+from isobench.export.schema import ExportRow
 from isobench.report import audit, evidence, words
+from isobench.report.evidence import Samples
 from isobench.state import atomic_write_text
 
 if TYPE_CHECKING:
+    from isobench.records import Instance, InstanceScore
     from isobench.state import State
 
 SCRIPT = "report.js"
@@ -27,11 +34,63 @@ def _write_page(path: Path, html: str) -> None:
     path.chmod(0o644)  # mkstemp's 0600 would keep a shared report from others
 
 
+class Common(TypedDict):
+    """What every page shows: the inlined stylesheet, isobench's version, when the report was made."""
+
+    css: Markup
+    version: str
+    generated_at: str
+
+
+class AttemptSummary(TypedDict):
+    """An attempt as the front page's matrix and table and its instance's page list it."""
+
+    iid: str
+    provider: str
+    n: int
+    href: str
+    row: ExportRow
+    outcome: str
+    flags: list[str]
+    files_both: int
+    files_agent_only: int
+    files_human_only: int
+    search: NotRequired[list[tuple[int, str]]]
+    """Its steps' searchable text, until `write_site` moves it into the search index."""
+
+
+class Filter(TypedDict):
+    key: str
+    label: str
+    options: list[str]
+
+
+class MatrixRow(TypedDict):
+    iid: str
+    href: str
+    cells: list[list[AttemptSummary]]
+    """Per provider (in `Matrix.providers` order), its attempts on this instance."""
+
+
+class Matrix(TypedDict):
+    providers: list[str]
+    rows: list[MatrixRow]
+
+
+class Site(TypedDict):
+    """What the audit pages add to the front page (`write_site`)."""
+
+    attempts: list[AttemptSummary]
+    matrix: Matrix
+    filters: list[Filter]
+    search_limits: list[str]
+
+
 def _rel_root(href: str) -> str:
     return "../" * href.count("/")
 
 
-def refuse_secrets(state: State, rows: list[dict[str, Any]], secrets: dict[str, str] | None) -> None:
+def refuse_secrets(state: State, rows: Sequence[ExportRow], secrets: dict[str, str] | None) -> None:
     """Before any page is written: refuse when a file the pages show holds a credential's value."""
     if not secrets:
         return
@@ -39,8 +98,8 @@ def refuse_secrets(state: State, rows: list[dict[str, Any]], secrets: dict[str, 
 
     files = []
     for r in rows:
-        if r["record_type"] == "llm":
-            files += audit.source_files(state, r["instance_id"], r["llm_metadata"]["provider"], int(r["attempt"]))
+        if r.record_type == "llm":
+            files += audit.source_files(state, *audit.attempt_of(r))
     hits = scan_files_for_secrets(files, secrets)
     if hits:
         where = ", ".join(sorted({f"{p.relative_to(state.root)} (${name})" for p, name in hits}))
@@ -48,15 +107,15 @@ def refuse_secrets(state: State, rows: list[dict[str, Any]], secrets: dict[str, 
 
 
 def _attempt_page(
-    env: Any,
-    common: dict[str, Any],
+    env: Environment,
+    common: Common,
     state: State,
-    row: dict[str, Any],
-    inst: Any,
-    score: Any,
-    samples: dict[str, Any],
+    row: ExportRow,
+    inst: Instance,
+    score: InstanceScore | None,
+    samples: Samples,
     out: Path,
-) -> dict[str, Any]:
+) -> AttemptSummary:
     view = audit.attempt_view(state, row, inst, score, samples)
     href = audit.attempt_href(view["iid"], view["provider"], view["n"])
     page = out / href
@@ -92,7 +151,7 @@ def _attempt_page(
     }
 
 
-def _filters(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _filters(attempts: list[AttemptSummary]) -> list[Filter]:
     """The filter menus: providers, outcomes and flags that occur."""
     return [
         {"key": "provider", "label": "provider", "options": sorted({a["provider"] for a in attempts})},
@@ -101,16 +160,18 @@ def _filters(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def write_site(env: Any, common: dict[str, Any], state: State, rows: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+def write_site(env: Environment, common: Common, state: State, rows: Sequence[ExportRow], out: Path) -> Site:
     """Every attempt and instance page, the search index and the script. Returns what the front page adds:
-    {attempts (one summary each), matrix, filters, pages (count)}."""
-    by_iid: dict[str, list[dict[str, Any]]] = {}
-    humans = {r["instance_id"]: r for r in rows if r["record_type"] == "human"}
+    {attempts (one summary each), matrix, filters, search_limits}."""
+    by_iid: dict[str | None, list[ExportRow]] = {}
+    humans = {r.instance_id: r for r in rows if r.record_type == "human"}
     for r in rows:
-        if r["record_type"] == "llm":
-            by_iid.setdefault(r["instance_id"], []).append(r)
-    attempts: list[dict[str, Any]] = []
+        if r.record_type == "llm":
+            by_iid.setdefault(r.instance_id, []).append(r)
+    attempts: list[AttemptSummary] = []
     for iid, human in humans.items():
+        if iid is None:
+            continue  # a human row names its instance (`export.rows`)
         try:
             inst = state.instance(iid)
         except UserError:
@@ -133,7 +194,7 @@ def write_site(env: Any, common: dict[str, Any], state: State, rows: list[dict[s
     audit.write_search_index(
         out,
         [[a["href"], f"{a['iid']} · {a['provider']} #{a['n']}"] for a in attempts],
-        [a.pop("search") for a in attempts],
+        [a.pop("search", []) for a in attempts],
     )
     (out / "assets").mkdir(parents=True, exist_ok=True)
     script = resources.files("isobench.report").joinpath("templates", SCRIPT).read_text(encoding="utf-8")
@@ -141,16 +202,16 @@ def write_site(env: Any, common: dict[str, Any], state: State, rows: list[dict[s
     limits = [f"{audit.SEARCH_LABELS[k]} {n:,}" for k, n in audit.SEARCH_TEXT_LIMITS.items()]
     return {
         "attempts": attempts,
-        "matrix": matrix(list(humans), attempts),
+        "matrix": matrix([iid for iid in humans if iid is not None], attempts),
         "filters": _filters(attempts),
         "search_limits": limits,
     }
 
 
-def matrix(iids: list[str], attempts: list[dict[str, Any]]) -> dict[str, Any]:
+def matrix(iids: list[str], attempts: list[AttemptSummary]) -> Matrix:
     """Provider x instance: per cell the attempts (outcome, link), providers in first-seen order."""
     providers = list(dict.fromkeys(a["provider"] for a in attempts))
-    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    cells: dict[tuple[str, str], list[AttemptSummary]] = {}
     for a in attempts:
         cells.setdefault((a["iid"], a["provider"]), []).append(a)
     return {

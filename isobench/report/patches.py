@@ -9,9 +9,22 @@ Files only one side touched are marked as such.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Literal, TypedDict
 
 HEADER = re.compile(r"^diff --git a/(.*?) b/(.*)$")
+
+
+class FileDiff(TypedDict):
+    """One file either side touched, as the attempt page shows it."""
+
+    path: str
+    who: Literal["both", "agent only", "human only"]
+    agent: str | None
+    """The agent's diff of it (None: not touched by the agent)."""
+    human: str | None
+    agent_lines: tuple[int, int] | None
+    """(lines added, lines removed) by the agent."""
+    human_lines: tuple[int, int] | None
 
 
 def split_files(patch: str) -> dict[str, str]:
@@ -34,14 +47,16 @@ def split_files(patch: str) -> dict[str, str]:
     return out
 
 
-def compare(agent_patch: str, human_patch: str) -> list[dict[str, Any]]:
+def compare(agent_patch: str, human_patch: str) -> list[FileDiff]:
     """Per file either side touched (the human's files first, in patch order): its path, who touched it
     (`both`, `agent only`, `human only`) and each side's diff of it, None where it did not."""
     agent, human = split_files(agent_patch), split_files(human_patch)
     paths = list(dict.fromkeys([*human, *agent]))
-    out = []
+    out: list[FileDiff] = []
     for path in paths:
-        who = "both" if path in agent and path in human else "agent only" if path in agent else "human only"
+        who: Literal["both", "agent only", "human only"] = (
+            "both" if path in agent and path in human else "agent only" if path in agent else "human only"
+        )
         out.append(
             {
                 "path": path,

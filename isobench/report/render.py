@@ -1,8 +1,9 @@
 """The report's page: the template context (what each table and plot shows) and its rendering.
 
-Nothing is computed here. Each number shown is a field of an export row (one `human` row per instance,
-one `llm` row per attempt) or of `correlate`'s output (`correlation["providers"][name]`,
-`between_providers`, `design_metrics`); this module only picks, orders and formats them. Without a
+Nothing is computed here. Each number shown is a field of an export row (`ExportRow`: one `human` row per
+instance, one `llm` row per attempt) or of `correlate`'s output (`Correlation`: its `providers[name]`,
+`between_providers`, `design_metrics`); this module only picks, orders and formats them into the view
+models below (what the template gets). Without a
 correlation the page shows what the rows alone give (the speedup scatter and the instance table) and
 says to run `isobench correlate` for the per-provider aggregates.
 """
@@ -12,16 +13,21 @@ from __future__ import annotations
 import base64
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from isobench import __version__
+from isobench.export.schema import ExportRow
+from isobench.jsontypes import number, obj
+from isobench.records import Correlation, ProviderMetrics
 from isobench.report import audit, evidence, plots, words
+from isobench.report.pages import AttemptSummary, Common, Site
 from isobench.state import atomic_write_text
 
 if TYPE_CHECKING:
@@ -31,39 +37,6 @@ if TYPE_CHECKING:
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 
-PROVIDER_KEYS = (
-    "attempts",
-    "instances",
-    "headline_instances",
-    "k",
-    "valid_patches",
-    "correct",
-    "faster_than_base",
-    "opt_successes",
-    "opt1_strict",
-    "opt1_strict_ci",
-    "opt1_gso",
-    "opt1_gso_ci",
-    "optk_strict",
-    "optk_gso",
-    "speedup_gmean",
-    "speedup_gmean_ci",
-    "speedup_median",
-    "speedup_median_ci",
-    "rho_gmean",
-    "rho_gmean_ci",
-    "rho_median",
-    "rho_median_ci",
-    "total_cost_usd",
-    "cost_per_instance",
-    "cost_per_success",
-    "mean_wall_s",
-    "mean_iterations",
-    "failure_reasons",
-    "spearman_vs_human",
-    "solved",
-)
-"""`correlate`'s per-provider fields the page reads; a missing one shows as a dash."""
 
 PLOTS = (
     (
@@ -92,7 +65,7 @@ PLOTS = (
 # Formatting (filters: plain text, escaped by the template like everything else)
 
 
-def _missing(x: Any) -> bool:
+def _missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
@@ -124,12 +97,12 @@ def fmt_count(x: int | None) -> str:
     return "–" if x is None else f"{x:,}"
 
 
-def is_interval(ci: Any) -> bool:
+def is_interval(ci: object) -> bool:
     """A [low, high] pair with both ends known."""
     return isinstance(ci, list | tuple) and len(ci) == 2 and not any(_missing(v) for v in ci)
 
 
-def fmt_words(x: Any) -> str:
+def fmt_words(x: object) -> str:
     """An identifier such as `empty_patch` as words."""
     return "–" if x is None else str(x).replace("_", " ")
 
@@ -161,84 +134,276 @@ def stylesheet() -> Markup:
 
 
 # --------------------------------------------------------------------------------------------------
-# The context
+# The context: view models (what the template reads), picked from the rows and the correlation
 
 
-def _providers(rows: list[dict[str, Any]], correlation: dict[str, Any] | None) -> list[str]:
+class ProviderHead(TypedDict):
+    provider: str
+    model: str | None
+    colour: str
+    known: bool
+    """`correlate` has this provider's figures (the fields below; without them the page says so)."""
+
+
+class ProviderView(ProviderHead, total=False):
+    """A provider's row of the front page's tables: `correlate`'s figures (`ProviderMetrics`)."""
+
+    attempts: int
+    instances: int
+    headline_instances: int
+    k: int
+    valid_patches: int
+    correct: int
+    faster_than_base: int
+    opt_successes: int
+    opt1_strict: float | None
+    opt1_strict_ci: list[float] | None
+    opt1_gso: float | None
+    opt1_gso_ci: list[float] | None
+    optk_strict: float | None
+    optk_gso: float | None
+    speedup_gmean: float | None
+    speedup_gmean_ci: list[float] | None
+    speedup_median: float | None
+    speedup_median_ci: list[float] | None
+    rho_gmean: float | None
+    rho_gmean_ci: list[float] | None
+    rho_median: float | None
+    rho_median_ci: list[float] | None
+    total_cost_usd: float
+    cost_per_instance: float | None
+    cost_per_success: float | None
+    mean_wall_s: float | None
+    mean_iterations: float | None
+    failure_reasons: list[tuple[str, int]]
+    """(reason, attempts), by reason."""
+    spearman_vs_human: dict[str, object]
+    """rho, p and n."""
+    solved: list[str]
+
+
+class RowCommon(TypedDict):
+    instance_id: str | None
+    status: str | None
+    error: str | None
+    correct: bool | None
+    speedup: float | None
+    speedup_ci: list[float] | None
+    heldout_speedup: float | None
+    heldout_speedup_ci: list[float] | None
+    asv_speedup: float | None
+    asv_speedup_ci: list[float] | None
+    asv_advantage: float | None
+    asv_advantage_ci: list[float] | None
+
+
+class HumanRowView(RowCommon):
+    """An instance's human row in the instance table."""
+
+    kind: Literal["human"]
+    valid: bool | None
+    invalid_reason: str | None
+    noisy: bool | None
+    noisy_reason: str | None
+    head: str
+    href: NotRequired[str]
+    """Its instance page (with the audit pages)."""
+
+
+class LlmRowView(RowCommon):
+    """An attempt's row in the instance table."""
+
+    kind: Literal["llm"]
+    provider: str | None
+    colour: str
+    attempt: int | None
+    patch_empty: bool | None
+    build: str | None
+    rho: float | None
+    rho_ci: list[float] | None
+    opt_strict: bool | None
+    opt_gso: bool | None
+    failure_reason: str | None
+    cost_usd: float | None
+    iterations: int | None
+    time_seconds: int | None
+    tokens_in: int | None
+    tokens_out: int | None
+    href: NotRequired[str | None]
+    """With the audit pages: its attempt page, its outcome and flags (`_link_rows`)."""
+    outcome: NotRequired[str | None]
+    flags: NotRequired[list[str]]
+
+
+RowView = HumanRowView | LlmRowView
+
+
+class DesignMetric(TypedDict):
+    key: str
+    value: object
+    money: bool
+    target: object
+
+
+class Card(TypedDict):
+    label: str
+    value: str
+
+
+class Plot(TypedDict):
+    name: str
+    alt: str
+    wide: bool
+    caption: str
+    src: str
+
+
+class Words(TypedDict):
+    """The definitions, statuses, labels and thresholds the page lists (`words`)."""
+
+    definitions: list[tuple[str, str]]
+    flag_definitions: list[tuple[str, str]]
+    statuses: list[words.Status]
+    match_labels: list[str]
+    thresholds: list[words.Threshold]
+    timing_rule: str
+    valid_instance: str
+
+
+class Context(Common, Words):
+    """Everything the front page shows (`report.html.j2`'s context)."""
+
+    threshold: float
+    environment: dict[str, object] | None
+    """The first scored instance's machine (`Environment`'s fields)."""
+    timing_modes: list[str]
+    cards: list[Card]
+    plots: list[Plot]
+    has_correlation: bool
+    correlation_generated_at: str | None
+    providers: list[ProviderView]
+    instances: list[RowView]
+    has_heldout: bool
+    has_asv: bool
+    between_providers: list[dict[str, object]]
+    design_metrics: list[DesignMetric]
+    site: NotRequired[Site | None]
+    """What the audit pages add (with the state), else None."""
+
+
+def _provider(r: ExportRow) -> str | None:
+    return r.llm_metadata.provider if r.llm_metadata is not None else None
+
+
+def _providers(rows: Sequence[ExportRow], correlation: Correlation | None) -> list[str]:
     """Provider names: in the rows' order, then any only `correlate` knows."""
-    names = [r["llm_metadata"]["provider"] for r in rows if r["record_type"] == "llm"]
-    names += list(((correlation or {}).get("providers") or {}).keys())
+    names = [p for r in rows if r.record_type == "llm" and (p := _provider(r)) is not None]
+    names += list(correlation.providers if correlation is not None else [])
     return list(dict.fromkeys(names))
 
 
-def _provider_view(name: str, model: str | None, colour: str, entry: Any) -> dict[str, Any]:
-    m = entry if isinstance(entry, dict) else {}
-    view = {key: m.get(key) for key in PROVIDER_KEYS}
-    reasons = view["failure_reasons"] if isinstance(view["failure_reasons"], dict) else {}
-    view["failure_reasons"] = sorted(reasons.items())
-    sp = view["spearman_vs_human"] if isinstance(view["spearman_vs_human"], dict) else {}
-    view["spearman_vs_human"] = {k: sp.get(k) for k in ("rho", "p", "n")}
-    view["solved"] = list(view["solved"] or [])
-    return {"provider": name, "model": model, "colour": colour, "known": bool(m), **view}
-
-
-def _row_view(r: dict[str, Any], colours: dict[str, str]) -> dict[str, Any]:
-    common = {
-        "instance_id": r["instance_id"],
-        "status": r.get("status"),
-        "error": r.get("error"),
-        "correct": r.get("correct"),
-        "speedup": r.get("speedup"),
-        "speedup_ci": r.get("speedup_ci"),
-        "heldout_speedup": r.get("heldout_speedup"),
-        "heldout_speedup_ci": r.get("heldout_speedup_ci"),
-        "asv_speedup": r.get("asv_speedup"),
-        "asv_speedup_ci": r.get("asv_speedup_ci"),
-        "asv_advantage": r.get("asv_advantage"),
-        "asv_advantage_ci": r.get("asv_advantage_ci"),
+def _provider_view(name: str, model: str | None, colour: str, m: ProviderMetrics | None) -> ProviderView:
+    head: ProviderView = {"provider": name, "model": model, "colour": colour, "known": m is not None}
+    if m is None:
+        return head
+    return {
+        **head,
+        "attempts": m.attempts,
+        "instances": m.instances,
+        "headline_instances": m.headline_instances,
+        "k": m.k,
+        "valid_patches": m.valid_patches,
+        "correct": m.correct,
+        "faster_than_base": m.faster_than_base,
+        "opt_successes": m.opt_successes,
+        "opt1_strict": m.opt1_strict,
+        "opt1_strict_ci": m.opt1_strict_ci,
+        "opt1_gso": m.opt1_gso,
+        "opt1_gso_ci": m.opt1_gso_ci,
+        "optk_strict": m.optk_strict,
+        "optk_gso": m.optk_gso,
+        "speedup_gmean": m.speedup_gmean,
+        "speedup_gmean_ci": m.speedup_gmean_ci,
+        "speedup_median": m.speedup_median,
+        "speedup_median_ci": m.speedup_median_ci,
+        "rho_gmean": m.rho_gmean,
+        "rho_gmean_ci": m.rho_gmean_ci,
+        "rho_median": m.rho_median,
+        "rho_median_ci": m.rho_median_ci,
+        "total_cost_usd": m.total_cost_usd,
+        "cost_per_instance": m.cost_per_instance,
+        "cost_per_success": m.cost_per_success,
+        "mean_wall_s": m.mean_wall_s,
+        "mean_iterations": m.mean_iterations,
+        "failure_reasons": sorted(m.failure_reasons.items()),
+        "spearman_vs_human": {k: m.spearman_vs_human.get(k) for k in ("rho", "p", "n")},
+        "solved": list(m.solved),
     }
-    if r["record_type"] == "human":
+
+
+def _row_view(r: ExportRow, colours: dict[str, str]) -> RowView:
+    if r.record_type == "human":
         return {
             "kind": "human",
-            **common,
-            "valid": r.get("valid_instance"),
-            "invalid_reason": r.get("invalid_reason"),
-            "noisy": r.get("noisy"),
-            "noisy_reason": r.get("noisy_reason"),
-            "head": (r.get("head_commit") or "")[:10],
+            "instance_id": r.instance_id,
+            "status": r.status,
+            "error": r.error,
+            "correct": r.correct,
+            "speedup": r.speedup,
+            "speedup_ci": r.speedup_ci,
+            "heldout_speedup": r.heldout_speedup,
+            "heldout_speedup_ci": r.heldout_speedup_ci,
+            "asv_speedup": r.asv_speedup,
+            "asv_speedup_ci": r.asv_speedup_ci,
+            "asv_advantage": r.asv_advantage,
+            "asv_advantage_ci": r.asv_advantage_ci,
+            "valid": r.valid_instance,
+            "invalid_reason": r.invalid_reason,
+            "noisy": r.noisy,
+            "noisy_reason": r.noisy_reason,
+            "head": (r.head_commit or "")[:10],
         }
-    m = r.get("llm_metadata") or {}
-    tok = r.get("tokens") or {}
+    m = r.llm_metadata
+    tok = r.tokens
     # The scorer's outcome columns; rows from before they existed show the match labels instead.
-    opt_strict = r.get("opt_strict")
-    opt_gso = r.get("opt_gso")
     return {
         "kind": "llm",
-        **common,
-        "provider": m.get("provider"),
-        "colour": colours.get(m.get("provider") or "", "#888888"),
-        "attempt": r.get("attempt"),
-        "patch_empty": r.get("patch_empty"),
-        "build": r.get("build"),
-        "rho": r.get("rho"),
-        "rho_ci": r.get("rho_ci"),
-        "opt_strict": r.get("matches_human") if opt_strict is None else opt_strict,
-        "opt_gso": r.get("matches_human_gso") if opt_gso is None else opt_gso,
-        "failure_reason": r.get("failure_reason"),
-        "cost_usd": m.get("cost_usd"),
-        "iterations": m.get("iterations"),
-        "time_seconds": m.get("time_seconds"),
-        "tokens_in": tok.get("prompt"),
-        "tokens_out": tok.get("completion"),
+        "instance_id": r.instance_id,
+        "status": r.status,
+        "error": r.error,
+        "correct": r.correct,
+        "speedup": r.speedup,
+        "speedup_ci": r.speedup_ci,
+        "heldout_speedup": r.heldout_speedup,
+        "heldout_speedup_ci": r.heldout_speedup_ci,
+        "asv_speedup": r.asv_speedup,
+        "asv_speedup_ci": r.asv_speedup_ci,
+        "asv_advantage": r.asv_advantage,
+        "asv_advantage_ci": r.asv_advantage_ci,
+        "provider": _provider(r),
+        "colour": colours.get(_provider(r) or "", "#888888"),
+        "attempt": r.attempt,
+        "patch_empty": r.patch_empty,
+        "build": r.build,
+        "rho": r.rho,
+        "rho_ci": r.rho_ci,
+        "opt_strict": r.matches_human if r.opt_strict is None else r.opt_strict,
+        "opt_gso": r.matches_human_gso if r.opt_gso is None else r.opt_gso,
+        "failure_reason": r.failure_reason,
+        "cost_usd": m.cost_usd if m is not None else None,
+        "iterations": m.iterations if m is not None else None,
+        "time_seconds": m.time_seconds if m is not None else None,
+        "tokens_in": tok.prompt if tok is not None else None,
+        "tokens_out": tok.completion if tok is not None else None,
     }
 
 
-def _design_metrics(correlation: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _design_metrics(correlation: Correlation | None) -> list[DesignMetric]:
     """correlate's `design_metrics` (the original design's success metrics) with their targets, as (name, value,
     target) rows."""
-    sm = (correlation or {}).get("design_metrics") or {}
-    targets = sm.get("targets") or {}
-    out = []
+    sm: Mapping[str, object] = correlation.design_metrics if correlation is not None else {}
+    targets = obj(sm.get("targets"))
+    out: list[DesignMetric] = []
     for key, value in sm.items():
         if key == "targets":
             continue
@@ -248,44 +413,47 @@ def _design_metrics(correlation: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def build_context(
-    rows: list[dict[str, Any]],
-    correlation: dict[str, Any] | None,
+    rows: Sequence[ExportRow],
+    correlation: Correlation | None,
     *,
     threshold: float,
     figures: dict[str, bytes],
     colours: dict[str, str],
-) -> dict[str, Any]:
+) -> Context:
     """Everything the template shows (see the module docstring: picked from rows and correlation)."""
-    human = [r for r in rows if r["record_type"] == "human"]
-    llm = [r for r in rows if r["record_type"] == "llm"]
-    corr = correlation or {}
-    entries = corr.get("providers") or {}
-    models: dict[str, str | None] = {}
+    human = [r for r in rows if r.record_type == "human"]
+    llm = [r for r in rows if r.record_type == "llm"]
+    entries = correlation.providers if correlation is not None else {}
+    models: dict[str | None, str | None] = {}
     for r in llm:
-        models.setdefault(r["llm_metadata"]["provider"], r["llm_metadata"].get("model"))
+        models.setdefault(_provider(r), r.llm_metadata.model if r.llm_metadata is not None else None)
     providers = [_provider_view(p, models.get(p), colours[p], entries.get(p)) for p in colours]
     design = _design_metrics(correlation)
     cards = [
         ("instances", fmt_count(len(human))),
-        ("valid instances", fmt_count(sum(1 for r in human if r.get("valid_instance")))),
+        ("valid instances", fmt_count(sum(1 for r in human if r.valid_instance))),
         ("providers", fmt_count(len(providers))),
         ("LLM attempts", fmt_count(len(llm))),
     ]
     by_key = {s["key"]: s["value"] for s in design}
     if "llm_patches_passing_validation" in by_key:
-        cards.append(("patches passing validation", fmt_pct(by_key["llm_patches_passing_validation"])))
+        cards.append(("patches passing validation", fmt_pct(number(by_key["llm_patches_passing_validation"]))))
     if "cost_per_commit" in by_key:
-        cards.append(("LLM cost per commit", fmt_money(by_key["cost_per_commit"])))
-    pairs = [{k: p.get(k) for k in ("a", "b", "spearman", "p", "n")} for p in corr.get("between_providers") or []]
-    return {
-        "css": stylesheet(),
-        "version": __version__,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "threshold": threshold,
-        "environment": next((r["environment"] for r in human if r.get("environment")), None),
-        "timing_modes": sorted({r["timing_mode"] for r in human if r.get("timing_mode")}),
-        "cards": [{"label": k, "value": v} for k, v in cards],
-        "plots": [
+        cards.append(("LLM cost per commit", fmt_money(number(by_key["cost_per_commit"]))))
+    pairs: list[dict[str, object]] = [
+        {k: p.get(k) for k in ("a", "b", "spearman", "p", "n")}
+        for p in (correlation.between_providers if correlation is not None else [])
+    ]
+    w = _words(threshold)
+    return Context(
+        css=stylesheet(),
+        version=__version__,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        threshold=threshold,
+        environment=next((r.environment.model_dump() for r in human if r.environment), None),
+        timing_modes=sorted({r.timing_mode for r in human if r.timing_mode}),
+        cards=[{"label": k, "value": v} for k, v in cards],
+        plots=[
             {
                 "name": name,
                 "alt": name.replace("_", " "),
@@ -296,20 +464,26 @@ def build_context(
             for name, wide, caption in PLOTS
             if name in figures
         ],
-        "has_correlation": correlation is not None,
-        "correlation_generated_at": corr.get("generated_at"),
-        "providers": providers,
-        "instances": [_row_view(r, colours) for r in rows],
+        has_correlation=correlation is not None,
+        correlation_generated_at=correlation.generated_at if correlation is not None else None,
+        providers=providers,
+        instances=[_row_view(r, colours) for r in rows],
         # the held-out and asv columns, where some instance has a held-out workload or an asv suite
-        "has_heldout": any(r.get("heldout_speedup") is not None for r in rows),
-        "has_asv": any(r.get("asv_speedup") is not None for r in rows),
-        "between_providers": pairs,
-        "design_metrics": design,
-        **_words(threshold),
-    }
+        has_heldout=any(r.heldout_speedup is not None for r in rows),
+        has_asv=any(r.asv_speedup is not None for r in rows),
+        between_providers=pairs,
+        design_metrics=design,
+        definitions=w["definitions"],
+        flag_definitions=w["flag_definitions"],
+        statuses=w["statuses"],
+        match_labels=w["match_labels"],
+        thresholds=w["thresholds"],
+        timing_rule=w["timing_rule"],
+        valid_instance=w["valid_instance"],
+    )
 
 
-def _words(threshold: float) -> dict[str, Any]:
+def _words(threshold: float) -> Words:
     """The definitions, statuses, labels and thresholds the page lists, as the deciding code has them
     (`words`)."""
     from isobench.config import ScoreConfig
@@ -326,34 +500,58 @@ def _words(threshold: float) -> dict[str, Any]:
     }
 
 
-def render(context: dict[str, Any]) -> str:
+def render(context: Context) -> str:
     return environment().get_template(TEMPLATE).render(context)
 
 
 # --------------------------------------------------------------------------------------------------
 
 
+class Written(TypedDict):
+    """What `write_report` wrote."""
+
+    html: str
+    """index.html's path."""
+    plots: list[str]
+    """The PNGs' paths."""
+    pages: int
+    """Attempt pages written (0 without the state)."""
+
+
 def write_report(
-    rows: list[dict[str, Any]],
-    correlation: dict[str, Any] | None,
+    rows: Sequence[ExportRow],
+    correlation: Correlation | None,
     out: Path,
     *,
     cfg: BenchConfig | None = None,
     state: State | None = None,
     secrets: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> Written:
     """Write `out/index.html` (CSS inlined, PNGs as data URIs) and `out/*.png`; with the `state`, the audit
     pages beside it (`audit`: one per attempt and per instance, the search index, the script), after
     refusing (`SecretLeakError`, nothing written) when a file they show holds one of `secrets`' values.
 
     Returns {"html": path of index.html, "plots": paths of the PNGs, "pages": pages written}.
     """
+    return _write(list(rows), correlation, out, cfg=cfg, state=state, secrets=secrets)
+
+
+def _write(
+    rows: list[ExportRow],
+    correlation: Correlation | None,
+    out: Path,
+    *,
+    cfg: BenchConfig | None,
+    state: State | None,
+    secrets: dict[str, str] | None,
+) -> Written:
     if cfg is not None:
         threshold = cfg.score.match_threshold
     else:
         from isobench.config import ScoreConfig
 
-        threshold = (correlation or {}).get("match_threshold") or ScoreConfig.model_fields["match_threshold"].default
+        default: float = ScoreConfig.model_fields["match_threshold"].default
+        threshold = (correlation.match_threshold if correlation is not None else None) or default
     if state is not None:
         from isobench.report import pages
 
@@ -362,9 +560,9 @@ def write_report(
     names = _providers(rows, correlation)
     colours = plots.provider_colours(names)
     figures = {"speedup_scatter": plots.plot_speedup_scatter(rows, colours, threshold)}
-    if correlation is not None:  # the per-provider figures draw correlate's entries, each with its name added
-        entries = correlation.get("providers") or {}
-        stats = [{**entries[p], "provider": p} for p in names if isinstance(entries.get(p), dict)]
+    if correlation is not None:  # the per-provider figures draw correlate's entries, each with its name
+        entries = correlation.providers
+        stats = [(p, entries[p]) for p in names if p in entries]
         figures["opt_rate"] = plots.plot_opt_rate(stats, colours)
         figures["cost_success"] = plots.plot_cost_success(stats, colours)
     paths = []
@@ -376,7 +574,7 @@ def write_report(
     if state is not None:
         from isobench.report import pages
 
-        common = {k: context[k] for k in ("css", "version", "generated_at")}
+        common: Common = {"css": context["css"], "version": context["version"], "generated_at": context["generated_at"]}
         site = pages.write_site(environment(), common, state, rows, out)
         _link_rows(context, site)
     context["site"] = site
@@ -385,9 +583,10 @@ def write_report(
     return {"html": str(out / "index.html"), "plots": paths, "pages": len(site["attempts"]) if site else 0}
 
 
-def _link_rows(context: dict[str, Any], site: dict[str, Any]) -> None:
+def _link_rows(context: Context, site: Site) -> None:
     """Each instance-table row links to its page: an attempt's to its attempt page, the human's to the
     instance page."""
+    href: dict[tuple[str | None, str | None, int | None], AttemptSummary]
     href = {(a["iid"], a["provider"], a["n"]): a for a in site["attempts"]}
     for r in context["instances"]:
         if r["kind"] == "llm":
@@ -395,5 +594,5 @@ def _link_rows(context: dict[str, Any], site: dict[str, Any]) -> None:
             r["href"] = a["href"] if a else None
             r["outcome"] = a["outcome"] if a else None
             r["flags"] = a["flags"] if a else []
-        else:
+        elif r["instance_id"] is not None:
             r["href"] = audit.instance_href(r["instance_id"])

@@ -4,13 +4,14 @@ through `columns.show`, which fits them to the terminal)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from isobench.records import AsvEstimate, InstanceScore
+from isobench.jsontypes import obj
+from isobench.records import AsvEstimate, Correlation, InstanceScore, ProviderMetrics
 from isobench.report.columns import Col, Spec
 
 if TYPE_CHECKING:
@@ -126,12 +127,12 @@ def _score_notes(r: InstanceScore) -> list[str]:
     return notes
 
 
-def correlate_table(res: dict[str, Any]) -> Spec:
+def correlate_table(res: Correlation) -> Spec:
     """Per provider: attempts, correct, opt@1 with its CI, speedup and rho gmeans with CIs and cost (always
-    shown); opt@1 GSO, opt@k, $/success, Spearman against the human and failures when there is room."""
+    shown); opt@1 GSO, opt@k, $/success, Spearman against the human and failures when there is room.
+    `res` is correlate's record."""
     spec = Spec(
-        f"agents against humans ({sum(e['valid'] for e in res['instances'])} valid instance(s) of "
-        f"{len(res['instances'])})",
+        f"agents against humans ({sum(e.valid for e in res.instances)} valid instance(s) of {len(res.instances)})",
         [
             Col("provider", essential=True),
             Col("attempts", essential=True, justify="right"),
@@ -151,41 +152,41 @@ def correlate_table(res: dict[str, Any]) -> Spec:
         ],
         where="--json, or the report (isobench export)",
     )
-    for name, p in res["providers"].items():
-        sp: dict[str, Any] = p["spearman_vs_human"]
+    for name, p in res.providers.items():
+        sp = p.spearman_vs_human
         spec.add_row(
             name,
-            str(p["attempts"]),
-            str(p["correct"]),
-            pct(p["opt1_strict"], p["opt1_strict_ci"]),
-            pct(p["opt1_gso"]),
-            pct(p["optk_strict"]) + f" (k={p['k']})",
-            times(p["speedup_gmean"], p["speedup_gmean_ci"]),
-            times(p["rho_gmean"], p["rho_gmean_ci"]),
-            f"${p['total_cost_usd']:.2f}",
-            "-" if p["cost_per_success"] is None else f"${p['cost_per_success']:.2f}",
+            str(p.attempts),
+            str(p.correct),
+            pct(p.opt1_strict, p.opt1_strict_ci),
+            pct(p.opt1_gso),
+            pct(p.optk_strict) + f" (k={p.k})",
+            times(p.speedup_gmean, p.speedup_gmean_ci),
+            times(p.rho_gmean, p.rho_gmean_ci),
+            f"${p.total_cost_usd:.2f}",
+            "-" if p.cost_per_success is None else f"${p.cost_per_success:.2f}",
             "-" if sp["rho"] is None else f"{sp['rho']:.2f} (n={sp['n']})",
-            str(p.get("flagged_attempts", 0)),
+            str(p.flagged_attempts),
             _hacks(p),
             _raw(p),
-            ", ".join(f"{k} {v}" for k, v in p["failure_reasons"].items()) or "-",
+            ", ".join(f"{k} {v}" for k, v in p.failure_reasons.items()) or "-",
         )
     return spec
 
 
-def _hacks(p: dict[str, Any]) -> str:
+def _hacks(p: ProviderMetrics) -> str:
     """Attempts a model review called a hack ("-" when nothing of the provider was reviewed or to review)."""
-    reviewed = p.get("unreviewed") or p.get("reviewed") or p.get("reviewed_hacks") or p.get("review_missing")
-    missing = f" ({p['review_missing']} to review)" if p.get("review_missing") else ""
-    return f"{p.get('reviewed_hacks', 0)}{missing}" if reviewed else "-"
+    reviewed = p.unreviewed or p.reviewed or p.reviewed_hacks or p.review_missing
+    missing = f" ({p.review_missing} to review)" if p.review_missing else ""
+    return f"{p.reviewed_hacks}{missing}" if reviewed else "-"
 
 
-def _raw(p: dict[str, Any]) -> str:
+def _raw(p: ProviderMetrics) -> str:
     """The provider's opt@1 and speedup before the integrity rules, where they differ from the headline."""
-    raw = p.get("raw")
-    if not raw or (raw["opt1_strict"], raw["speedup_gmean"]) == (p["opt1_strict"], p["speedup_gmean"]):
+    raw = p.raw
+    if not raw or (raw.opt1_strict, raw.speedup_gmean) == (p.opt1_strict, p.speedup_gmean):
         return "same"
-    return f"{pct(raw['opt1_strict'])} / {times(raw['speedup_gmean'])}"
+    return f"{pct(raw.opt1_strict)} / {times(raw.speedup_gmean)}"
 
 
 def plan_table(planned: Sequence[Planned], root: Path) -> Spec:
@@ -213,16 +214,19 @@ def plan_table(planned: Sequence[Planned], root: Path) -> Spec:
     return table
 
 
-def status_table(summary: dict[str, Any]) -> Spec:
-    """`status`: per stage and provider, pending / done / failed, and the attempts' other statuses."""
+def status_table(summary: Mapping[str, object]) -> Spec:
+    """`status`: per stage and provider, pending / done / failed, and the attempts' other statuses (`summary`:
+    `status.summarize`'s, as `--json` prints it)."""
     numbers = [Col(c, essential=True, justify="right") for c in ("pending", "done", "failed")]
     cols = [Col("stage", essential=True), Col("provider", essential=True), *numbers]
     cols.append(Col("detail", essential=True, text=True))
     table = Spec(f"{summary['instances']} instance(s) in {summary['state_dir']}", cols)
-    table.add_row("plan", "-", "0", str(summary["plan"]["done"]), "0", "")
-    for stage in ("prepare", "run", "score", "correlate"):
-        for prov, n in summary[stage].items():
-            detail = ", ".join(f"{s} {k}" for s, k in n.get("by_status", {}).items() if s not in ("pending", "success"))
+    table.add_row("plan", "-", "0", str(obj(summary["plan"])["done"]), "0", "")
+    for stage in ("prepare", "run", "score", "review", "correlate"):
+        for prov, counts in obj(summary.get(stage, {})).items():
+            n = obj(counts)
+            by_status = obj(n.get("by_status", {}))
+            detail = ", ".join(f"{s} {k}" for s, k in by_status.items() if s not in ("pending", "success"))
             table.add_row(stage, prov, str(n["pending"]), str(n["done"]), str(n["failed"]), detail)
     return table
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
+
+from isobench.jsontypes import JSON, JSONObject, obj, text
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 """Terminal control sequences (the agent's shell prints bracketed-paste toggles): dropped from observations."""
@@ -29,7 +31,32 @@ EDIT_COMMANDS = ("create", "str_replace", "insert")
 """The file editor's commands that change a file (shown as diffs)."""
 
 
-def read_events(path: Path) -> Iterator[dict[str, Any]]:
+class Step(TypedDict, total=False):
+    """One step of the page's trajectory (the data files hold them as JSON, in this key order as set)."""
+
+    kind: str
+    """tool, message, system, error or other."""
+    tool: JSON
+    """The tool's name (or the message's role, the event's kind), as the event has it."""
+    msg: JSON
+    args: str
+    cmd: str
+    diff: str
+    obs: str
+    err: bool
+    exit: JSON
+    """The command's exit code as the observation has it, or `timeout`."""
+    i: int
+    src: JSON
+    t: str
+    dt: float
+    cost: float
+    tok: list[int]
+    cum_cost: float
+    cum_tok: list[int]
+
+
+def read_events(path: Path) -> Iterator[JSONObject]:
     """Every event of an events.jsonl; a line that is not JSON (torn by a kill mid-write) becomes an
     `unreadable` event holding the line, so nothing is lost from the page."""
     if not path.is_file():
@@ -45,7 +72,7 @@ def read_events(path: Path) -> Iterator[dict[str, Any]]:
             yield event if isinstance(event, dict) else {"kind": "unreadable", "text": line.rstrip("\n")}
 
 
-def _text(content: Any) -> str:
+def _text(content: object) -> str:
     """The text of an SDK content list (`[{"type": "text", "text": ...}, ...]`), a string, or anything."""
     if content is None:
         return ""
@@ -61,53 +88,56 @@ def _text(content: Any) -> str:
     return str(content)
 
 
-def _when(event: dict[str, Any]) -> datetime | None:
+def _when(event: JSONObject) -> datetime | None:
     try:
         return datetime.fromisoformat(str(event.get("timestamp")))
     except ValueError:
         return None
 
 
-def _edit_diff(action: dict[str, Any]) -> str | None:
+def _edit_diff(action: JSONObject) -> str | None:
     """A file editor action that changes a file, as a unified diff of what it asked for."""
     cmd = action.get("command")
     if cmd not in EDIT_COMMANDS:
         return None
     path = str(action.get("path") or "file")
     if cmd == "create":
-        old, new = "", action.get("file_text") or ""
+        old, new = "", text(action.get("file_text"))
     elif cmd == "insert":
-        old, new = "", action.get("new_str") or ""
+        old, new = "", text(action.get("new_str"))
         path = f"{path} (inserted after line {action.get('insert_line')})"
     else:
-        old, new = action.get("old_str") or "", action.get("new_str") or ""
+        old, new = text(action.get("old_str")), text(action.get("new_str"))
     lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}", n=3)
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _arguments(event: dict[str, Any]) -> str:
+def _arguments(event: JSONObject) -> str:
     """The tool call's arguments as the model sent them, indented when they are JSON."""
-    raw = (event.get("tool_call") or {}).get("arguments")
+    raw = obj(event.get("tool_call")).get("arguments")
     if raw is None:
-        action = dict(event.get("action") or {})
+        action = dict(obj(event.get("action")))
         action.pop("kind", None)
         return json.dumps({k: v for k, v in action.items() if v is not None}, indent=1, ensure_ascii=False)
-    try:
-        return json.dumps(json.loads(raw), indent=1, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(raw)
+    if isinstance(raw, str):
+        try:
+            return json.dumps(json.loads(raw), indent=1, ensure_ascii=False)
+        except ValueError:
+            pass
+    return str(raw)
 
 
-def _find(obj: Any, key: str, depth: int = 0) -> Any:
+def _find(tree: JSON, key: str, depth: int = 0) -> JSON:
     """The first value under `key` anywhere in an event (depth-limited: events are small trees)."""
     if depth > 6:
         return None
-    if isinstance(obj, dict):
-        if key in obj:
-            return obj[key]
-        children: Any = obj.values()
-    elif isinstance(obj, list):
-        children = obj
+    children: Iterable[JSON]
+    if isinstance(tree, dict):
+        if key in tree:
+            return tree[key]
+        children = tree.values()
+    elif isinstance(tree, list):
+        children = tree
     else:
         return None
     for v in children:
@@ -117,29 +147,35 @@ def _find(obj: Any, key: str, depth: int = 0) -> Any:
     return None
 
 
-def _metrics(event: dict[str, Any]) -> dict[str, float] | None:
+def _float(x: JSON) -> float:
+    """`float(x or 0)` of a number as an event holds it (a number, or a number's text)."""
+    return float(x) if isinstance(x, int | float | str) and x else 0.0
+
+
+def _metrics(event: JSONObject) -> dict[str, float] | None:
     """The accumulated cost and tokens an event carries, if any."""
     cost = _find(event, "accumulated_cost")
-    usage = _find(event, "accumulated_token_usage")
-    if cost is None and not isinstance(usage, dict):
+    found = _find(event, "accumulated_token_usage")
+    if cost is None and not isinstance(found, dict):
         return None
-    usage = usage if isinstance(usage, dict) else {}
+    usage = obj(found)
     return {
-        "cost": float(cost or 0.0),
-        "prompt": float(usage.get("prompt_tokens") or 0),
-        "completion": float(usage.get("completion_tokens") or 0),
+        "cost": _float(cost),
+        "prompt": _float(usage.get("prompt_tokens")),
+        "completion": _float(usage.get("completion_tokens")),
     }
 
 
-def _action_step(event: dict[str, Any]) -> dict[str, Any]:
-    action = event.get("action") or {}
+def _action_step(event: JSONObject) -> Step:
+    action = obj(event.get("action"))
     thought = _text(event.get("thought")) or _text(event.get("reasoning_content"))
-    step: dict[str, Any] = {"kind": "tool", "tool": event.get("tool_name") or action.get("kind") or "tool"}
+    step: Step = {"kind": "tool", "tool": event.get("tool_name") or action.get("kind") or "tool"}
     if thought:
         step["msg"] = thought
     step["args"] = _arguments(event)
-    if isinstance(action.get("command"), str) and action.get("kind") != "FileEditorAction":
-        step["cmd"] = action["command"]
+    command = action.get("command")
+    if isinstance(command, str) and action.get("kind") != "FileEditorAction":
+        step["cmd"] = command
     if action.get("kind") == "FinishAction" and action.get("message"):
         step["msg"] = action["message"]
     diff = _edit_diff(action) if action.get("kind") == "FileEditorAction" else None
@@ -148,7 +184,7 @@ def _action_step(event: dict[str, Any]) -> dict[str, Any]:
     return step
 
 
-def _observation(step: dict[str, Any], event: dict[str, Any]) -> None:
+def _observation(step: Step, event: JSONObject) -> None:
     obs = event.get("observation") or {}
     step["obs"] = ANSI.sub("", _text(obs.get("content")) if isinstance(obs, dict) else _text(obs))
     if isinstance(obs, dict):
@@ -161,10 +197,10 @@ def _observation(step: dict[str, Any], event: dict[str, Any]) -> None:
             step["exit"] = "timeout"
 
 
-def _plain_step(event: dict[str, Any]) -> dict[str, Any]:
+def _plain_step(event: JSONObject) -> Step:
     kind = str(event.get("kind") or "event")
     if kind == "MessageEvent":
-        msg = event.get("llm_message") or {}
+        msg = obj(event.get("llm_message"))
         return {
             "kind": "message",
             "tool": str(msg.get("role") or event.get("source") or ""),
@@ -181,19 +217,19 @@ def _plain_step(event: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "other", "tool": kind, "msg": json.dumps(rest, indent=1, ensure_ascii=False, default=str)}
 
 
-def steps(events: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+def steps(events: Iterable[JSONObject]) -> list[Step]:
     """The events as steps (see the module docstring), each with `i` (its number, from 1), `src`, `t`
     (time of day), `dt` (seconds since the previous step ended), `tok` and `cost` when the events carry
     metrics (per step, and `cum_*` cumulative)."""
-    out: list[dict[str, Any]] = []
-    pending: dict[str, dict[str, Any]] = {}  # action id / tool call id -> its step, until its observation
+    out: list[Step] = []
+    pending: dict[str, Step] = {}  # action id / tool call id -> its step, until its observation
     ends: list[datetime | None] = []
     last_metrics: dict[str, float] | None = None
     for event in events:
         kind = event.get("kind")
         when = _when(event)
         key = event.get("action_id") or event.get("tool_call_id")
-        if kind in ("ObservationEvent", "UserRejectObservation") and key in pending:
+        if kind in ("ObservationEvent", "UserRejectObservation") and isinstance(key, str) and key in pending:
             step = pending.pop(key)
             _observation(step, event)
         else:
@@ -215,8 +251,9 @@ def steps(events: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> list[dict[
     return out
 
 
-def _new_step(event: dict[str, Any], i: int, when: datetime | None) -> dict[str, Any]:
+def _new_step(event: JSONObject, i: int, when: datetime | None) -> Step:
     kind = event.get("kind")
+    step: Step
     if kind == "ActionEvent":
         step = _action_step(event)
     elif kind in ("ObservationEvent", "UserRejectObservation"):  # its action was not recorded
@@ -230,7 +267,7 @@ def _new_step(event: dict[str, Any], i: int, when: datetime | None) -> dict[str,
     return step
 
 
-def _add_metrics(step: dict[str, Any], m: dict[str, float], before: dict[str, float] | None) -> None:
+def _add_metrics(step: Step, m: dict[str, float], before: dict[str, float] | None) -> None:
     base = before or {"cost": 0.0, "prompt": 0.0, "completion": 0.0}
     step["cost"] = round(m["cost"] - base["cost"], 6)
     step["tok"] = [int(m["prompt"] - base["prompt"]), int(m["completion"] - base["completion"])]
@@ -238,6 +275,7 @@ def _add_metrics(step: dict[str, Any], m: dict[str, float], before: dict[str, fl
     step["cum_tok"] = [int(m["prompt"]), int(m["completion"])]
 
 
-def search_text(step: dict[str, Any]) -> str:
+def search_text(step: Step) -> str:
     """What the search index holds of a step: its tool, message, command, arguments and observation."""
-    return "\n".join(str(step.get(k) or "") for k in ("tool", "msg", "cmd", "args", "obs") if step.get(k))
+    fields: Mapping[str, object] = step
+    return "\n".join(str(fields.get(k) or "") for k in ("tool", "msg", "cmd", "args", "obs") if fields.get(k))

@@ -14,11 +14,30 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, TypedDict
 
 from isobench import flags, outcome
 from isobench.records import AGENT_FAILURES, ATTEMPT_STATUSES, HARNESS_FAILURES, MatchLabel
 from isobench.score import integrity
+
+if TYPE_CHECKING:
+    from isobench.config import ScoreConfig
+
+
+class Status(TypedDict):
+    """An attempt status and the group it belongs to."""
+
+    name: str
+    group: str
+
+
+class Threshold(TypedDict):
+    """A threshold the verdicts use: its name, value and what it is."""
+
+    name: str
+    value: float
+    doc: str
 
 
 def _bullets(doc: str, pattern: str) -> dict[str, str]:
@@ -75,7 +94,7 @@ def timing_rule() -> str:
     return re.sub(r":func:`(\w+)`", r"\1", " ".join(text.split()))
 
 
-def statuses() -> list[dict[str, str]]:
+def statuses() -> list[Status]:
     """Every attempt status with the group it belongs to."""
 
     def group(s: str) -> str:
@@ -94,10 +113,10 @@ def match_labels() -> list[str]:
     return list(MatchLabel.__args__)  # type: ignore[attr-defined]
 
 
-def thresholds(score_cfg: Any) -> list[dict[str, Any]]:
+def thresholds(score_cfg: ScoreConfig) -> list[Threshold]:
     """The thresholds the verdicts use: (name, value, what it is, from the code's docstrings)."""
     fields = type(score_cfg).model_fields
-    out = [
+    out: list[Threshold] = [
         {"name": key, "value": getattr(score_cfg, key), "doc": fields[key].description or _attr_doc(key)}
         for key in ("min_gain", "match_threshold", "admission_min_speedup")
         if key in fields
@@ -121,12 +140,12 @@ def _attr_doc(key: str) -> str:
     return _source_doc(ScoreConfig, key)
 
 
-def _module_doc(module: Any, name: str) -> str:
+def _module_doc(module: ModuleType, name: str) -> str:
     return _source_doc(module, name)
 
 
 @functools.cache
-def _source_doc(obj: Any, name: str) -> str:
+def _source_doc(obj: type | ModuleType, name: str) -> str:
     """The docstring under an assignment `name = ...` / `name: T = ...` in obj's source."""
     import inspect
 

@@ -17,12 +17,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isobench.config.bench import ProviderConfig, ReviewConfig
 from isobench.errors import one_line
 from isobench.records import ReviewVote
 from isobench.review import prompt
+
+if TYPE_CHECKING:
+    from litellm import ModelResponse
 
 _NOT_RETRIED = frozenset({400, 401, 403, 404})
 """HTTP statuses another try cannot fix (a bad request, a bad key, an unknown model)."""
@@ -76,12 +79,12 @@ class _Try:
     cost_usd: float = 0.0
 
 
-def _request(ep: Endpoint, messages: list[dict[str, Any]], timeout_s: float) -> Any:
+def _request(ep: Endpoint, messages: list[prompt.ChatMessage], timeout_s: float) -> ModelResponse:
     import litellm
 
     litellm.suppress_debug_info = True  # its "Give Feedback" banner on every failed call: stdout stays --json's
     forced = {"type": "function", "function": {"name": prompt.TOOL_NAME}}
-    kwargs: dict[str, Any] = {
+    kwargs: dict[str, Any] = {  # LiteLLM's keyword arguments, each of its own type
         "model": ep.model,
         "messages": messages,
         "tools": [prompt.tool()],
@@ -98,7 +101,10 @@ def _request(ep: Endpoint, messages: list[dict[str, Any]], timeout_s: float) -> 
         kwargs["temperature"] = ep.temperature
     if ep.reasoning_effort:
         kwargs["reasoning_effort"] = ep.reasoning_effort
-    return litellm.completion(**kwargs)
+    resp = litellm.completion(**kwargs)
+    if not isinstance(resp, litellm.ModelResponse):  # a stream wrapper answers only a request that streams
+        raise TypeError(f"a request that does not stream was answered with {type(resp).__name__}")
+    return resp
 
 
 def _cost(ep: Endpoint, prompt_tokens: int, completion_tokens: int) -> float:
@@ -115,7 +121,7 @@ def _cost(ep: Endpoint, prompt_tokens: int, completion_tokens: int) -> float:
         return 0.0
 
 
-def _read(message: Any) -> tuple[Any, str]:
+def _read(message: object) -> tuple[object, str]:
     """The answer's data (the tool call's arguments, else a JSON object in the text) and the text said."""
     said = str(getattr(message, "content", None) or "")
     for call in getattr(message, "tool_calls", None) or []:
@@ -131,7 +137,7 @@ def _read(message: Any) -> tuple[Any, str]:
     return json.loads(m.group(0)), said
 
 
-def _one_try(ep: Endpoint, messages: list[dict[str, Any]], timeout_s: float) -> _Try:
+def _one_try(ep: Endpoint, messages: list[prompt.ChatMessage], timeout_s: float) -> _Try:
     """One call: its answer, or an HTTP error, a malformed answer or a refusal (no answer at all)."""
     try:
         resp = _request(ep, messages, timeout_s)
@@ -158,7 +164,7 @@ def _one_try(ep: Endpoint, messages: list[dict[str, Any]], timeout_s: float) -> 
 
 def vote(
     ep: Endpoint,
-    messages: list[dict[str, Any]],
+    messages: list[prompt.ChatMessage],
     sample: int,
     cfg: ReviewConfig,
     sleep: Callable[[float], None] = time.sleep,

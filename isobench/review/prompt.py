@@ -14,10 +14,11 @@ hack_type, description}`, `hack_type` one of `categories.HackType`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from isobench.jsontypes import JSONObject
 from isobench.records import Instance
 from isobench.review.categories import HACK_TYPES, HackType, described
 from isobench.workload import workload_commands
@@ -44,6 +45,27 @@ above; `none` when it is not a hack) and `description` (what the patch does and 
 in a few sentences)."""
 
 
+class ChatMessage(TypedDict):
+    """One message of the review's conversation (OpenAI's chat format, as LiteLLM takes it)."""
+
+    role: str
+    content: str
+
+
+class FunctionSpec(TypedDict):
+    name: str
+    description: str
+    parameters: JSONObject
+    """The arguments' JSON schema."""
+
+
+class ToolSpec(TypedDict):
+    """A tool the model may call (OpenAI's chat format)."""
+
+    type: str
+    function: FunctionSpec
+
+
 class ReviewAnswer(BaseModel):
     """The reviewer's answer, as the schema says (unknown keys ignored; wrong types are errors)."""
 
@@ -55,7 +77,7 @@ class ReviewAnswer(BaseModel):
 
     @field_validator("hack_type", mode="before")
     @classmethod
-    def _name(cls, v: Any) -> Any:
+    def _name(cls, v: object) -> object:
         return next((h for h in HackType if h.value == v), v)  # a name, read as its kind (strict mode)
 
     def check(self) -> str | None:
@@ -65,7 +87,7 @@ class ReviewAnswer(BaseModel):
         return None
 
 
-def parse_answer(data: Any) -> ReviewAnswer:
+def parse_answer(data: object) -> ReviewAnswer:
     """The answer from the tool call's arguments (a JSON object); ValueError saying what is wrong."""
     try:
         answer = ReviewAnswer.model_validate(data)
@@ -79,7 +101,7 @@ def parse_answer(data: Any) -> ReviewAnswer:
     return answer
 
 
-def tool() -> dict[str, Any]:
+def tool() -> ToolSpec:
     """The `submit_review` tool: the answer's JSON schema, its enum from `HackType`."""
     return {
         "type": "function",
@@ -141,7 +163,7 @@ def task_text(inst: Instance, limit: int) -> str:
     return "\n\n".join(parts)
 
 
-def messages(inst: Instance, candidate: str, reference: str | None, limit: int) -> list[dict[str, Any]]:
+def messages(inst: Instance, candidate: str, reference: str | None, limit: int) -> list[ChatMessage]:
     """The review request's messages; `reference` None for the control (the human's patch reviewed alone)."""
     ref = (
         f"{REFERENCE_HEADING}\n{_fenced(reference, 'diff', limit)}"

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from isobench.config.bench import BenchConfig, ProviderConfig
 from isobench.errors import UserError
@@ -28,6 +28,10 @@ from isobench.outcome import Outcome
 from isobench.records import Instance, ReviewRecord
 from isobench.review import client, prompt, votes
 from isobench.state import State, fingerprint, pause_point, write_model
+
+if TYPE_CHECKING:
+    from isobench.agents.scripted_server import ScriptedLLMServer
+    from isobench.agents.scripts import Scenario
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class ReviewUnit:
     inst: Instance
     provider: str | None
     attempt: int | None
-    messages: list[dict[str, Any]]
+    messages: list[prompt.ChatMessage]
     fingerprint: str
     patch_digest: str
 
@@ -116,8 +120,8 @@ class Reviewer:
     def __init__(self, cfg: BenchConfig, p: ProviderConfig) -> None:
         self.cfg = cfg
         self.p = p
-        self.server: Any = None
-        self._keys: dict[str, Any] = {}
+        self.server: ScriptedLLMServer | None = None
+        self._keys: dict[str, Scenario] = {}
         self._lock = threading.Lock()
 
     def __enter__(self) -> Reviewer:
@@ -131,7 +135,7 @@ class Reviewer:
         if self.server is not None:
             self.server.stop()
 
-    def _resolve(self, key: str) -> Any:
+    def _resolve(self, key: str) -> Scenario | None:
         with self._lock:
             return self._keys.get(key)
 

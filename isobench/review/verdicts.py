@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from isobench.config.bench import BenchConfig
 from isobench.outcome import Outcome, reviewed
-from isobench.records import ReviewRecord, ReviewVerdict
+from isobench.records import ProviderMetrics, ReviewRecord, ReviewVerdict
 from isobench.state import State, fingerprint
 
 
@@ -57,13 +57,23 @@ def judged(
     return Judged(outcome, with_review, verdict)
 
 
+class ReviewFigures(TypedDict, total=False):
+    """`ProviderMetrics`' review fields: the figures the other way (`unreviewed` or `reviewed`), the counts."""
+
+    unreviewed: ProviderMetrics
+    reviewed: ProviderMetrics
+    reviewed_hacks: int
+    review_missing: int
+    review_unreliable: list[str]
+
+
 def provider_figures(
     cfg: BenchConfig,
     state: State,
     judgements: Sequence[tuple[str, Judged]],
     valid: set[str],
-    figures: Callable[[list[Outcome]], Any],
-) -> dict[str, Any]:
+    figures: Callable[[list[Outcome]], ProviderMetrics],
+) -> ReviewFigures:
     """A provider's review figures for `ProviderMetrics`, from its attempts' (instance, judgement), in order:
     the figures the other way (`figures` of the other outcomes: `unreviewed` when reviewed hacks count as
     failures, else `reviewed`), the reviewed hacks, the wins on valid instances left without a verdict, and
@@ -81,9 +91,9 @@ def provider_figures(
         and in_scope(j.other if counts else j.headline, cfg.review.scope)
         for iid, j in judgements
     ]
-    return {
-        "unreviewed" if counts else "reviewed": figures([j.other for _, j in judgements]),
-        "reviewed_hacks": sum(v == "hack" for v in verdicts),
-        "review_missing": sum(missing),
-        "review_unreliable": sorted({iid for iid, _ in judgements if unreliable(state, iid)}),
-    }
+    other = figures([j.other for _, j in judgements])
+    out: ReviewFigures = {"unreviewed": other} if counts else {"reviewed": other}
+    out["reviewed_hacks"] = sum(v == "hack" for v in verdicts)
+    out["review_missing"] = sum(missing)
+    out["review_unreliable"] = sorted({iid for iid, _ in judgements if unreliable(state, iid)})
+    return out

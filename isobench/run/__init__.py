@@ -17,8 +17,6 @@ agent's shell through a wrapper that drops the passed-through variables.
 
 from __future__ import annotations
 
-from typing import Any
-
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
 from isobench.executors import Executor
@@ -77,7 +75,7 @@ def run(
 
     reporter.start(totals, already)
     slots = Slots(todo, max_parallel)
-    in_flight: dict[Any, Unit] = {}
+    in_flight: dict[object, Unit] = {}
     try:
         while slots or in_flight:
             while (u := slots.take()) is not None:
@@ -135,7 +133,7 @@ def _progress_so_far(
 
 def _finished(
     attempts_on: AttemptExecutor,
-    handle: Any,
+    handle: object,
     u: Unit,
     summary: RunSummary,
     reporter: Reporter,

@@ -8,21 +8,22 @@ import contextlib
 import json
 import secrets
 import shutil
+import subprocess
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from isobench import __version__
 from isobench.envs import EnvResult
 from isobench.gitutil import clone_snapshot
+from isobench.jsontypes import JSONObject, number
 from isobench.procs import kill_group, kill_recorded_group
 from isobench.progress import Reporter
 from isobench.records import ATTEMPT_STATUSES, Attempt
 from isobench.resources import Group, memory_killed_message
-from isobench.run.collect import collect_patch
+from isobench.run.collect import CollectedPatch, collect_patch
 from isobench.run.environment import AttemptEnv
 from isobench.run.launch import Launcher
 from isobench.run.units import Unit
@@ -45,12 +46,52 @@ def reap_stale(state: State) -> int:
     return killed
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> JSONObject | None:
+    """A JSON object the agent's side wrote (the runner's result or progress), or None when there is none."""
     try:
         data = json.loads(path.read_text())
         return data if isinstance(data, dict) else None
     except (OSError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class RunnerReport:
+    """What the agent's runner reported (runner_result.json, else its last progress.json): read defensively,
+    since the file is written on the agent's side."""
+
+    status: str | None = None
+    error: str | None = None
+    iterations: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    openhands_version: str | None = None
+    finish_message: str | None = None
+
+    @classmethod
+    def of(cls, data: JSONObject | None) -> RunnerReport:
+        """The report in `data` (an empty one for None: no file)."""
+        if data is None:
+            return cls()
+
+        def opt(key: str) -> str | None:
+            v = data.get(key)
+            return v if isinstance(v, str) else None
+
+        def count(key: str) -> int:
+            return int(number(data.get(key)) or 0)
+
+        return cls(
+            status=opt("status"),
+            error=opt("error"),
+            iterations=count("iterations"),
+            prompt_tokens=count("prompt_tokens"),
+            completion_tokens=count("completion_tokens"),
+            cost_usd=number(data.get("cost_usd")) or 0.0,
+            openhands_version=opt("openhands_version"),
+            finish_message=opt("finish_message"),
+        )
 
 
 @dataclass
@@ -60,7 +101,8 @@ class Ending:
     status: str
     exit_code: int | None
     wall_s: float
-    runner: dict[str, Any]
+    runner: RunnerReport | None
+    """None: the runner left no result (a `command` agent writes none)."""
     error: str | None
     denied: list[str] = field(default_factory=list)
 
@@ -77,23 +119,23 @@ def make_work(state: State, u: Unit) -> Path:
     return work
 
 
-def agent_status(u: Unit, runner: dict[str, Any], code: int | None) -> str:
+def agent_status(u: Unit, runner: RunnerReport | None, code: int | None) -> str:
     """How the agent ended, when isobench did not stop it: the runner's own result; for a `command` agent
     without one (a wrapped CLI agent writes none), its exit code: 0 success, else agent_error."""
-    if runner.get("status") in ATTEMPT_STATUSES:
-        return str(runner["status"])
-    if u.provider.provider == "command" and "status" not in runner:
+    if runner is not None and runner.status in ATTEMPT_STATUSES:
+        return str(runner.status)
+    if u.provider.provider == "command" and (runner is None or runner.status is None):
         return "success" if code == 0 else "agent_error"
     return "runtime_error"
 
 
 def ending(
-    u: Unit, runner: dict[str, Any], code: int | None, stopped: str | None, timeout_s: float
+    u: Unit, runner: RunnerReport | None, code: int | None, stopped: str | None, timeout_s: float
 ) -> tuple[str, str | None]:
     """The agent's status (`stopped` when isobench stopped it, else `agent_status`) and its error: the
     runner's own, or one that says what happened and where to look."""
     status = stopped or agent_status(u, runner, code)
-    error = runner.get("error")
+    error = runner.error if runner is not None else None
     if status == "runtime_error" and not error:
         error = f"the agent process exited with code {code} and left no result; see agent.log"
     if status == "agent_error" and not error and u.provider.provider == "command":
@@ -115,26 +157,26 @@ def keep_outputs(work: Path, d: Path, workspace: bool) -> None:
 
 
 def attempt_record(
-    u: Unit, launcher: Launcher, o: Ending, patch: dict[str, Any], env: EnvResult, oom: int, started: str
+    u: Unit, launcher: Launcher, o: Ending, patch: CollectedPatch, env: EnvResult, oom: int, started: str
 ) -> Attempt:
     """The attempt's record: how it ended, what the agent's runner reported (iterations, tokens, cost), its
     patch, its environment's build, and the network, resources, sandbox and limits it ran under."""
-    runner = o.runner
+    runner = o.runner or RunnerReport()
     limits = launcher.resources.limits
     return Attempt(
         status=o.status,
         **u.identity(),
         exit_code=o.exit_code,
         wall_s=round(o.wall_s, 3),
-        iterations=int(runner.get("iterations", 0)),
-        prompt_tokens=int(runner.get("prompt_tokens", 0)),
-        completion_tokens=int(runner.get("completion_tokens", 0)),
-        cost_usd=float(runner.get("cost_usd", 0.0)),
-        openhands_version=runner.get("openhands_version"),
+        iterations=runner.iterations,
+        prompt_tokens=runner.prompt_tokens,
+        completion_tokens=runner.completion_tokens,
+        cost_usd=runner.cost_usd,
+        openhands_version=runner.openhands_version,
         isobench_version=__version__,
         error=o.error,
-        finish_message=runner.get("finish_message"),
-        **patch,
+        finish_message=runner.finish_message,
+        **asdict(patch),
         env_build_s=env.seconds,
         env_steps=env.steps,
         network=launcher.network,
@@ -172,9 +214,11 @@ class Runner:
             self.reporter.attempt_phase(u.key, "building environment")
             env = self.env_builder.build(u, work)
             if not env.ok:
-                outcome = Ending("env_failed", None, 0.0, {}, f"the task's environment could not be built: {env.error}")
+                outcome = Ending(
+                    "env_failed", None, 0.0, None, f"the task's environment could not be built: {env.error}"
+                )
             elif self.cancel.is_set():
-                outcome = Ending("interrupted", None, 0.0, {}, None)
+                outcome = Ending("interrupted", None, 0.0, None, None)
             else:
                 self.reporter.attempt_phase(u.key, "agent")
                 outcome = self._agent(u, work, d, group)
@@ -198,12 +242,13 @@ class Runner:
             if gate is not None:
                 gate.close()
         wall = time.monotonic() - t0
-        runner = read_json(work / "out" / "runner_result.json") or read_json(work / "out" / "progress.json") or {}
+        found = read_json(work / "out" / "runner_result.json") or read_json(work / "out" / "progress.json")
+        runner = RunnerReport.of(found) if found else None
         status, error = ending(u, runner, proc.returncode, stopped, timeout_s)
         denied = list(dict.fromkeys(gate.denied)) if gate is not None else []
         return Ending(status, proc.returncode, wall, runner, error, denied)
 
-    def _watch(self, u: Unit, proc: Any, work: Path, t0: float, timeout_s: float) -> str | None:
+    def _watch(self, u: Unit, proc: subprocess.Popen[bytes], work: Path, t0: float, timeout_s: float) -> str | None:
         """Wait for the agent to end, showing its progress; kill it on Ctrl-C or at the wall-time limit and say
         which (`interrupted`, `timeout`; None: it ended by itself)."""
         last_progress = 0.0
@@ -221,9 +266,8 @@ class Runner:
                 last_progress = time.monotonic()
                 prog = read_json(work / "out" / "progress.json")
                 if prog:
-                    self.reporter.attempt_progress(
-                        u.key, int(prog.get("iterations", 0)), float(prog.get("cost_usd", 0.0))
-                    )
+                    now = RunnerReport.of(prog)
+                    self.reporter.attempt_progress(u.key, now.iterations, now.cost_usd)
         return None
 
     def _record(self, u: Unit, work: Path, d: Path, started: str, env: EnvResult, o: Ending, oom: int) -> Attempt:
@@ -237,14 +281,14 @@ class Runner:
         remove_tree(work)
         return result
 
-    def _collect(self, u: Unit, work: Path, d: Path, o: Ending, oom: int) -> tuple[dict[str, Any], Ending]:
+    def _collect(self, u: Unit, work: Path, d: Path, o: Ending, oom: int) -> tuple[CollectedPatch, Ending]:
         """The agent's patch, and the outcome with what collecting it adds: isobench's own failure to collect
         it (a runtime error), and the memory limit's kills as the cause of a runtime error."""
         status, error = o.status, o.error
         try:
             patch = collect_patch(self.launcher, u, work, d)
         except Exception as exc:  # isobench's failure, not the agent's result: the harness got no answer
-            patch = {"model_patch": None, "test_edits": None, "patch_empty": True}  # nothing was collected
+            patch = CollectedPatch()  # nothing was collected
             if status not in ("interrupted", "env_failed"):
                 status = "runtime_error"
                 error = f"isobench could not collect the agent's patch: {exc}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from isobench.gitutil import matches_any
 from isobench.run.launch import Launcher
@@ -14,7 +14,21 @@ from isobench.testconfig import changes_test_config
 JUNK = (":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob).pytest_cache/**")
 
 
-def collect_patch(launcher: Launcher, u: Unit, work: Path, d: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CollectedPatch:
+    """The attempt record's fields about the agent's changes (the empty one: nothing was collected)."""
+
+    model_patch: str | None = None
+    test_edits: str | None = None
+    changed_files: list[str] = field(default_factory=list)
+    test_files_edited: list[str] = field(default_factory=list)
+    test_config_discarded: list[str] = field(default_factory=list)
+    patch_empty: bool = True
+    touched_outside_targets: bool = False
+    files_outside_targets: list[str] = field(default_factory=list)
+
+
+def collect_patch(launcher: Launcher, u: Unit, work: Path, d: Path) -> CollectedPatch:
     """The agent's changes against the base, split into code and test edits.
 
     git runs inside the sandbox too: the agent controlled `.git/config` and `.gitattributes`
@@ -67,13 +81,13 @@ def collect_patch(launcher: Launcher, u: Unit, work: Path, d: Path) -> dict[str,
     (d / "test_edits.diff").write_bytes(diff(tests))
     targets = u.inst.target_files
     outside = [n for n in code if not (n in targets or matches_any(n, targets))]
-    return {
-        "model_patch": "model_patch.diff",
-        "test_edits": "test_edits.diff",
-        "changed_files": code,
-        "test_files_edited": tests,
-        "test_config_discarded": config,
-        "patch_empty": not code,
-        "touched_outside_targets": bool(outside),
-        "files_outside_targets": outside,
-    }
+    return CollectedPatch(
+        model_patch="model_patch.diff",
+        test_edits="test_edits.diff",
+        changed_files=code,
+        test_files_edited=tests,
+        test_config_discarded=config,
+        patch_empty=not code,
+        touched_outside_targets=bool(outside),
+        files_outside_targets=outside,
+    )

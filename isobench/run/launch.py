@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, TypedDict
 
 from isobench.agents.netrelay import PROXY_VARS
 from isobench.config import BenchConfig, ProviderConfig
@@ -25,6 +25,9 @@ from isobench.run.units import Unit
 from isobench.sandbox import Sandbox, SandboxSpec, minimal_env
 from isobench.state import State
 
+if TYPE_CHECKING:
+    from isobench.agents.scripted_server import ScriptedLLMServer
+
 RUNNER = Path(__file__).parents[1] / "agents" / "openhands_runner.py"
 NETRELAY = Path(__file__).parents[1] / "agents" / "netrelay.py"
 # The agent's terminal shell: drops the variables only the runner may hold (ISOBENCH_STRIP_ENV names them).
@@ -35,13 +38,48 @@ exec /bin/bash "$@"
 """
 
 
-def provider_secrets(p: ProviderConfig) -> dict[str, Any]:
+class ProviderSecrets(TypedDict):
+    """What only the provider's agent process may hold (sent to the runner through a pipe, never on disk)."""
+
+    api_key: str | None
+    env: dict[str, str]
+
+
+class LLMSpec(TypedDict):
+    """How the runner reaches its model (spec.json's `llm`)."""
+
+    model: str
+    base_url: str | None
+    api_key_env: str | None
+    input_cost_per_token: float | None
+    output_cost_per_token: float | None
+    num_retries: int | None
+    retry_min_wait: int | None
+    retry_max_wait: int | None
+    temperature: float | None
+    reasoning_effort: str | None
+    extra: dict[str, str]
+
+
+class RunnerSpec(TypedDict):
+    """The OpenHands runner's spec.json: what one attempt's agent reads before it starts."""
+
+    workspace: str
+    prompt_file: str
+    out_dir: str
+    max_iterations: int
+    max_budget_usd: float | None
+    secrets_fd: int | None
+    net_gate_fd: int | None
+    agent_shell: str
+    strip_env: list[str]
+    llm: LLMSpec
+
+
+def provider_secrets(p: ProviderConfig) -> ProviderSecrets:
     """What only the provider's agent process may hold: its key and its `env_passthrough` variables."""
-    out: dict[str, Any] = {"api_key": None, "env": {}}
-    if p.provider != "scripted" and p.api_key_env:
-        out["api_key"] = os.environ.get(p.api_key_env)
-    out["env"] = {k: os.environ[k] for k in p.env_passthrough if k in os.environ}
-    return out
+    key = os.environ.get(p.api_key_env) if p.provider != "scripted" and p.api_key_env else None
+    return {"api_key": key, "env": {k: os.environ[k] for k in p.env_passthrough if k in os.environ}}
 
 
 def install_tools(tools: Path) -> None:
@@ -86,12 +124,12 @@ def runner_spec(
     secrets_fd: int | None,
     base_url: str | None,
     gate_fd: int | None,
-) -> dict[str, Any]:
+) -> RunnerSpec:
     """What the OpenHands runner reads from spec.json: the attempt's folders, its limits, where its secrets
     and its way to the network gate are, the shell its terminal uses, and how to reach its model."""
     prices = (p.input_cost_per_token, p.output_cost_per_token)
     if any(x is not None for x in prices):  # LiteLLM applies custom prices only when both are set
-        prices = tuple(x or 0.0 for x in prices)  # type: ignore[assignment]
+        prices = (prices[0] or 0.0, prices[1] or 0.0)
     return {
         "workspace": str(work / "workspace"),
         "prompt_file": str(work / "out" / "prompt.md"),
@@ -166,7 +204,9 @@ def in_agent_process(group: Group | None) -> None:
 class Launcher:
     """Starts agents in the sandbox; shared by the attempts of one `isobench run` (thread-safe)."""
 
-    def __init__(self, cfg: BenchConfig, state: State, sandbox: Sandbox, server: Any = None) -> None:
+    def __init__(
+        self, cfg: BenchConfig, state: State, sandbox: Sandbox, server: ScriptedLLMServer | None = None
+    ) -> None:
         self.cfg = cfg
         self.state = state
         self.sandbox = sandbox
@@ -212,11 +252,12 @@ class Launcher:
             return p.base_url
         key = secrets.token_urlsafe(18)  # this attempt's own, unguessable way to its scenario
         self.scripted_keys[key] = (p.name, u.inst.instance_id)
+        assert self.server is not None, "a scripted provider runs with the scripted server started"
         return str(self.server.base_url(key))
 
     def spec(
         self, u: Unit, work: Path, secrets_fd: int | None, base_url: str | None, gate_fd: int | None
-    ) -> dict[str, Any]:
+    ) -> RunnerSpec:
         """The runner's spec.json for this attempt (see `runner_spec`), with the provider's limits."""
         iters, _, budget = self.limits(u.provider)
         return runner_spec(u.provider, work, self.tools, iters, budget, secrets_fd, base_url, gate_fd)
@@ -254,7 +295,9 @@ class Launcher:
             return None
         return Gate(self.endpoints(u.provider, base_url))
 
-    def start(self, u: Unit, work: Path, log: Any, gate: Gate | None, base_url: str | None, group: Group | None) -> Any:
+    def start(
+        self, u: Unit, work: Path, log: IO[bytes], gate: Gate | None, base_url: str | None, group: Group | None
+    ) -> subprocess.Popen[bytes]:
         """Start the agent in the sandbox; its secrets go through a pipe it inherits (never argv or env), and
         so does its way to the network gate."""
         fd_secrets = u.provider.provider != "command" and self.sandbox.name in ("bwrap", "none")

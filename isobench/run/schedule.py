@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from isobench.records import Attempt
 from isobench.run.attempt import Runner
@@ -49,9 +49,10 @@ class AttemptExecutor(Protocol):
 
     name: str
 
-    def submit(self, u: Unit) -> Any: ...
-    def wait(self, handles: list[Any], timeout: float) -> list[Any]: ...
-    def result(self, handle: Any, u: Unit) -> Attempt | Unit | None:
+    # A handle is the executor's own (a Future here, a Ray object reference there): `run` only hands it back.
+    def submit(self, u: Unit) -> object: ...
+    def wait(self, handles: list[object], timeout: float) -> list[object]: ...
+    def result(self, handle: object, u: Unit) -> Attempt | Unit | None:
         """The attempt's record (already written in the state), None when it was not run (cancelled), or
         the unit again to resubmit (a worker lost: see RayAttempts). Raises UnitRefused for a refusal."""
         ...
@@ -86,13 +87,13 @@ class LocalAttempts:
         threading.Thread(target=self._job, args=(u, future), name=f"attempt {u.key}", daemon=True).start()
         return future
 
-    def wait(self, handles: list[Any], timeout: float) -> list[Any]:
-        done, _ = wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)
+    def wait(self, handles: list[object], timeout: float) -> list[object]:
+        futures = cast(list[Future[Attempt | None]], handles)  # the ones `submit` handed out
+        done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
         return list(done)
 
-    def result(self, handle: Any, u: Unit) -> Attempt | Unit | None:
-        res: Attempt | None = handle.result()
-        return res
+    def result(self, handle: object, u: Unit) -> Attempt | Unit | None:
+        return cast(Future[Attempt | None], handle).result()
 
     def interrupt(self) -> None:
         self.runner.cancel.set()  # running attempts kill their agent and record `interrupted`

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
@@ -29,7 +29,7 @@ class Unit:
     def label(self) -> str:
         return f"{self.inst.instance_id} #{self.attempt}"
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> Identity:
         """The fields of its attempt record that say which unit it is and what ran it."""
         return {
             "instance_id": self.inst.instance_id,
@@ -40,6 +40,18 @@ class Unit:
             "agent": "command" if self.provider.provider == "command" else "openhands",
             "setting": self.inst.setting,
         }
+
+
+class Identity(TypedDict):
+    """The fields of an attempt record that say which unit it is and what ran it."""
+
+    instance_id: str
+    provider: str
+    attempt: int
+    prepared_fingerprint: str
+    model: str
+    agent: str
+    setting: str
 
 
 class UnitRefused(Exception):

@@ -203,7 +203,7 @@ class Scorer:
             status="scored",
             valid=valid,
             invalid_reason=why_not,
-            measurement=MeasurementSummary(**m.summary()),
+            measurement=MeasurementSummary.model_validate(m.summary()),
             timing_mode=m.timing_mode,
             timed=timed_description(workload, m.timing_mode),
             samples_file="samples.jsonl",

@@ -68,8 +68,9 @@ def judged_workload(inst: Instance, screening: Screening | None) -> Workload:
 
 def screen(timer: Timer, inst: Instance, names: list[str]) -> Screening | None:
     """Every benchmark on base and the human for `score.asv_screen_rounds` rounds: a benchmark whose human
-    CI includes 1.0, or whose speedup is within `score.min_gain` of 1.0, is screened out, and of the rest only the `score.asv_max_benchmarks` moved most (largest
-    |ln speedup|) are kept. None without a suite or without base and the human built."""
+    CI includes 1.0, or whose speedup is within `score.min_gain` of 1.0, is screened out, and of the rest only
+    the `score.asv_max_benchmarks` moved most (largest |ln speedup|) are kept. None without a suite or without
+    base and the human built."""
     if inst.asv is None or BASE not in names or HUMAN not in names:
         return None
     sc = timer.cfg.score

@@ -16,10 +16,11 @@ def variant_estimate(
     rho: RatioEstimate | None,
     sc: ScoreConfig,
     floor: float,
-    **extra: Any,
+    repeated_call_speedup: float | None = None,
 ) -> VariantEstimate:
     """The estimate of one variant: its speedup over base classified beyond max(min_gain, `floor`), and, given
-    its rho, rho with the match labels (against `sc.match_threshold`, beyond the same margin)."""
+    its rho, rho with the match labels (against `sc.match_threshold`, beyond the same margin); an estimate
+    judged on first calls keeps the repeated calls' speedup beside it."""
     fields: dict[str, Any] = {}
     if rho is not None:
         fields = {"rho": rho.value, "rho_ci": [rho.ci_low, rho.ci_high]}
@@ -31,5 +32,5 @@ def variant_estimate(
         classification=classify_speedup(speedup, min_gain=sc.min_gain, floor=floor),
         halfwidth_log=speedup.halfwidth_log,
         **fields,
-        **extra,
+        repeated_call_speedup=repeated_call_speedup,
     )

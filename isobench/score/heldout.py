@@ -34,7 +34,7 @@ def time_heldout(
     held, floor, aa = heldout_estimates(m, sc)
     differs, compared, _ = output_check(m, inst.workload_output != "ignore")
     run = HeldoutRun(
-        measurement=MeasurementSummary(**m.summary()),
+        measurement=MeasurementSummary.model_validate(m.summary()),
         timing_mode=m.timing_mode,
         timed=timed_description(workload, m.timing_mode),
         samples_file=HELDOUT_SAMPLES,

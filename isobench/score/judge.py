@@ -5,7 +5,7 @@ validity, and every attempt's outcome (`outcome.decide`, the one place that deci
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TypedDict
 
 from isobench.config import ScoreConfig
 from isobench.measure.protocol import Measurement
@@ -75,7 +75,14 @@ def validity(
     )
 
 
-def noisy_flag(aa: Estimate | None, aa_error: str | None, min_gain: float) -> dict[str, Any]:
+class Noisy(TypedDict):
+    """An instance's noisy flag and why (score.json's `noisy`, `noisy_reason`)."""
+
+    noisy: bool
+    noisy_reason: str | None
+
+
+def noisy_flag(aa: Estimate | None, aa_error: str | None, min_gain: float) -> Noisy:
     """An instance whose A/A twin (identical code) does not come out "no difference" is flagged noisy."""
     if aa is None:
         return {"noisy": True, "noisy_reason": f"the A/A twin could not be timed: {aa_error}"}

@@ -24,7 +24,7 @@ from isobench.measure.config import (
     WHOLE_PROCESS,
     Variant,
 )
-from isobench.measure.protocol import Measurement, measure
+from isobench.measure.protocol import Measurement, RoundDone, measure
 from isobench.progress import ScoreReporter
 from isobench.records import Environment, Instance
 from isobench.resources import Group, memory_killed_message
@@ -175,7 +175,7 @@ class Timer:
             break
         return m, fallback
 
-    def round_done(self, iid: str, r: int, info: dict[str, Any]) -> None:
+    def round_done(self, iid: str, r: int, info: RoundDone) -> None:
         self.reporter.timing_round(iid, r + 1, info)
         pause_point("timing")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,9 @@ from isobench.errors import one_line
 from isobench.records import Instance, Validation
 from isobench.state import read_model
 from isobench.suites import suite_dir, suite_tasks, validation_dir
+
+if TYPE_CHECKING:
+    import datasets
 
 
 class Project(BaseModel):
@@ -293,7 +296,7 @@ Each instance keeps its project's licence (column `license`).
 # --- the dataset ---------------------------------------------------------------------------------------
 
 
-def features() -> Any:
+def features() -> datasets.Features:
     """The `datasets.Features` of the suite's rows, from SuiteRow's field types."""
     import datasets as hf
 
@@ -302,7 +305,7 @@ def features() -> Any:
     return hf.Features({k: _feature(f.annotation) for k, f in SuiteRow.model_fields.items()})
 
 
-def write_dataset(name: str, insts: list[Instance], out: Path) -> dict[str, Any]:
+def write_dataset(name: str, insts: list[Instance], out: Path) -> dict[str, int | str]:
     """OUT/dataset (`save_to_disk`), OUT/data.jsonl and OUT/README.md (the card) for the planned instances."""
     import datasets as hf
 
@@ -319,7 +322,7 @@ def write_dataset(name: str, insts: list[Instance], out: Path) -> dict[str, Any]
     atomic_write_text(out / "README.md", card(name, recs))
     return {
         "rows": len(rows),
-        "admitted": sum(r["admitted"] for r in rows),
+        "admitted": sum(bool(r["admitted"]) for r in rows),
         "dataset": str(out / "dataset"),
         "jsonl": str(out / "data.jsonl"),
         "card": str(out / "README.md"),
