@@ -356,3 +356,21 @@ def test_a_schema_2_state_reads_with_its_outcomes_nested_and_counts_the_same(tmp
     for got, want in zip(rows, expected, strict=True):
         got = {**got, "provider": (got["llm_metadata"] or {}).get("provider")}
         assert {k: got[k] for k in want} == want
+
+
+def test_a_schema_2_states_correlate_and_export_are_what_they_were_before_the_typed_hand_offs(tmp_path: Path) -> None:
+    """`golden/` holds correlate's JSON and the export's data.jsonl of this state as isobench wrote them before
+    its stages handed each other typed records instead of dictionaries (commit 3ac1615): a refactor changes
+    neither. A deliberate change of either output updates `golden/` with it."""
+    import shutil
+
+    shutil.copytree(V2_STATE, tmp_path / "v2")
+    base = ["--config", str(tmp_path / "v2" / "bench.yaml"), "--state-dir", str(tmp_path / "v2" / "state")]
+    r = CliRunner().invoke(app, [*base, "correlate", "--json", "--no-branches"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    got.pop("generated_at")
+    assert got == json.loads((V2_STATE / "golden" / "correlation.json").read_text())
+    r = CliRunner().invoke(app, [*base, "export", "--out", str(tmp_path / "out"), "--format", "jsonl"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "out" / "data.jsonl").read_text() == (V2_STATE / "golden" / "data.jsonl").read_text()
