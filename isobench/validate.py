@@ -25,6 +25,7 @@ from isobench.records import (
     InstanceScore,
     Rejection,
     RejectionRule,
+    TestRun,
     Validation,
     ValidationTimes,
     VariantBuild,
@@ -119,6 +120,11 @@ def _oracle_rejections(row: VariantScore | None) -> list[Rejection]:
 # --- one instance ------------------------------------------------------------------------------------
 
 
+def _tests(builds: list[VariantBuild], variant: str) -> list[TestRun]:
+    """A variant's test runs as its build recorded them: with their time and output's tail (a failure's reason)."""
+    return next((b.tests for b in builds if b.variant == variant), [])
+
+
 def build_record(
     cfg: BenchConfig, inst: Instance, sc: InstanceScore, work: State, key: str, times: ValidationTimes
 ) -> Validation:
@@ -154,8 +160,8 @@ def build_record(
         human_classification=human.classification if human else None,
         heldout_speedup=human.heldout.speedup if human and human.heldout else None,
         heldout_speedup_ci=human.heldout.speedup_ci if human and human.heldout else None,
-        tests_base=base.tests if base else [],
-        tests_human=human.tests if human else [],
+        tests_base=_tests(builds, "base") or (base.tests if base else []),
+        tests_human=_tests(builds, "human") or (human.tests if human else []),
         oracle_correct=oracle.outcome.correct if oracle and oracle.outcome else None,
         oracle_rho=oracle.rho if oracle else None,
         oracle_rho_ci=oracle.rho_ci if oracle else None,

@@ -42,11 +42,13 @@ def isobench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def suite_commits() -> dict[str, str]:
     """instance id -> task name, from the task files as shipped."""
+    from isobench.plan import repo_name
+
     out = {}
     for path in suite_tasks("python"):
         data = load_yaml(path)
         for c in data["commits"]:
-            out[f"{data['name']}-{c['head'][:10]}"] = data["name"]
+            out[f"{repo_name(data['repo'])}-{c['head'][:10]}"] = data["name"]  # ids are named after the repository
     return out
 
 

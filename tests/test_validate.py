@@ -165,3 +165,20 @@ def test_an_oracle_attempt_from_an_earlier_preparation_is_run_again(tmp_path: Pa
     assert not _stale(state, IID)
     write_model(path, factories.attempt(IID, "oracle", prepared_fingerprint="old"))
     assert _stale(state, IID)
+
+
+def test_a_failing_tests_output_tail_is_in_the_record(tmp_path: Path) -> None:
+    """The reason a test command failed on base is in the record (from the variant's build), not only `passed`."""
+    from isobench.records import TestRun, VariantBuild
+
+    cfg = validation_config(BenchConfig())
+    inst = factories.instance(IID, fingerprint="abc")
+    state = State(tmp_path / "state")
+    failing = TestRun(command="pytest -q", passed=False, exit_code=1, seconds=2.5, output_tail="E   assert 3 == 4")
+    build = VariantBuild(
+        status="built", variant="base", kind="base", fingerprint="f", patch_empty=True, build="ok", tests=[failing]
+    )
+    write_model(state.score_dir(IID) / "variants" / "base.json", build)
+    rec = build_record(cfg, inst, scored(base_tests=FAIL), state, "k", ValidationTimes())
+    assert rec.rejections[0].rule == "tests_fail"
+    assert rec.tests_base[0].output_tail == "E   assert 3 == 4" and rec.tests_base[0].seconds == 2.5
