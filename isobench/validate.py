@@ -94,7 +94,9 @@ def admission(sc: InstanceScore) -> list[Rejection]:
         if row is None or not row.tests:
             out.append(_reject(rule="tests_fail", detail=f"{name}: no test ran"))
         elif failing:
-            out.append(_reject(rule="tests_fail", detail=f"{name}: {len(failing)} test command(s) fail: {failing[0]}"))
+            side = " (base runs with the human's test changes applied)" if name == "base" else ""
+            detail = f"{name}{side}: {len(failing)} test command(s) fail: {failing[0]} (output: tests_{name})"
+            out.append(_reject(rule="tests_fail", detail=detail))
     if not sc.valid:
         out.append(_reject(rule="human_not_faster", detail=sc.invalid_reason or "score marked it invalid"))
     out += _oracle_rejections(sc.variants.get(ORACLE_ROW))

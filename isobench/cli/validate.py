@@ -44,7 +44,11 @@ def register(app: typer.Typer) -> None:
         instances: InstancesOption = None,
         time_budget: Annotated[
             float | None,
-            typer.Option("--time-budget", min=1, help="score.time_budget_s for validation (default: bench.yaml's)"),
+            typer.Option(
+                "--time-budget",
+                min=1,
+                help="score.time_budget_s for validation: seconds per (base, variant) pair (default: bench.yaml's)",
+            ),
         ] = None,
         records_to: Annotated[
             Path | None,
