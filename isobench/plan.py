@@ -136,7 +136,7 @@ def _workload_files(paths: list[str], src: Path, where: str) -> list[str]:
     return out
 
 
-def _not_fingerprinted(r: Instance) -> set[str]:
+def not_fingerprinted(r: Instance) -> set[str]:
     """Keys an instance's fingerprint leaves out: bookkeeping, and the held-out keys of an instance that has
     none (so instances planned before they existed keep their fingerprints and their scores)."""
     out = {"plan_order", "status", "fingerprint", "planned_at", "schema_version"}
@@ -520,7 +520,7 @@ def write_plan(state: State, records: list[Instance], messages: list[str], *, fo
     out = []
     for order, r in enumerate(records):
         r.plan_order = order
-        r.fingerprint = fingerprint(r.model_dump(exclude=_not_fingerprinted(r)))
+        r.fingerprint = fingerprint(r.model_dump(exclude=not_fingerprinted(r)))
         existing = state.instance_path(r.instance_id)
         old = read_model(existing, Instance)
         if old is not None and old.fingerprint == r.fingerprint and not force:

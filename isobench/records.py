@@ -930,6 +930,9 @@ class Validation(Record):
     """The human commit message's first line."""
     key: str
     """A digest of the instance's fingerprint and the score settings: a record with the same key is current."""
+    instance_key: str | None = None
+    """A digest of the instance wherever it is planned (`validate.instance_key`: no path of the machine, the
+    workloads by content): a suite's record whose instance_key differs from its instance's now is stale."""
     admitted: bool
     rejections: list[Rejection] = Field(default_factory=list)
     admission_min_speedup: float

@@ -11,6 +11,7 @@ settings) is unchanged is kept: a second run, or one after an interruption, goes
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from isobench.sandbox import Sandbox
 from isobench.state import State, fingerprint, read_model, write_model
 
 ORACLE = "oracle"
+ORACLE_ITERATIONS = 500
+"""The validation oracle's iteration limit: room for a human patch of hundreds of files."""
 """The scripted provider whose agent applies the human's patch (`isobench/agents/scripts.py`)."""
 ORACLE_ROW = f"{ORACLE}#1"
 WORK = "_work"
@@ -55,13 +58,32 @@ def validation_config(cfg: BenchConfig, time_budget_s: float | None = None) -> B
     the score settings (sandbox, interpreters, index, budgets) as the user set them, `time_budget_s` if given."""
     v = cfg.model_copy(deep=True)
     v.root, v.source = cfg.root, cfg.source
-    v.agents.openhands.llm_configs = [ProviderConfig(name=ORACLE, provider="scripted")]
+    # The scripted oracle writes one of the human's files per step and costs nothing: a patch of many files
+    # (a fix across dozens of lexers) must not run out of iterations before it is whole.
+    v.agents.openhands.llm_configs = [
+        ProviderConfig(name=ORACLE, provider="scripted", max_iterations=ORACLE_ITERATIONS)
+    ]
     v.llm_benchmarking.providers = [ORACLE]
     v.llm_benchmarking.attempts = 1
     v.review.provider = None
     if time_budget_s is not None:
         v.score.time_budget_s = time_budget_s
     return v
+
+
+PLACE_FIELDS = {"repo_path", "task_file", "workload_files", "heldout_workload_files"}
+"""An instance's fields that say where it was planned, not what it is (the workloads count by their digests)."""
+
+
+def instance_key(inst: Instance) -> str:
+    """The instance as planned, wherever it is planned: its record without its bookkeeping and the paths of
+    this machine (its clone, its task file's folder, written `${TASK_DIR}` in its commands), the workloads by
+    content. The same commits, task file and workloads give the same key on every machine."""
+    from isobench.plan import not_fingerprinted
+
+    where = str(Path(inst.task_file).parent)
+    data = inst.model_dump(mode="json", exclude=not_fingerprinted(inst) | PLACE_FIELDS)
+    return fingerprint(json.dumps(data, sort_keys=True).replace(where, "${TASK_DIR}"))
 
 
 def record_key(inst: Instance, cfg: BenchConfig) -> str:
@@ -151,6 +173,7 @@ def build_record(
         head_commit=inst.head_commit,
         subject=(inst.gt_commit_message.splitlines() or [""])[0],
         key=key,
+        instance_key=instance_key(inst),
         admitted=not rejections,
         rejections=rejections,
         admission_min_speedup=cfg.score.admission_min_speedup,

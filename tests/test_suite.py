@@ -73,9 +73,13 @@ def test_every_suite_task_plans_from_local_clones(tmp_path: Path) -> None:
     assert set(planned) | left == set(suite_commits()) and not set(planned) & left
     assert set(planned) == (admitted if records("python") else set(suite_commits()))
     assert "keeps no result" not in r.stderr  # every workload keeps what it computes
+    assert "another version" not in r.stderr  # every committed record is of the task files and workloads as shipped
+    from isobench.plan import repo_name
+
+    urls = {d["name"]: d["repo"] for d in map(load_yaml, suite_tasks("python"))}
     for iid, p in planned.items():
         inst = json.loads((tmp_path / "state" / "plan" / iid / "instance.json").read_text())
-        assert inst["repo"] == p["task"]  # the same ids as the network route (the URL's name)
+        assert inst["repo"] == repo_name(urls[p["task"]])  # the same ids as the network route (the URL's name)
         assert inst["patch"] and inst["target_files"] and inst["install_commands"]
         assert inst["heldout_efficiency_test"] and inst["heldout_efficiency_test"] != inst["efficiency_test"]
         assert all(str(suite_dir("python")) in f for f in inst["workload_files"] + inst["heldout_workload_files"])

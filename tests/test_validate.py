@@ -104,6 +104,7 @@ def test_several_reasons_are_all_listed() -> None:
 def test_the_record_carries_the_numbers_and_round_trips(tmp_path: Path) -> None:
     cfg = validation_config(BenchConfig(), time_budget_s=7)
     assert [p.name for p in cfg.providers] == ["oracle"] and cfg.score.time_budget_s == 7
+    assert cfg.providers[0].max_iterations == 500  # the oracle replays a patch of hundreds of files
     inst = factories.instance(IID, fingerprint="abc")
     state = State(tmp_path / "state")
     rec = build_record(cfg, inst, scored(valid=False, invalid_reason="not faster"), state, "k", ValidationTimes())
@@ -182,3 +183,19 @@ def test_a_failing_tests_output_tail_is_in_the_record(tmp_path: Path) -> None:
     rec = build_record(cfg, inst, scored(base_tests=FAIL), state, "k", ValidationTimes())
     assert rec.rejections[0].rule == "tests_fail"
     assert rec.tests_base[0].output_tail == "E   assert 3 == 4" and rec.tests_base[0].seconds == 2.5
+
+
+def test_the_instance_key_is_the_same_wherever_it_is_planned_and_changes_with_a_workload() -> None:
+    """A suite's committed record names its instance by `instance_key`: the same on every machine (clone and
+    task folder left out), another when a workload, a test command or the commit changes."""
+    from isobench.validate import instance_key
+
+    def at(folder: str, clone: str, **kw: Any) -> Any:
+        w = f"{folder}/workloads/w.py"
+        fields = {"efficiency_test": [f"python {w}"], "workload_files": [w], "workload_digest": "d1"}
+        return factories.instance(IID, task_file=f"{folder}/t.yaml", repo_path=clone, **{**fields, **kw})
+
+    here = instance_key(at("/work/suite", "/home/me/state/repos/t.git"))
+    assert here == instance_key(at("/srv/site-packages/isobench/suites/python", "/tmp/s/repos/t.git"))
+    assert here != instance_key(at("/work/suite", "/x", workload_digest="d2"))  # the workload's content changed
+    assert here != instance_key(at("/work/suite", "/x", tests=["pytest -q tests/other.py"]))

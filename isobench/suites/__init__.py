@@ -78,6 +78,7 @@ def plan_suite(
     from isobench.plan import check_score_python, plan_task, write_plan
     from isobench.records import Validation
     from isobench.state import read_model
+    from isobench.validate import instance_key
 
     paths = suite_tasks(name)
     if repo_root is not None:
@@ -89,9 +90,15 @@ def plan_suite(
     keep, left = [], []
     for inst in insts:
         rec = recs.get(inst.instance_id)
-        if not recs or (rec is not None and rec.admitted):
+        stale = rec is not None and rec.instance_key != instance_key(inst)
+        if not recs or (rec is not None and rec.admitted and not stale):
             keep.append(inst)
+            continue
+        if stale:
+            why = "its validation record is of another version of the instance: run `isobench validate --suite` again"
+        elif rec is not None:
+            why = "; ".join(f"{x.rule}: {one_line(x.detail)}" for x in rec.rejections)
         else:
-            why = "; ".join(f"{x.rule}: {one_line(x.detail)}" for x in rec.rejections) if rec else "not validated"
-            left.append(f"{inst.instance_id}: left out of the {name} suite ({why})")
+            why = "not validated"
+        left.append(f"{inst.instance_id}: left out of the {name} suite ({why})")
     return write_plan(state, keep, messages, force=force), left
