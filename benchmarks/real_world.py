@@ -51,6 +51,8 @@ def suite_projects() -> dict[str, str]:
 
     projects = yaml.safe_load((SUITE / "suite.yaml").read_text())["projects"]
     return {p: v["repo"].removeprefix("https://github.com/").removesuffix(".git") for p, v in projects.items()}
+
+
 ISOBENCH = [sys.executable, "-m", "isobench.cli"]
 BENCH = """\
 # The real-world acceptance run (benchmarks/real_world.py): scripted stand-ins for the LLM, real agent.
