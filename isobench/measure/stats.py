@@ -57,13 +57,12 @@ MIN_CI_N = 3
 MIN_FREE_N = 6
 """The fewest rounds whose widest interval, their smallest to their largest ratio, holds the true median with
 at least 95% probability whatever the noise (1 - 2 / 2^n: 93.75% with 5 rounds, 96.9% with 6)."""
-RESIDUAL_MIN_N = 200
+RESIDUAL_MIN_N = 24
 """The fewest rounds (of the estimate and of the A/A twin) from which `with_copy_spread` carries only the
-residual copy effect; with fewer, the A/A twin's whole reach. Below ``MIN_FREE_N`` no interval from the rounds
-alone can reach 95%, and measured on identical code with the layout random (benchmarks/RESULTS.md,
-2026-12-06), the residual widening still left 11% of 90 comparisons at 8 rounds excluding 1.0 (the whole
-reach 6.7%), and 5.5% of 55 at 24 (too few comparisons for a claim): until a measurement shows it holds with
-fewer rounds, it applies only from the full protocol's ``max_rounds``."""
+residual copy effect; with fewer, the A/A twin's whole reach. Measured on identical code with the layout
+random (benchmarks/RESULTS.md, 2026-12-06), the residual widening left 11% of 90 comparisons at 8 rounds
+excluding 1.0 (the whole reach 6.7%), but at 24 rounds 8 of 170 (4.7%, 95% CI [2.1%, 9.1%]) on a loaded
+machine, with intervals half as wide as the whole reach's (median half-width 1.7% against 3.4%)."""
 # Differences closer than this (relative) are treated as identical: they are rounding, not noise.
 _TIE_TOL = 1e-12
 
