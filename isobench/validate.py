@@ -11,6 +11,7 @@ settings) is unchanged is kept: a second run, or one after an interruption, goes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -71,19 +72,41 @@ def validation_config(cfg: BenchConfig, time_budget_s: float | None = None) -> B
     return v
 
 
-PLACE_FIELDS = {"repo_path", "task_file", "workload_files", "heldout_workload_files"}
-"""An instance's fields that say where it was planned, not what it is (the workloads count by their digests)."""
+PLACE_FIELDS = {
+    "repo_path",
+    "task_file",
+    "workload_files",
+    "heldout_workload_files",
+    "workload_digest",
+    "heldout_digest",
+}
+"""An instance's fields that say where it was planned, not what it is (its workloads count by content instead)."""
 
 
 def instance_key(inst: Instance) -> str:
     """The instance as planned, wherever it is planned: its record without its bookkeeping and the paths of
-    this machine (its clone, its task file's folder, written `${TASK_DIR}` in its commands), the workloads by
-    content. The same commits, task file and workloads give the same key on every machine."""
+    this machine (its clone, its task file's folder, written `${TASK_DIR}` in its commands), its workload files
+    by their paths below that folder and their contents. The same commits, task file and workloads give the
+    same key on every machine."""
     from isobench.plan import not_fingerprinted
 
     where = str(Path(inst.task_file).parent)
     data = inst.model_dump(mode="json", exclude=not_fingerprinted(inst) | PLACE_FIELDS)
-    return fingerprint(json.dumps(data, sort_keys=True).replace(where, "${TASK_DIR}"))
+    files = {
+        "shown": _contents(inst.workload_files or [], where),
+        "heldout": _contents(inst.heldout_workload_files or [], where),
+    }
+    return fingerprint(json.dumps(data, sort_keys=True).replace(where, "${TASK_DIR}"), files)
+
+
+def _contents(paths: list[str], where: str) -> list[tuple[str, str]]:
+    """(path below `where`, sha256 of the content) of each file, a folder's files included."""
+    out = []
+    for p in paths:
+        root = Path(p)
+        for f in [root] if root.is_file() else sorted(x for x in root.rglob("*") if x.is_file()):
+            out.append((str(f).replace(where, "${TASK_DIR}"), hashlib.sha256(f.read_bytes()).hexdigest()))
+    return out
 
 
 def record_key(inst: Instance, cfg: BenchConfig) -> str:

@@ -185,17 +185,20 @@ def test_a_failing_tests_output_tail_is_in_the_record(tmp_path: Path) -> None:
     assert rec.tests_base[0].output_tail == "E   assert 3 == 4" and rec.tests_base[0].seconds == 2.5
 
 
-def test_the_instance_key_is_the_same_wherever_it_is_planned_and_changes_with_a_workload() -> None:
+def test_the_instance_key_is_the_same_wherever_it_is_planned_and_changes_with_a_workload(tmp_path: Path) -> None:
     """A suite's committed record names its instance by `instance_key`: the same on every machine (clone and
-    task folder left out), another when a workload, a test command or the commit changes."""
+    task folder left out, the workloads by content), another when a workload, a test command or the commit
+    changes."""
     from isobench.validate import instance_key
 
-    def at(folder: str, clone: str, **kw: Any) -> Any:
-        w = f"{folder}/workloads/w.py"
-        fields = {"efficiency_test": [f"python {w}"], "workload_files": [w], "workload_digest": "d1"}
-        return factories.instance(IID, task_file=f"{folder}/t.yaml", repo_path=clone, **{**fields, **kw})
+    def at(folder: Path, clone: str, text: str = "print(1)\n", **kw: Any) -> Any:
+        w = folder / "workloads" / "w.py"
+        w.parent.mkdir(parents=True, exist_ok=True)
+        w.write_text(text)
+        fields = {"efficiency_test": [f"python {w}"], "workload_files": [str(w)], "workload_digest": str(folder)}
+        return factories.instance(IID, task_file=str(folder / "t.yaml"), repo_path=clone, **{**fields, **kw})
 
-    here = instance_key(at("/work/suite", "/home/me/state/repos/t.git"))
-    assert here == instance_key(at("/srv/site-packages/isobench/suites/python", "/tmp/s/repos/t.git"))
-    assert here != instance_key(at("/work/suite", "/x", workload_digest="d2"))  # the workload's content changed
-    assert here != instance_key(at("/work/suite", "/x", tests=["pytest -q tests/other.py"]))
+    here = instance_key(at(tmp_path / "work" / "suite", "/home/me/state/repos/t.git"))
+    assert here == instance_key(at(tmp_path / "site-packages" / "isobench" / "suites", "/tmp/s/repos/t.git"))
+    assert here != instance_key(at(tmp_path / "other", "/x", text="print(2)\n"))  # the workload's content changed
+    assert here != instance_key(at(tmp_path / "third", "/x", tests=["pytest -q tests/other.py"]))
