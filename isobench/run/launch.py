@@ -13,9 +13,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, TypedDict
+from typing import IO, TYPE_CHECKING
 
 from isobench.agents.netrelay import PROXY_VARS
+from isobench.agents.openhands_runner import RunnerSpec, Secrets
 from isobench.config import BenchConfig, ProviderConfig
 from isobench.errors import UserError
 from isobench.netgate import Gate, endpoints_for
@@ -38,45 +39,7 @@ exec /bin/bash "$@"
 """
 
 
-class ProviderSecrets(TypedDict):
-    """What only the provider's agent process may hold (sent to the runner through a pipe, never on disk)."""
-
-    api_key: str | None
-    env: dict[str, str]
-
-
-class LLMSpec(TypedDict):
-    """How the runner reaches its model (spec.json's `llm`)."""
-
-    model: str
-    base_url: str | None
-    api_key_env: str | None
-    input_cost_per_token: float | None
-    output_cost_per_token: float | None
-    num_retries: int | None
-    retry_min_wait: int | None
-    retry_max_wait: int | None
-    temperature: float | None
-    reasoning_effort: str | None
-    extra: dict[str, str]
-
-
-class RunnerSpec(TypedDict):
-    """The OpenHands runner's spec.json: what one attempt's agent reads before it starts."""
-
-    workspace: str
-    prompt_file: str
-    out_dir: str
-    max_iterations: int
-    max_budget_usd: float | None
-    secrets_fd: int | None
-    net_gate_fd: int | None
-    agent_shell: str
-    strip_env: list[str]
-    llm: LLMSpec
-
-
-def provider_secrets(p: ProviderConfig) -> ProviderSecrets:
+def provider_secrets(p: ProviderConfig) -> Secrets:
     """What only the provider's agent process may hold: its key and its `env_passthrough` variables."""
     key = os.environ.get(p.api_key_env) if p.provider != "scripted" and p.api_key_env else None
     return {"api_key": key, "env": {k: os.environ[k] for k in p.env_passthrough if k in os.environ}}
