@@ -261,10 +261,10 @@ class ScoreConfig(Strict):
     ASV_KEYS: ClassVar[frozenset[str]] = frozenset({"asv_time_budget_s", "asv_screen_rounds", "asv_max_benchmarks"})
     """Keys that matter only to instances with an asv suite (left out of the others' fingerprints)."""
 
-    def protocol(self, time_budget_s: float, reference: str) -> ProtocolConfig:
-        """The timing protocol's settings: these keys, with an instance's time budget and reference."""
+    def protocol(self, time_budget_s: float, reference: str, twin: str | None = None) -> ProtocolConfig:
+        """The timing protocol's settings: these keys, with an instance's time budget, reference and A/A twin."""
         keys = {k: getattr(self, k) for k in PROTOCOL_KEYS}
-        return ProtocolConfig(**keys, time_budget_s=time_budget_s, reference=reference)
+        return ProtocolConfig(**keys, time_budget_s=time_budget_s, reference=reference, twin=twin)
 
 
 class ExecutorConfig(Strict):

@@ -127,6 +127,10 @@ class ProtocolConfig:
     # Whole-process (command) timing always runs processes one after another.
     interleave: str = "calls"
     reference: str = "base"
+    # The A/A twin (a second copy of the reference, identical code), when one is timed: the stopping rule then
+    # judges every other variant's interval widened by the copy effect the twin shows
+    # (`stats.with_copy_spread`), the interval the score reports, not the narrower one of the rounds alone.
+    twin: str | None = None
     seed: int = 0
     timeout_s: float = 600.0  # per sample (interleaved calls: per start-up and per call)
     pin_cpu: bool = True
@@ -147,6 +151,8 @@ class ProtocolConfig:
             raise ValueError(f"interleave must be one of {list(INTERLEAVE)}, got {self.interleave!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {list(LAYOUTS)}, got {self.layout!r}")
+        if self.twin is not None and self.twin == self.reference:
+            raise ValueError(f"the A/A twin {self.twin!r} cannot be the reference")
 
 
 PROTOCOL_KEYS = ("min_rounds", "max_rounds", "target_halfwidth", "warmup", "values", "sample_stat", "interleave")

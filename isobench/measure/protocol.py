@@ -27,7 +27,8 @@ The reasoning behind each step is in docs/measurement.md. In short:
    is not, so it does not compete with the timed child for that core), get the same
    PYTHONHASHSEED and single-threaded BLAS/OpenMP settings, and run one at a time.
 5. After ``min_rounds``, stop once every variant's CI half-width of ln(speedup) vs the reference
-   is <= ``target_halfwidth``; else at ``max_rounds``; else before a round that would overrun the
+   is <= ``target_halfwidth`` (with an A/A ``twin``, the interval as reported: widened by the copy effect the
+   twin shows, so a short look never stops on an interval narrower than the one it reports); else at ``max_rounds``; else before a round that would overrun the
    time budget, but never before ``stats.MIN_WILCOXON_N`` (5) rounds: fewer pairs say too little
    about spread for any interval to be trusted.
 6. Every raw sample is appended to a JSONL file at the end of its round (a crash loses at most
@@ -66,7 +67,14 @@ from isobench.measure.spawn import (
     run_round_processes,
     run_sample,
 )
-from isobench.measure.stats import DEFAULT_RESAMPLES, MIN_WILCOXON_N, RatioEstimate, ratio_estimate, rho_estimate
+from isobench.measure.stats import (
+    DEFAULT_RESAMPLES,
+    MIN_WILCOXON_N,
+    RatioEstimate,
+    ratio_estimate,
+    rho_estimate,
+    with_copy_spread,
+)
 
 __all__ = ["MISSING", "Measurement", "aa_check", "measure"]
 
@@ -173,11 +181,15 @@ class Measurement:
         }
 
 
-def _halfwidths(samples: dict[str, list[float]], ref: str, names: list[str], seed: int) -> dict[str, float]:
-    return {
-        n: ratio_estimate(samples[ref], samples[n], n_resamples=STOP_CHECK_RESAMPLES, seed=seed).halfwidth_log
-        for n in names
-    }
+def _halfwidths(
+    samples: dict[str, list[float]], ref: str, names: list[str], seed: int, twin: str | None = None
+) -> dict[str, float]:
+    """Each variant's CI half-width of ln(speedup) as it will be reported: with an A/A twin among `names`,
+    every other variant's interval widened by the copy effect the twin shows (`stats.with_copy_spread`;
+    below `stats.RESIDUAL_MIN_N` rounds, the twin's whole reach), the twin's own as it is."""
+    est = {n: ratio_estimate(samples[ref], samples[n], n_resamples=STOP_CHECK_RESAMPLES, seed=seed) for n in names}
+    aa = est.get(twin) if twin is not None else None
+    return {n: (e if aa is None or n == twin else with_copy_spread(e, aa)).halfwidth_log for n, e in est.items()}
 
 
 def _timing_mode(variants: list[Variant], config: ProtocolConfig) -> str:
@@ -337,7 +349,7 @@ class _Run:
         cfg = self.config
         others = self.others()
         if rounds >= cfg.min_rounds and others:
-            self.halfwidths = _halfwidths(self.samples, self.ref, others, cfg.seed)
+            self.halfwidths = _halfwidths(self.samples, self.ref, others, cfg.seed, cfg.twin)
         if rounds >= cfg.min_rounds and all(self.halfwidths.get(n, np.inf) <= cfg.target_halfwidth for n in others):
             return "target_reached"
         if rounds >= cfg.max_rounds:

@@ -30,7 +30,7 @@ from isobench.records import Environment, Instance
 from isobench.resources import Group, memory_killed_message
 from isobench.score.build import Builder
 from isobench.score.unit import staged
-from isobench.score.variants import BASE, dirname
+from isobench.score.variants import AA, BASE, dirname
 from isobench.state import State, pause_point
 from isobench.workload import Workload, script_workload, shown_workload, timed_description, timing_mode
 
@@ -144,7 +144,7 @@ class Timer:
         mode = timing_mode(workload)
         fallback = None
         writable = False
-        protocol = self.cfg.score.protocol(budget, BASE)
+        protocol = self.cfg.score.protocol(budget, BASE, AA if AA in names else None)
         if rounds is not None:
             protocol = replace(protocol, min_rounds=rounds, max_rounds=rounds)
         if compile:

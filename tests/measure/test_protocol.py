@@ -11,6 +11,7 @@ import ast
 import itertools
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from isobench.measure.config import IN_PROCESS, IN_PROCESS_SCRIPT, WHOLE_PROCESS
 from isobench.measure.design import round_order
 from isobench.measure.protocol import Measurement, RoundDone, aa_check, measure
 from isobench.measure.samplelog import load_samples
-from isobench.measure.stats import classify_speedup, ratio_estimate
+from isobench.measure.stats import classify_speedup, ratio_estimate, with_copy_spread
 
 TIMER = Path(protocol.__file__).with_name("_timer.py")
 # A pure-Python loop: ~25 ms at SLOW, 5x less at FAST on an idle core of the dev VM.
@@ -258,6 +259,26 @@ def test_stopping_rules(tmp_path: Path, overrides: dict[str, Any], reason: str, 
     if reason == "target_reached":
         assert m.halfwidths["human"] <= 50.0
 
+
+
+def test_with_an_aa_twin_the_stopping_rule_judges_the_interval_the_score_reports() -> None:
+    """A short look must not stop on the rounds' own interval when the score reports a wider one: with an A/A
+    twin, every other variant's half-width is widened by the copy effect the twin shows, as `score` widens it."""
+    rng = random.Random(7)
+    noise = [rng.gauss(0.0, 0.002) for _ in range(10)]
+    base = [1.0 * (1 + e) for e in noise]
+    human = [0.5 * (1 + e + rng.gauss(0.0, 0.001)) for e in noise]  # 2x, tight
+    twin = [1.03 * (1 + e + rng.gauss(0.0, 0.001)) for e in noise]  # identical code, reading 3% slow
+    samples = {"base": base, "human": human, "base_aa": twin}
+    plain = protocol._halfwidths(samples, "base", ["human", "base_aa"], seed=0)
+    judged = protocol._halfwidths(samples, "base", ["human", "base_aa"], seed=0, twin="base_aa")
+    assert plain["human"] < 0.01 < judged["human"]  # a target of 1% would have stopped here without the twin
+    assert judged["base_aa"] == plain["base_aa"]  # the twin itself is judged as it is reported: unwidened
+    aa = ratio_estimate(base, twin, n_resamples=protocol.STOP_CHECK_RESAMPLES, seed=0)
+    reported = with_copy_spread(ratio_estimate(base, human, n_resamples=protocol.STOP_CHECK_RESAMPLES, seed=0), aa)
+    assert judged["human"] == pytest.approx(reported.halfwidth_log)
+    with pytest.raises(ValueError, match="twin"):
+        ProtocolConfig(twin="base")
 
 FLAKY = """
 import pathlib
