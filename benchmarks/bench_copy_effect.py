@@ -27,7 +27,8 @@ size, sqrt(max(0, S^2 - S0^2)). The process's place in the round: the median off
 how often each interval excludes 1.0 (block bootstrap alone; widened by the A/A twin's whole reach; widened
 by the residual copy effect at any number of rounds; as `stats.with_copy_spread` reports it).
 
-    --coverage MINUTES [--coverage-rounds N]   identical code at the demo's short look, the layout random:
+    --coverage MINUTES [--coverage-rounds N | --coverage-budget S]
+                                               identical code at the demo's short look, the layout random:
         measurement after measurement of the copies of the demo's opt-ngrams commit, its four instances'
         workloads in turn, each interval by each rule (`--report FILE` prints them again)
     --demo STATE [STATE ...]                   the same figures, the human's half-width and the oracle's
@@ -108,12 +109,17 @@ DEMO_WORKLOADS = (
 )
 
 
-def coverage_run(work: Path, k: int, minutes: float, out: Path, rounds: int | None = None) -> None:
+def coverage_run(
+    work: Path, k: int, minutes: float, out: Path, rounds: int | None = None, budget: float | None = None
+) -> None:
     """Identical code's intervals at the demo's short look (bench.yaml: 8-40 rounds, +-2% or 6 s per pair),
     the layout random: measurement after measurement of `k` copies of the demo's opt-ngrams commit, the four
     instances' workloads in turn, until `minutes` have passed; every measurement's samples go to `out`
     (`--report` reads them: copy 0 as base, copy 1 its A/A twin, the others identical agents). `rounds`:
-    exactly that many rounds per measurement instead (what the short look gives on a quieter machine)."""
+    exactly that many rounds per measurement instead (what the short look gives on a quieter machine). `budget`:
+    the full-rigour protocol instead (bench-full.yaml: 10-200 rounds, +-1% or `budget` s per pair), its stop
+    judged on the intervals as reported, copy 1 as the A/A twin (`ProtocolConfig.twin`), as `isobench score`
+    times an instance."""
     copies = make_copies(work, k, commit="opt-ngrams")
     results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
     deadline = time.time() + 60 * minutes
@@ -127,10 +133,15 @@ def coverage_run(work: Path, k: int, minutes: float, out: Path, rounds: int | No
         )
         if rounds is not None:
             config = replace(config, min_rounds=rounds, max_rounds=rounds, time_budget_s=1e9)
+        if budget is not None:
+            config = replace(
+                config, min_rounds=10, max_rounds=200, target_halfwidth=0.01, time_budget_s=budget * (k - 1), twin="c1"
+            )
         m = measure(variants, config)
         if not m.failed and m.rounds >= 5:
             samples = {n: m.samples[n] for n in names}
             exp = "coverage" if rounds is None else f"coverage{rounds}"
+            exp = f"coverage{budget:g}s" if budget is not None else exp
             results.append({"experiment": exp, "workload": what, "names": names, "samples": samples})
             out.write_text(json.dumps(results))
         i += 1
@@ -216,13 +227,12 @@ def coverage(samples: dict[str, list[float]], names: list[str]) -> list[dict[str
     from the recorded samples by the rule of the code that reads them (`--report` recomputes them)."""
     base, twin, agents = names[0], names[1], names[2:]
     aa = ratio_estimate(samples[base], samples[twin])
-    rows = [{"variant": twin, "block": [aa.ci_low, aa.ci_high], "old": None, "new": None}]
+    rows: list[dict[str, Any]] = [{"variant": twin, "block": [aa.ci_low, aa.ci_high], "old": None, "new": None}]
     for a in agents:
         est = ratio_estimate(samples[base], samples[a])
         old, new = old_spread(est, aa), with_copy_spread(est, aa)
         # the residual rule whatever the number of rounds (score.json applies it from RESIDUAL_MIN_N rounds on)
-        many = {"n": max(est.n, RESIDUAL_MIN_N)}
-        resid = with_copy_spread(replace(est, **many), replace(aa, n=max(aa.n, RESIDUAL_MIN_N)))
+        resid = with_copy_spread(replace(est, n=max(est.n, RESIDUAL_MIN_N)), replace(aa, n=max(aa.n, RESIDUAL_MIN_N)))
         rows.append(
             {
                 "variant": a,
@@ -419,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--demo", type=Path, nargs="+", help="only the figures of these `isobench score` states")
     ap.add_argument("--coverage", type=float, metavar="MINUTES", help="only coverage at the short look, this long")
     ap.add_argument("--coverage-rounds", type=int, help="... with exactly this many rounds per measurement")
+    ap.add_argument(
+        "--coverage-budget", type=float, metavar="S", help="... with the full-rigour protocol at S seconds per pair"
+    )
     args = ap.parse_args(argv)
     if args.report is not None:
         report(json.loads(args.report.read_text()))
@@ -429,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.coverage:
         args.work.mkdir(parents=True, exist_ok=True)
         out = args.json or args.work / "coverage.json"
-        coverage_run(args.work, args.copies, args.coverage, out, args.coverage_rounds)
+        coverage_run(args.work, args.copies, args.coverage, out, args.coverage_rounds, args.coverage_budget)
         return 0
     names = [e.strip() for e in args.experiments.split(",") if e.strip()]
     unknown = [n for n in names if n not in EXPERIMENTS]

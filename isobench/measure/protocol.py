@@ -27,10 +27,11 @@ The reasoning behind each step is in docs/measurement.md. In short:
    is not, so it does not compete with the timed child for that core), get the same
    PYTHONHASHSEED and single-threaded BLAS/OpenMP settings, and run one at a time.
 5. After ``min_rounds``, stop once every variant's CI half-width of ln(speedup) vs the reference
-   is <= ``target_halfwidth`` (with an A/A ``twin``, the interval as reported: widened by the copy effect the
-   twin shows, so a short look never stops on an interval narrower than the one it reports); else at ``max_rounds``; else before a round that would overrun the
-   time budget, but never before ``stats.MIN_WILCOXON_N`` (5) rounds: fewer pairs say too little
-   about spread for any interval to be trusted.
+   is <= ``target_halfwidth`` (with an A/A ``twin``, the interval as reported: widened by the copy effect
+   the twin shows, so a measurement never stops on an interval narrower than the one it reports); else at
+   ``max_rounds``; else before a round that would overrun the time budget, but never before
+   ``stats.MIN_WILCOXON_N`` (5) rounds: fewer pairs say too little about spread for any interval to be
+   trusted.
 6. Every raw sample is appended to a JSONL file at the end of its round (a crash loses at most
    the round in progress, which would be discarded anyway).
 """

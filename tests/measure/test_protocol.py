@@ -260,7 +260,6 @@ def test_stopping_rules(tmp_path: Path, overrides: dict[str, Any], reason: str, 
         assert m.halfwidths["human"] <= 50.0
 
 
-
 def test_with_an_aa_twin_the_stopping_rule_judges_the_interval_the_score_reports() -> None:
     """A short look must not stop on the rounds' own interval when the score reports a wider one: with an A/A
     twin, every other variant's half-width is widened by the copy effect the twin shows, as `score` widens it."""
@@ -279,6 +278,7 @@ def test_with_an_aa_twin_the_stopping_rule_judges_the_interval_the_score_reports
     assert judged["human"] == pytest.approx(reported.halfwidth_log)
     with pytest.raises(ValueError, match="twin"):
         ProtocolConfig(twin="base")
+
 
 FLAKY = """
 import pathlib
