@@ -147,16 +147,22 @@ def not_fingerprinted(r: Instance) -> set[str]:
     return out
 
 
+def each_file(paths: list[str]) -> list[Path]:
+    """The files that workload `paths` name: a file itself, a folder's files (sorted, at any depth)."""
+    out: list[Path] = []
+    for p in paths:
+        root = Path(p)
+        out += [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
+    return out
+
+
 def files_digest(paths: list[str]) -> str | None:
     """One hash of the contents of files and folders: a changed workload script re-plans the instance."""
     if not paths:
         return None
     h = hashlib.sha256()
-    for p in paths:
-        root = Path(p)
-        files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
-        for f in files:
-            h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+    for f in each_file(paths):
+        h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 

@@ -101,12 +101,10 @@ def instance_key(inst: Instance) -> str:
 
 def _contents(paths: list[str], where: str) -> list[tuple[str, str]]:
     """(path below `where`, sha256 of the content) of each file, a folder's files included."""
-    out = []
-    for p in paths:
-        root = Path(p)
-        for f in [root] if root.is_file() else sorted(x for x in root.rglob("*") if x.is_file()):
-            out.append((str(f).replace(where, "${TASK_DIR}"), hashlib.sha256(f.read_bytes()).hexdigest()))
-    return out
+    from isobench.plan import each_file
+
+    below = "${TASK_DIR}"
+    return [(str(f).replace(where, below), hashlib.sha256(f.read_bytes()).hexdigest()) for f in each_file(paths)]
 
 
 def record_key(inst: Instance, cfg: BenchConfig) -> str:
